@@ -1,0 +1,257 @@
+"""Every name and path the template derives, as pure functions.
+
+This module is the naming contract of DESIGN.md in code. It imports nothing from Copier,
+so it is unit-tested on its own; `extensions/context.py` exposes it to the templates.
+
+The `*_error` functions are the validators behind copier.yml: each returns "" for a good
+answer, else one sentence that names the question and the rule it breaks.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+# Kubernetes limits: most object names and every label value are DNS-1123 labels (63);
+# Helm keeps release names to 53 so that its own suffixes still fit.
+LABEL_MAX = 63
+RELEASE_MAX = 53
+
+# Suffixes appended to the app name, with the limit each derived name must respect.
+# The longest one decides how long `app_name` may be (see APP_NAME_MAX).
+DERIVED_SUFFIXES: dict[str, int] = {
+    "": RELEASE_MAX,  # base chart and its release
+    "-platform": RELEASE_MAX,  # platform chart and its release
+    "-base": LABEL_MAX,  # Argo CD Application, Flux Kustomization and HelmRelease
+    "-db": LABEL_MAX,  # CloudNativePG Cluster
+    "-db-app": LABEL_MAX,  # Secret CloudNativePG writes for the app
+    "-db-backup": LABEL_MAX,  # ScheduledBackup
+    "-db-superuser": LABEL_MAX,  # Secret CloudNativePG may write (longest operator suffix)
+    "-bucket": LABEL_MAX,  # ObjectBucketClaim, its ConfigMap and Secret
+    "-secrets": LABEL_MAX,  # ExternalSecret and its Secret
+    "-config": LABEL_MAX,  # base chart ConfigMap
+    "-dashboard": LABEL_MAX,  # Grafana dashboard ConfigMap
+}
+APP_NAME_MAX = min(limit - len(suffix) for suffix, limit in DERIVED_SUFFIXES.items())
+
+GITOPS_CONTROLLERS = ("both", "argocd", "fluxcd")
+
+_DNS1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
+_DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_TEMPLATE_SYNTAX = re.compile(r"\{\{|\{%|\{#|\}\}|%\}|#\}|\$\{")
+# ssh form: user@host:owner/name(.git)
+_SCP_URL = re.compile(r"(?P<user>[A-Za-z0-9._-]+)@(?P<host>[A-Za-z0-9.-]+):(?P<path>[^:]+)")
+_PATH_SEGMENT = re.compile(r"[A-Za-z0-9._-]+")
+_GIT_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
+_IMAGE_REPOSITORY = re.compile(
+    r"(?P<registry>[a-z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*"
+)
+
+
+# --- Validators (copier.yml `validator:`) ---------------------------------------------
+
+
+def _text_error(question: str, value: object) -> str:
+    """The checks every free-text answer shares."""
+    if not isinstance(value, str) or not value.strip():
+        return f"{question}: a value is required"
+    if "\n" in value or "\r" in value:
+        return f"{question}: must be a single line"
+    if _TEMPLATE_SYNTAX.search(value):
+        return f"{question}: must not contain template syntax ({{{{ }}}}, {{% %}}, ${{ }})"
+    return ""
+
+
+def app_name_error(value: object) -> str:
+    """`app_name`: a DNS-1035 label short enough for every derived name."""
+    if error := _text_error("app_name", value):
+        return error
+    if len(value) > APP_NAME_MAX:
+        return (
+            f"app_name: at most {APP_NAME_MAX} characters so that every derived name "
+            f"fits Kubernetes limits (got {len(value)})"
+        )
+    if not _DNS1035_LABEL.fullmatch(value):
+        return (
+            "app_name: must be a DNS-1035 label: lowercase letters, digits and '-', "
+            "starting with a letter and ending with a letter or digit"
+        )
+    return ""
+
+
+def namespace_error(value: object) -> str:
+    """`namespace` (and the org namespaces): a DNS-1123 label."""
+    return dns_label_error("namespace", value)
+
+
+def dns_label_error(question: str, value: object) -> str:
+    if error := _text_error(question, value):
+        return error
+    if len(value) > LABEL_MAX or not _DNS1123_LABEL.fullmatch(value):
+        return (
+            f"{question}: must be a DNS-1123 label: at most {LABEL_MAX} lowercase letters, "
+            "digits and '-', starting and ending with a letter or digit"
+        )
+    return ""
+
+
+def hostname_error(question: str, value: object) -> str:
+    """A DNS name such as a git host, a registry or a domain (a port is allowed)."""
+    if error := _text_error(question, value):
+        return error
+    host, _, port = value.partition(":")
+    if len(host) > 253 or not _DNS1123_SUBDOMAIN.fullmatch(host) or (port and not port.isdigit()):
+        return f"{question}: must be a lowercase DNS name such as example.com (optionally :port)"
+    return ""
+
+
+def repo_url_error(value: object) -> str:
+    """`repo_url`: an https or ssh git URL with an owner and a name, and no credentials."""
+    if error := _text_error("repo_url", value):
+        return error
+    if any(c.isspace() for c in value):
+        return "repo_url: must not contain spaces"
+    try:
+        parse_repo_url(value)
+    except ValueError as exc:
+        return f"repo_url: {exc}"
+    return ""
+
+
+def git_revision_error(value: object) -> str:
+    """`git_revision`: a branch or tag name git and both controllers accept."""
+    if error := _text_error("git_revision", value):
+        return error
+    if not _GIT_REF.fullmatch(value) or ".." in value or value.endswith((".", "/", ".lock")):
+        return "git_revision: must be a git branch or tag name such as main or v1.2.0"
+    return ""
+
+
+def image_repository_error(value: object) -> str:
+    """`image_repository`: registry/path without a tag or digest."""
+    if error := _text_error("image_repository", value):
+        return error
+    if not _IMAGE_REPOSITORY.fullmatch(value):
+        return (
+            "image_repository: must be a lowercase image reference without tag or digest, "
+            "such as ghcr.io/acme/my-app"
+        )
+    return ""
+
+
+def container_port_error(value: object) -> str:
+    """`container_port`: an unprivileged TCP port, since the image runs as non-root."""
+    try:
+        port = int(value)
+    except (TypeError, ValueError):
+        return "container_port: must be a whole number"
+    if not 1024 <= port <= 65535:
+        return "container_port: must be between 1024 and 65535 (the container runs as non-root)"
+    return ""
+
+
+def gitops_controller_error(value: object) -> str:
+    if value not in GITOPS_CONTROLLERS:
+        return f"gitops_controller: must be one of {', '.join(GITOPS_CONTROLLERS)}"
+    return ""
+
+
+def description_error(value: object) -> str:
+    return _text_error("description", value)
+
+
+# --- Repository URL ----------------------------------------------------------------------
+
+
+def parse_repo_url(url: str) -> tuple[str, str, str]:
+    """Split a git URL into (host, owner, name); raise ValueError naming the rule broken.
+
+    Accepts https://host/owner/name(.git), ssh://git@host[:port]/owner/name(.git) and
+    git@host:owner/name(.git). Owner may hold subgroups (GitLab). Credentials are refused:
+    they would end up in the app repository and in every controller's manifests.
+    """
+    scp = _SCP_URL.fullmatch(url)
+    if scp and "://" not in url:
+        host, path = scp["host"], scp["path"]
+    else:
+        parts = urlsplit(url)
+        if parts.scheme not in ("https", "ssh"):
+            raise ValueError("must be an https:// or ssh URL such as https://github.com/acme/my-app.git")
+        if parts.password is not None or (parts.username and parts.scheme == "https"):
+            raise ValueError("must not contain credentials; give the controllers a secret instead")
+        if parts.query or parts.fragment:
+            raise ValueError("must not contain a query or fragment")
+        host, path = parts.hostname or "", parts.path
+    if hostname_error("repo_url", host):
+        raise ValueError("must name a valid host")
+    segments = [s for s in path.strip("/").split("/") if s]
+    if len(segments) < 2 or not all(_PATH_SEGMENT.fullmatch(s) and s not in (".", "..") for s in segments):
+        raise ValueError("must name an owner and a repository, such as https://github.com/acme/my-app.git")
+    name = segments[-1].removesuffix(".git")
+    if not name:
+        raise ValueError("must name a repository")
+    return host, "/".join(segments[:-1]), name
+
+
+def default_repo_url(git_host: str, git_owner: str, app_name: str) -> str:
+    return f"https://{git_host}/{git_owner}/{app_name}.git"
+
+
+def default_image_repository(repo_url: str, image_registry: str) -> str:
+    """`<registry>/<owner>/<name>` from the repo URL, lowercased as registries require."""
+    _, owner, name = parse_repo_url(repo_url)
+    return f"{image_registry}/{owner}/{name}".lower()
+
+
+# --- The naming contract -------------------------------------------------------------------
+
+
+def derived_names(app_name: str) -> dict[str, str]:
+    """Every name DESIGN.md's naming contract derives from the app name."""
+    return {
+        "base_release": app_name,
+        "platform_release": f"{app_name}-platform",
+        "base_chart": app_name,
+        "platform_chart": f"{app_name}-platform",
+        "argocd_project": app_name,
+        "argocd_base_app": f"{app_name}-base",
+        "argocd_platform_app": f"{app_name}-platform",
+        "flux_source": app_name,
+        "flux_base": f"{app_name}-base",
+        "flux_platform": f"{app_name}-platform",
+        "database_cluster": f"{app_name}-db",
+        "database_secret": f"{app_name}-db-app",
+        "database_backup": f"{app_name}-db-backup",
+        "bucket_claim": f"{app_name}-bucket",
+        "app_secret": f"{app_name}-secrets",
+    }
+
+
+# Paths inside the generated app, relative to its root; the controllers reference them.
+PATHS: dict[str, str] = {
+    "base_chart_path": "helm/base",
+    "platform_chart_path": "helm/platform",
+    "base_values_path": "gitops/values-base.yaml",
+    "platform_values_path": "gitops/values-platform.yaml",
+    "argocd_path": "gitops/argocd",
+    "fluxcd_path": "gitops/fluxcd",
+    "flux_base_path": "gitops/fluxcd/base",
+    "flux_platform_path": "gitops/fluxcd/platform",
+}
+
+
+def derive(answers: dict) -> dict[str, object]:
+    """All derived values for a set of answers; {} while `app_name` is not answered yet."""
+    app_name = answers.get("app_name")
+    if not isinstance(app_name, str) or app_name_error(app_name):
+        return {}
+    derived: dict[str, object] = {**derived_names(app_name), **PATHS}
+    repo_url = answers.get("repo_url")
+    if isinstance(repo_url, str) and not repo_url_error(repo_url):
+        host, owner, name = parse_repo_url(repo_url)
+        derived.update(repo_host=host, repo_owner=owner, repo_name=name)
+    controller = answers.get("gitops_controller")
+    derived["use_argocd"] = controller in ("both", "argocd")
+    derived["use_fluxcd"] = controller in ("both", "fluxcd")
+    return derived
