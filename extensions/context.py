@@ -46,7 +46,6 @@ class NamingFilters(Extension):
             git_revision_error=naming.git_revision_error,
             image_repository_error=naming.image_repository_error,
             container_port_error=naming.container_port_error,
-            gitops_controller_error=naming.gitops_controller_error,
             description_error=naming.description_error,
             default_repo_url=naming.default_repo_url,
             default_image_repository=lambda repo_url, registry: (

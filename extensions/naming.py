@@ -34,8 +34,6 @@ DERIVED_SUFFIXES: dict[str, int] = {
 }
 APP_NAME_MAX = min(limit - len(suffix) for suffix, limit in DERIVED_SUFFIXES.items())
 
-GITOPS_CONTROLLERS = ("both", "argocd", "fluxcd")
-
 _DNS1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
 _DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
@@ -44,6 +42,7 @@ _TEMPLATE_SYNTAX = re.compile(r"\{\{|\{%|\{#|\}\}|%\}|#\}|\$\{")
 _SCP_URL = re.compile(r"(?P<user>[A-Za-z0-9._-]+)@(?P<host>[A-Za-z0-9.-]+):(?P<path>[^:]+)")
 _PATH_SEGMENT = re.compile(r"[A-Za-z0-9._-]+")
 _GIT_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
+_VERSION_TAG = re.compile(r"v?[0-9]+(\.[0-9]+)+([-+][0-9A-Za-z.-]+)?")
 _IMAGE_REPOSITORY = re.compile(
     r"(?P<registry>[a-z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*"
 )
@@ -151,12 +150,6 @@ def container_port_error(value: object) -> str:
     return ""
 
 
-def gitops_controller_error(value: object) -> str:
-    if value not in GITOPS_CONTROLLERS:
-        return f"gitops_controller: must be one of {', '.join(GITOPS_CONTROLLERS)}"
-    return ""
-
-
 def description_error(value: object) -> str:
     return _text_error("description", value)
 
@@ -192,6 +185,22 @@ def parse_repo_url(url: str) -> tuple[str, str, str]:
     if not name:
         raise ValueError("must name a repository")
     return host, "/".join(segments[:-1]), name
+
+
+def flux_repo_url(url: str) -> str:
+    """The repo URL as Flux takes it: Flux has no scp-like form, so git@host:path -> ssh://."""
+    scp = _SCP_URL.fullmatch(url)
+    if scp and "://" not in url:
+        return f"ssh://{scp['user']}@{scp['host']}/{scp['path']}"
+    return url
+
+
+def revision_is_tag(revision: str) -> bool:
+    """A revision that reads as a version (v1.2.3, 1.2) is a tag; anything else a branch.
+
+    Argo CD's targetRevision takes either; Flux's GitRepository must be told which.
+    """
+    return bool(_VERSION_TAG.fullmatch(revision))
 
 
 def default_repo_url(git_host: str, git_owner: str, app_name: str) -> str:
@@ -250,7 +259,10 @@ def derive(answers: dict) -> dict[str, object]:
     repo_url = answers.get("repo_url")
     if isinstance(repo_url, str) and not repo_url_error(repo_url):
         host, owner, name = parse_repo_url(repo_url)
-        derived.update(repo_host=host, repo_owner=owner, repo_name=name)
+        derived.update(repo_host=host, repo_owner=owner, repo_name=name, flux_repo_url=flux_repo_url(repo_url))
+    revision = answers.get("git_revision")
+    if isinstance(revision, str):
+        derived["flux_git_ref"] = "tag" if revision_is_tag(revision) else "branch"
     controller = answers.get("gitops_controller")
     derived["use_argocd"] = controller in ("both", "argocd")
     derived["use_fluxcd"] = controller in ("both", "fluxcd")

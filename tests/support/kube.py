@@ -1,0 +1,110 @@
+"""Strict validation of Kubernetes objects, built-in kinds and custom resources alike.
+
+Built-in kinds go to kubernetes-validate in strict mode (unknown fields fail) at each
+supported Kubernetes version. Custom resources go to the offline mirror of strict CRD
+schemas, `<group>/<kind>_<version>.json`; a custom kind without a schema is an error,
+never a pass.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import jsonschema
+import kubernetes_validate
+
+# Oldest and newest Kubernetes versions the generated charts support (Chart.yaml kubeVersion).
+K8S_VERSIONS = ("1.29", "1.37")
+
+# API groups served by Kubernetes itself ("" is the core group).
+BUILTIN_GROUPS = {
+    "",
+    "admissionregistration.k8s.io",
+    "apps",
+    "autoscaling",
+    "batch",
+    "certificates.k8s.io",
+    "coordination.k8s.io",
+    "discovery.k8s.io",
+    "events.k8s.io",
+    "networking.k8s.io",
+    "node.k8s.io",
+    "policy",
+    "rbac.authorization.k8s.io",
+    "scheduling.k8s.io",
+    "storage.k8s.io",
+}
+
+
+def group_version(obj: dict) -> tuple[str, str]:
+    group, _, version = obj["apiVersion"].rpartition("/")
+    return group, version
+
+
+def is_builtin(obj: dict) -> bool:
+    return group_version(obj)[0] in BUILTIN_GROUPS
+
+
+def describe(obj: dict) -> str:
+    meta = obj.get("metadata") or {}
+    return f"{obj.get('apiVersion')} {obj.get('kind')} {meta.get('namespace', '')}/{meta.get('name')}"
+
+
+@lru_cache(maxsize=None)
+def _crd_validator(schema_file: Path) -> jsonschema.protocols.Validator:
+    schema = json.loads(schema_file.read_text())
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
+    return cls(schema)
+
+
+def _builtin_errors(obj: dict) -> list[str]:
+    errors = []
+    for version in K8S_VERSIONS:
+        try:
+            kubernetes_validate.validate(obj, version, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            path = "/".join(str(p) for p in exc.path)
+            errors.append(f"{describe(obj)} (Kubernetes {version}) at {path or '/'}: {exc.message}")
+        except kubernetes_validate.SchemaNotFoundError:
+            errors.append(f"{describe(obj)}: Kubernetes {version} does not serve this kind")
+    return errors
+
+
+# The mirror's schemas are strict below the top level only (generated from CRDs, whose
+# root and metadata the API server owns); these close the gap so a typo there fails too.
+OBJECT_META_FIELDS = {"name", "namespace", "labels", "annotations", "finalizers", "generateName"}
+
+
+def _crd_errors(obj: dict, crd_schemas: Path) -> list[str]:
+    group, version = group_version(obj)
+    schema_file = crd_schemas / group / f"{obj['kind'].lower()}_{version}.json"
+    if not schema_file.is_file():
+        return [f"{describe(obj)}: no schema at {schema_file} (a kind without a schema fails)"]
+    validator = _crd_validator(schema_file)
+    errors = [
+        f"{describe(obj)} at {'/'.join(str(p) for p in err.absolute_path) or '/'}: {err.message}"
+        for err in validator.iter_errors(obj)
+    ]
+    unknown = set(obj) - set(validator.schema["properties"])
+    unknown |= {f"metadata.{key}" for key in set(obj.get("metadata") or {}) - OBJECT_META_FIELDS}
+    errors += [f"{describe(obj)}: unknown field {field}" for field in sorted(unknown)]
+    return errors
+
+
+def validation_errors(objects: list[dict], crd_schemas: Path | None) -> list[str]:
+    """Every way `objects` fail strict validation; [] when all are valid.
+
+    Without the schema mirror (crd_schemas None) custom resources cannot be checked, which
+    is an error too: callers skip with a reason before they get here.
+    """
+    errors: list[str] = []
+    for obj in objects:
+        if is_builtin(obj):
+            errors += _builtin_errors(obj)
+        elif crd_schemas is None:
+            errors.append(f"{describe(obj)}: custom resource and no CRD schema mirror to check it")
+        else:
+            errors += _crd_errors(obj, crd_schemas)
+    return errors

@@ -1,0 +1,80 @@
+"""`copier update` across template versions, on tagged throwaway copies of the template."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from copier import run_copy, run_update
+
+from conftest import git
+
+
+def commit_all(repo: Path, message: str) -> None:
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "--allow-empty", "--message", message)
+
+
+def generate_at_v1(template_repo: Path, dst: Path, **answers) -> Path:
+    run_copy(str(template_repo), dst, data={"app_name": "shop", **answers}, vcs_ref="v1", defaults=True,
+             unsafe=True, quiet=True)
+    git(dst, "init", "--quiet")
+    commit_all(dst, "generated from v1")
+    return dst
+
+
+def release_v2(template_repo: Path, change) -> None:
+    change(template_repo / "template")
+    commit_all(template_repo, "template v2")
+    git(template_repo, "tag", "v2")
+
+
+def update(app: Path) -> None:
+    run_update(app, defaults=True, overwrite=True, unsafe=True, quiet=True, vcs_ref="v2")
+
+
+def test_template_change_arrives_and_user_edit_survives(template_repo, tmp_path):
+    app = generate_at_v1(template_repo, tmp_path / "app", postgres=True)
+    chart = app / "helm/base/Chart.yaml"
+    chart.write_text(chart.read_text() + "keywords:\n  - shop\n")
+    commit_all(app, "user edit")
+
+    def bump_kube_version(template: Path) -> None:
+        chart_template = template / "helm/base/Chart.yaml.jinja"
+        chart_template.write_text(chart_template.read_text().replace('">=1.29.0-0"', '">=1.30.0-0"'))
+
+    release_v2(template_repo, bump_kube_version)
+    update(app)
+
+    content = yaml.safe_load(chart.read_text())
+    assert content["kubeVersion"] == ">=1.30.0-0"
+    assert content["keywords"] == ["shop"]
+    answers = yaml.safe_load((app / ".copier-answers.yml").read_text())
+    assert answers["_commit"] == "v2"
+    assert answers["postgres"] is True
+    assert not list(app.rglob("*.rej"))
+
+
+def test_org_defaults_given_at_copy_are_kept_by_update(template_repo, tmp_path):
+    app = generate_at_v1(template_repo, tmp_path / "app", image_registry="registry.example.com",
+                         argocd_namespace="gitops")
+    release_v2(template_repo, lambda template: None)
+    update(app)
+    answers = yaml.safe_load((app / ".copier-answers.yml").read_text())
+    assert answers["image_registry"] == "registry.example.com"
+    assert answers["image_repository"] == "registry.example.com/acme/shop"
+    application = yaml.safe_load((app / "gitops/argocd/base-application.yaml").read_text())
+    assert application["metadata"]["namespace"] == "gitops"
+
+
+def test_new_question_gets_its_default_on_update(template_repo, tmp_path):
+    app = generate_at_v1(template_repo, tmp_path / "app")
+
+    def add_question(template: Path) -> None:
+        copier_yml = template.parent / "copier.yml"
+        copier_yml.write_text(copier_yml.read_text() + "\nteam:\n  type: str\n  default: payments\n  help: Owning team\n")
+        (template / "OWNERS.jinja").write_text("{{ team }}\n")
+
+    release_v2(template_repo, add_question)
+    update(app)
+    assert (app / "OWNERS").read_text() == "payments\n"
