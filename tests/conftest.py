@@ -6,6 +6,7 @@ with the project's provisioned tools (scripts/get_tools.py) first on PATH.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -21,6 +22,17 @@ ANSWERS_DIR = Path(__file__).parent / "answers"
 CRD_SCHEMAS = Path(os.environ.get("CRD_SCHEMAS", ROOT.parent / "shared" / "crd-schemas"))
 # What a template is made of; everything else in the repo is for developing it.
 TEMPLATE_PARTS = ("copier.yml", "extensions", "template")
+
+
+def _load_naming():
+    spec = importlib.util.spec_from_file_location("naming", ROOT / "extensions" / "naming.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# extensions/naming.py, the single source of every derived name, for tests to compare against.
+naming = _load_naming()
 
 
 def load_answers(name: str) -> dict:

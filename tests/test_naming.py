@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
-_spec = importlib.util.spec_from_file_location(
-    "naming", Path(__file__).resolve().parent.parent / "extensions" / "naming.py"
-)
-naming = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(naming)
+from conftest import naming
 
 LONGEST_APP_NAME = "a" * naming.APP_NAME_MAX
 

@@ -1,0 +1,106 @@
+"""The generated tree over the answer matrix: the right files, valid YAML, honest README."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from yamllint import linter
+from yamllint.config import YamlLintConfig
+
+from conftest import ANSWER_SETS, load_answers
+
+ARGOCD_FILES = {"gitops/argocd/project.yaml", "gitops/argocd/base-application.yaml",
+                "gitops/argocd/platform-application.yaml"}
+FLUXCD_FILES = {
+    "gitops/fluxcd/git-repository.yaml",
+    "gitops/fluxcd/base-kustomization.yaml",
+    "gitops/fluxcd/platform-kustomization.yaml",
+    "gitops/fluxcd/base/helm-release.yaml",
+    "gitops/fluxcd/base/kustomization.yaml",
+    "gitops/fluxcd/platform/helm-release.yaml",
+    "gitops/fluxcd/platform/kustomization.yaml",
+}
+COMMON_FILES = {
+    ".copier-answers.yml", ".yamllint.yaml", "README.md", "Dockerfile", ".dockerignore",
+    "helm/base/Chart.yaml", "helm/base/values.yaml", "helm/base/values.schema.json",
+    "helm/platform/Chart.yaml", "helm/platform/values.yaml", "helm/platform/values.schema.json",
+    "gitops/values-base.yaml", "gitops/values-platform.yaml",
+}
+
+
+def files(app: Path) -> set[str]:
+    return {str(p.relative_to(app)) for p in app.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("controller", ["both", "argocd", "fluxcd"])
+def test_only_the_chosen_controllers_files(generate, controller):
+    generated = files(generate(gitops_controller=controller))
+    assert COMMON_FILES <= generated
+    gitops = {f for f in generated if f.startswith(("gitops/argocd", "gitops/fluxcd"))}
+    expected = (ARGOCD_FILES if controller != "fluxcd" else set()) | (FLUXCD_FILES if controller != "argocd" else set())
+    assert gitops == expected
+
+
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_nothing_left_unrendered(app, name):
+    root = app(name)
+    for path in root.rglob("*"):
+        assert not path.name.endswith(".jinja"), path
+        assert "{%" not in str(path) and "{{" not in str(path), path
+        if path.is_dir():
+            assert any(path.iterdir()), f"empty folder {path}"
+
+
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_answers_file_records_every_answer(app, name):
+    recorded = yaml.safe_load((app(name) / ".copier-answers.yml").read_text())
+    assert load_answers(name).items() <= recorded.items()
+    # Org defaults are not asked, but recorded: `copier update` must not lose them.
+    for org_default in ("git_host", "image_registry", "argocd_namespace", "flux_namespace", "cluster_server"):
+        assert org_default in recorded
+
+
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_yamllint(app, name):
+    root = app(name)
+    config = YamlLintConfig(file=str(root / ".yamllint.yaml"))
+    checked = 0
+    for path in sorted(root.rglob("*")):
+        relative = str(path.relative_to(root))
+        if path.suffix not in (".yaml", ".yml") or config.is_file_ignored(relative):
+            continue
+        problems = [f"{relative}:{p.line}:{p.column} {p.message} ({p.rule})"
+                    for p in linter.run(path.read_text(), config, relative)]
+        assert not problems, "\n".join(problems)
+        checked += 1
+    assert checked >= 8
+
+
+@pytest.mark.parametrize("controller", ["both", "argocd", "fluxcd"])
+def test_readme_deploy_section_matches_the_controller(generate, controller):
+    readme = (generate(gitops_controller=controller) / "README.md").read_text()
+    assert ("kubectl apply -f gitops/argocd/" in readme) == (controller != "fluxcd")
+    assert ("kubectl apply -f gitops/fluxcd/" in readme) == (controller != "argocd")
+    assert ("### With Argo CD" in readme) == (controller != "fluxcd")
+    assert ("### With Flux" in readme) == (controller != "argocd")
+
+
+def test_org_defaults_from_copier_settings_file(template_dir, tmp_path, monkeypatch):
+    settings = tmp_path / "settings.yml"
+    settings.write_text(yaml.safe_dump({"defaults": {"image_registry": "registry.example.org",
+                                                     "git_owner": "platform"}}))
+    monkeypatch.setenv("COPIER_SETTINGS_PATH", str(settings))
+    from copier import run_copy
+
+    run_copy(str(template_dir), tmp_path / "app", data={"app_name": "shop"}, defaults=True, unsafe=True, quiet=True)
+    answers = yaml.safe_load((tmp_path / "app/.copier-answers.yml").read_text())
+    assert answers["repo_url"] == "https://github.com/platform/shop.git"
+    assert answers["image_repository"] == "registry.example.org/platform/shop"
+
+
+def test_org_defaults_from_data(generate):
+    recorded = yaml.safe_load((generate(domain="k8s.example.net", flux_namespace="flux") / ".copier-answers.yml")
+                              .read_text())
+    assert (recorded["domain"], recorded["flux_namespace"]) == ("k8s.example.net", "flux")

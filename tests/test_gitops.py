@@ -1,0 +1,189 @@
+"""The gitops layer: both controllers' manifests are valid, agree with each other and with
+the answers, point only at what exists, and deploy identical objects in the same order."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from conftest import ANSWER_SETS, load_answers, naming
+from support import helm
+from support.gitops import argocd_deployments, chart_for, flux_deployments, gitops_objects, load_all, merge
+from support.kube import validation_errors
+
+CHARTS = ("base", "platform")
+
+
+def answers_of(app: Path) -> dict:
+    return yaml.safe_load((app / ".copier-answers.yml").read_text())
+
+
+def deployments(app: Path) -> dict[str, list]:
+    """Per chart, every controller's deployment of it (one or two)."""
+    argocd, flux = argocd_deployments(app), flux_deployments(app)
+    return {chart: [d for d in (argocd.get(chart), flux.get(chart)) if d] for chart in CHARTS}
+
+
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_gitops_objects_validate_strictly(app, name, crd_schemas):
+    objects = gitops_objects(app(name))
+    assert objects
+    assert validation_errors(objects, crd_schemas) == []
+
+
+@pytest.mark.parametrize("name", ANSWER_SETS)
+@pytest.mark.parametrize("chart", CHARTS)
+def test_controllers_deploy_identical_objects(app, name, chart, tmp_path):
+    renders = {
+        d.controller: helm.template(chart_for(d, tmp_path), d.release, d.namespace, d.values)
+        for d in deployments(app(name))[chart]
+    }
+    assert renders
+    if len(renders) == 2:
+        assert renders["argocd"] == renders["fluxcd"]
+
+
+@pytest.mark.parametrize("name", ANSWER_SETS)
+@pytest.mark.parametrize("chart", CHARTS)
+def test_deployed_objects_validate_strictly(app, name, chart, crd_schemas):
+    deployment = deployments(app(name))[chart][0]
+    helm.lint(deployment.chart, deployment.values)
+    objects = helm.render(deployment.chart, deployment.release, deployment.namespace, deployment.values)
+    assert objects
+    assert validation_errors(objects, crd_schemas) == []
+
+
+@pytest.mark.parametrize("name", ANSWER_SETS)
+@pytest.mark.parametrize("chart", CHARTS)
+def test_gitops_values_satisfy_the_chart_schema(app, name, chart):
+    root = app(name)
+    chart_dir = root / "helm" / chart
+    values = merge(yaml.safe_load((chart_dir / "values.yaml").read_text()) or {},
+                   yaml.safe_load((root / f"gitops/values-{chart}.yaml").read_text()) or {})
+    schema = json.loads((chart_dir / "values.schema.json").read_text())
+    jsonschema.validate(values, schema)
+
+
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_every_referenced_path_exists(app, name):
+    root = app(name)
+    referenced: list[Path] = []
+    for ds in deployments(root).values():
+        for d in ds:
+            referenced += [d.chart / "Chart.yaml", *d.values]
+            assert d.chart.resolve().is_relative_to(root.resolve())
+            assert all(v.is_relative_to(root.resolve()) for v in d.values)
+    for path in root.glob("gitops/fluxcd/*-kustomization.yaml"):
+        folder = root / load_all(path)[0]["spec"]["path"]
+        referenced.append(folder / "kustomization.yaml")
+        referenced += [folder / r for r in load_all(folder / "kustomization.yaml")[0]["resources"]]
+    assert referenced
+    missing = [str(p) for p in referenced if not p.exists()]
+    assert missing == []
+
+
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_names_repo_revision_and_namespaces_agree(app, name):
+    root = app(name)
+    answers = answers_of(root)
+    app_name, namespace = answers["app_name"], answers["namespace"]
+    for chart, ds in deployments(root).items():
+        release = app_name if chart == "base" else f"{app_name}-platform"
+        chart_yaml = yaml.safe_load((root / "helm" / chart / "Chart.yaml").read_text())
+        assert chart_yaml["name"] == release
+        assert chart_yaml["home"] == answers["repo_url"]
+        for d in ds:
+            assert (d.release, d.namespace, d.chart) == (release, namespace, (root / "helm" / chart).resolve())
+
+    objects = {(o["kind"], o["metadata"]["name"]): o for o in gitops_objects(root)}
+    if answers["gitops_controller"] != "fluxcd":
+        project = objects[("AppProject", app_name)]
+        assert project["metadata"]["namespace"] == answers["argocd_namespace"]
+        assert project["spec"]["sourceRepos"] == [answers["repo_url"]]
+        assert project["spec"]["destinations"] == [{"server": answers["cluster_server"], "namespace": namespace}]
+        for chart in CHARTS:
+            application = objects[("Application", f"{app_name}-{chart}")]
+            assert application["metadata"]["namespace"] == answers["argocd_namespace"]
+            assert application["spec"]["project"] == app_name
+            assert application["spec"]["source"]["repoURL"] == answers["repo_url"]
+            assert application["spec"]["source"]["targetRevision"] == answers["git_revision"]
+            assert application["spec"]["destination"]["server"] == answers["cluster_server"]
+    if answers["gitops_controller"] != "argocd":
+        source = objects[("GitRepository", app_name)]
+        assert source["metadata"]["namespace"] == answers["flux_namespace"]
+        assert answers["git_revision"] in source["spec"]["ref"].values()
+        assert naming.parse_repo_url(source["spec"]["url"]) == naming.parse_repo_url(answers["repo_url"])
+        assert source["spec"].get("secretRef", {}).get("name", "") == answers["git_secret_name"]
+        for chart in CHARTS:
+            for kind in ("Kustomization", "HelmRelease"):
+                obj = objects[(kind, f"{app_name}-{chart}")]
+                assert obj["metadata"]["namespace"] == answers["flux_namespace"]
+                source_ref = obj["spec"]["sourceRef"] if kind == "Kustomization" else obj["spec"]["chart"]["spec"]["sourceRef"]
+                assert source_ref == {"kind": "GitRepository", "name": app_name}
+
+
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_platform_goes_before_base(app, name):
+    objects = {(o["kind"], o["metadata"]["name"]): o for o in gitops_objects(app(name))}
+    app_name = load_answers(name)["app_name"]
+    if ("Application", f"{app_name}-base") in objects:
+        wave = {chart: int(objects[("Application", f"{app_name}-{chart}")]["metadata"]["annotations"]
+                           ["argocd.argoproj.io/sync-wave"]) for chart in CHARTS}
+        assert wave["platform"] < wave["base"]
+    if ("Kustomization", f"{app_name}-base") in objects:
+        assert objects[("Kustomization", f"{app_name}-base")]["spec"]["dependsOn"] == [{"name": f"{app_name}-platform"}]
+        assert "dependsOn" not in objects[("Kustomization", f"{app_name}-platform")]["spec"]
+
+
+@pytest.mark.parametrize("platform_sync", ["manual", "automated"])
+def test_platform_sync_choice_under_both_controllers(generate, platform_sync):
+    root = generate(platform_sync=platform_sync)
+    objects = {(o["kind"], o["metadata"]["name"]): o for o in gitops_objects(root)}
+    platform_app = objects[("Application", "demo-platform")]["spec"]["syncPolicy"]
+    platform_ks = objects[("Kustomization", "demo-platform")]["spec"]
+    assert objects[("Application", "demo-base")]["spec"]["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
+    assert "suspend" not in objects[("Kustomization", "demo-base")]["spec"]
+    if platform_sync == "manual":
+        assert "automated" not in platform_app
+        assert platform_ks["suspend"] is True
+    else:
+        assert platform_app["automated"] == {"prune": False, "selfHeal": True}
+        assert "suspend" not in platform_ks
+
+
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_kubectl_kustomize_builds_every_flux_folder(app, name):
+    folders = [p.parent for p in app(name).glob("gitops/fluxcd/**/kustomization.yaml")]
+    if load_answers(name).get("gitops_controller", "both") == "argocd":
+        assert folders == []
+    for folder in folders:
+        result = subprocess.run(["kubectl", "kustomize", str(folder)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        assert [o["kind"] for o in yaml.safe_load_all(result.stdout) if o] == ["HelmRelease"]
+
+
+def test_app_project_allows_exactly_the_rendered_kinds(app):
+    rendered: set[tuple[str, str]] = set()
+    whitelist: set[tuple[str, str]] | None = None
+    for name in ANSWER_SETS:
+        root = app(name)
+        for ds in deployments(root).values():
+            d = ds[0]
+            rendered |= {(o["apiVersion"].rpartition("/")[0], o["kind"])
+                         for o in helm.render(d.chart, d.release, d.namespace, d.values)}
+        project = root / "gitops/argocd/project.yaml"
+        if project.exists():
+            whitelist = {(k["group"], k["kind"]) for k in load_all(project)[0]["spec"]["namespaceResourceWhitelist"]}
+    chart_values = Path(__file__).parent / "values"
+    root = app(ANSWER_SETS[0])
+    for chart in CHARTS:
+        for values in sorted((chart_values / chart).glob("*.yaml")):
+            rendered |= {(o["apiVersion"].rpartition("/")[0], o["kind"])
+                         for o in helm.render(root / "helm" / chart, "demo", "demo", [values])}
+    assert whitelist is not None
+    assert rendered == whitelist
