@@ -10,6 +10,7 @@ answer, else one sentence that names the question and the rule it breaks.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 # Kubernetes limits: most object names and every label value are DNS-1123 labels (63);
@@ -252,18 +253,21 @@ PATHS: dict[str, str] = {
 
 def derive(answers: dict) -> dict[str, object]:
     """All derived values for a set of answers; {} while `app_name` is not answered yet."""
-    app_name = answers.get("app_name")
+    keys = ("app_name", "repo_url", "gitops_controller", "git_revision")
+    return dict(_derive(*(answers.get(key) for key in keys)))
+
+
+# Copier builds a rendering context for every file, path and question: derive once per answers.
+@lru_cache(maxsize=64)
+def _derive(app_name: object, repo_url: object, controller: object, revision: object) -> tuple:
     if not isinstance(app_name, str) or app_name_error(app_name):
-        return {}
+        return ()
     derived: dict[str, object] = {**derived_names(app_name), **PATHS}
-    repo_url = answers.get("repo_url")
     if isinstance(repo_url, str) and not repo_url_error(repo_url):
         host, owner, name = parse_repo_url(repo_url)
         derived.update(repo_host=host, repo_owner=owner, repo_name=name, flux_repo_url=flux_repo_url(repo_url))
-    revision = answers.get("git_revision")
     if isinstance(revision, str):
         derived["flux_git_ref"] = "tag" if revision_is_tag(revision) else "branch"
-    controller = answers.get("gitops_controller")
     derived["use_argocd"] = controller in ("both", "argocd")
     derived["use_fluxcd"] = controller in ("both", "fluxcd")
-    return derived
+    return tuple(derived.items())

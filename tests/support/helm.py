@@ -15,6 +15,7 @@ CLUSTER_API_VERSIONS = (
     "gateway.networking.k8s.io/v1",
     "monitoring.coreos.com/v1",
     "postgresql.cnpg.io/v1",
+    "barmancloud.cnpg.io/v1",
     "external-secrets.io/v1",
     "objectbucket.io/v1alpha1",
 )

@@ -73,7 +73,8 @@ def _builtin_errors(obj: dict) -> list[str]:
 
 
 # The mirror's schemas are strict below the top level only (generated from CRDs, whose
-# root and metadata the API server owns); these close the gap so a typo there fails too.
+# root and metadata the API server owns, and some omit those entirely); these close the gap
+# so a typo there fails too.
 OBJECT_META_FIELDS = {"name", "namespace", "labels", "annotations", "finalizers", "generateName"}
 
 
@@ -87,7 +88,7 @@ def _crd_errors(obj: dict, crd_schemas: Path) -> list[str]:
         f"{describe(obj)} at {'/'.join(str(p) for p in err.absolute_path) or '/'}: {err.message}"
         for err in validator.iter_errors(obj)
     ]
-    unknown = set(obj) - set(validator.schema["properties"])
+    unknown = set(obj) - set(validator.schema["properties"]) - {"apiVersion", "kind", "metadata"}
     unknown |= {f"metadata.{key}" for key in set(obj.get("metadata") or {}) - OBJECT_META_FIELDS}
     errors += [f"{describe(obj)}: unknown field {field}" for field in sorted(unknown)]
     return errors

@@ -1,0 +1,64 @@
+{{/*
+platform.fullname: the app name (.Values.appName), which names every object of this chart:
+<app>-db, <app>-bucket, <app>-secrets, ... The release is <app>-platform, so the release name is
+deliberately not used: these names are the base/platform contract, which the base chart
+consumes whatever the release is called.
+*/}}
+{{- define "platform.fullname" -}}
+{{- .Values.appName }}
+{{- end }}
+
+{{/*
+platform.chart: chart name and version, for the helm.sh/chart label.
+*/}}
+{{- define "platform.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+platform.labels: the labels of every object. The instance is this release, not the app's,
+so nothing here is ever matched by the app's own selectors.
+*/}}
+{{- define "platform.labels" -}}
+helm.sh/chart: {{ include "platform.chart" . }}
+app.kubernetes.io/name: {{ include "platform.fullname" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/part-of: {{ include "platform.fullname" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{/*
+platform.selectorLabels: the labels that select the app's own objects, as the base chart sets
+them: its release is named after the app under both Argo CD and Flux. The ServiceMonitor finds
+the app's Service with them. Part of the base/platform contract.
+*/}}
+{{- define "platform.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "platform.fullname" . }}
+app.kubernetes.io/instance: {{ include "platform.fullname" . }}
+{{- end }}
+
+{{/*
+platform.monitoringLabels: platform.labels plus monitoring.labels, which a Prometheus's
+*Selector settings may require (kube-prometheus-stack selects release: <its release>).
+*/}}
+{{- define "platform.monitoringLabels" -}}
+{{ include "platform.labels" . }}
+{{- with .Values.monitoring.labels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+platform.requireApi: fails the render when the cluster does not serve an API a feature needs,
+naming the operator to install. Takes (list $ "<group>/<version>" "<feature key>" "<operator>").
+Argo CD passes the cluster's APIs to Helm and Flux asks the cluster itself; offline, pass them
+with --api-versions (see README.md).
+*/}}
+{{- define "platform.requireApi" -}}
+{{- $root := index . 0 }}
+{{- $api := index . 1 }}
+{{- if not ($root.Capabilities.APIVersions.Has $api) }}
+{{- fail (printf "%s is on but this cluster does not serve %s: install %s. Rendering offline? Pass --api-versions %s" (index . 2) $api (index . 3) $api) }}
+{{- end }}
+{{- end }}

@@ -1,0 +1,303 @@
+"""The platform chart (helm/platform) of a generated app: each feature alone and all together,
+rendered and strictly validated; its operator checks; its values schema and README; and its
+contract with the base chart (docs/contract.md, extensions/naming.py)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT, naming
+from support.helm import CLUSTER_API_VERSIONS, HelmError, lint, render
+from support.kube import validation_errors
+
+VALUES = Path(__file__).parent / "values" / "platform"
+
+# What each named values file renders for the app "demo", as (kind, name).
+DATABASE = {("Cluster", "demo-db")}
+BACKUP = {("ObjectStore", "demo-db-backup"), ("ScheduledBackup", "demo-db-backup")}
+BUCKET = {("ObjectBucketClaim", "demo-bucket")}
+SECRETS = {("ExternalSecret", "demo-secrets")}
+MONITORING = {("ServiceMonitor", "demo"), ("PrometheusRule", "demo"), ("ConfigMap", "demo-dashboard")}
+EXPECTED = {
+    "postgres": DATABASE,
+    "postgres-backup": DATABASE | BACKUP,
+    "object-storage": BUCKET,
+    "external-secrets": SECRETS,
+    "monitoring": MONITORING,
+    "all": DATABASE | BACKUP | BUCKET | SECRETS | MONITORING | {("PodMonitor", "demo-db")},
+}
+FEATURES = [pytest.param(name, id=name) for name in EXPECTED]
+
+# Each feature's API and the operator its missing-API failure must name.
+OPERATORS = [
+    pytest.param("postgresql.cnpg.io/v1", "CloudNativePG", id="cloudnative-pg"),
+    pytest.param("barmancloud.cnpg.io/v1", "Barman Cloud Plugin", id="barman-cloud-plugin"),
+    pytest.param("objectbucket.io/v1alpha1", "Rook-Ceph or NooBaa", id="bucket-provisioner"),
+    pytest.param("external-secrets.io/v1", "External Secrets Operator", id="external-secrets"),
+    pytest.param("monitoring.coreos.com/v1", "Prometheus Operator", id="prometheus-operator"),
+]
+
+# Field names that hold a credential itself; a reference to one is named otherwise
+# (secretName, ...Key, or a {name, key} selector).
+CREDENTIAL_FIELDS = re.compile(
+    r"(?i)password|passwd|token|secret|apikey|accesskeyid|secretaccesskey|credentials?|connectionstring"
+)
+URL_WITH_PASSWORD = re.compile(r"://[^/@\s:]+:[^/@\s]+@")
+
+
+def kinds_and_names(objects: list[dict]) -> set[tuple[str, str]]:
+    return {(obj["kind"], obj["metadata"]["name"]) for obj in objects}
+
+
+def by_kind(objects: list[dict]) -> dict[str, dict]:
+    return {obj["kind"]: obj for obj in objects}
+
+
+def plaintext_credentials(node, path: str = "") -> list[str]:
+    """Paths of credential-named fields holding a literal, and of URLs carrying a password."""
+    found = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if CREDENTIAL_FIELDS.fullmatch(str(key)) and isinstance(value, (str, int, float)):
+                found.append(f"{path}.{key}")
+            found += plaintext_credentials(value, f"{path}.{key}")
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            found += plaintext_credentials(item, f"{path}[{i}]")
+    elif isinstance(node, str) and URL_WITH_PASSWORD.search(node):
+        found.append(path)
+    return found
+
+
+def documented_values(values_yaml: str) -> dict[str, str]:
+    """{dotted key: its `# --` description}, in file order."""
+    documented, parents, description = {}, [], None
+    for line in values_yaml.splitlines():
+        if comment := re.fullmatch(r"\s*# -- (.+)", line):
+            description = comment[1]
+        elif key := re.fullmatch(r"(\s*)([A-Za-z0-9_]+):.*", line):
+            depth = len(key[1]) // 2
+            parents = parents[:depth] + [key[2]]
+            assert description, f"values.yaml: {'.'.join(parents)} has no `# --` line above it"
+            documented[".".join(parents)] = description
+            description = None
+    return documented
+
+
+def table_rows(markdown: str, heading: str) -> list[list[str]]:
+    """The body rows of the first table under `heading`, as stripped cells."""
+    section = markdown.split(f"\n{heading}\n", 1)[1].split("\n#", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("|")]
+    return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows[2:]]
+
+
+@pytest.fixture
+def chart(generate) -> Path:
+    return generate() / "helm" / "platform"
+
+
+def test_every_values_file_is_tested():
+    assert sorted(EXPECTED) == sorted(path.stem for path in VALUES.glob("*.yaml"))
+
+
+def test_defaults_render_nothing_and_need_no_operator(chart):
+    assert render(chart, "demo-platform", "demo", api_versions=()) == []
+
+
+@pytest.mark.parametrize("values", FEATURES)
+def test_feature_renders_its_objects(chart, values):
+    objects = render(chart, "demo-platform", "demo", [VALUES / f"{values}.yaml"], CLUSTER_API_VERSIONS)
+    assert kinds_and_names(objects) == EXPECTED[values]
+
+
+@pytest.mark.parametrize("values", FEATURES)
+def test_feature_lints_and_validates_strictly(chart, crd_schemas, values):
+    values_file = VALUES / f"{values}.yaml"
+    lint(chart, [values_file])
+    objects = render(chart, "demo-platform", "demo", [values_file], CLUSTER_API_VERSIONS)
+    assert validation_errors(objects, crd_schemas) == []
+
+
+@pytest.mark.parametrize(("api", "operator"), OPERATORS)
+def test_missing_operator_fails_naming_it(chart, api, operator):
+    # Every feature on and every other API served, so this check is the only one that can fail.
+    others = tuple(a for a in CLUSTER_API_VERSIONS if a != api)
+    with pytest.raises(HelmError) as failure:
+        render(chart, "demo-platform", "demo", [VALUES / "all.yaml"], others)
+    message = str(failure.value)
+    assert f"does not serve {api}: install" in message
+    assert operator in message
+
+
+def test_database_follows_the_app(chart):
+    objects = by_kind(render(chart, "demo-platform", "demo", [VALUES / "all.yaml"], CLUSTER_API_VERSIONS))
+    cluster = objects["Cluster"]["spec"]
+    assert cluster["bootstrap"] == {"initdb": {"database": "demo", "owner": "demo"}}
+    assert cluster["storage"] == {"size": "20Gi", "storageClass": "fast"}
+    assert cluster["plugins"] == [
+        {
+            "name": "barman-cloud.cloudnative-pg.io",
+            "isWALArchiver": True,
+            "parameters": {"barmanObjectName": "demo-db-backup"},
+        }
+    ]
+    backup = objects["ScheduledBackup"]["spec"]
+    assert backup["cluster"] == {"name": "demo-db"}
+    assert backup["method"] == "plugin"
+    assert objects["ObjectStore"]["spec"]["configuration"]["s3Credentials"] == {
+        "accessKeyId": {"name": "demo-backup-credentials", "key": "ACCESS_KEY_ID"},
+        "secretAccessKey": {"name": "demo-backup-credentials", "key": "SECRET_ACCESS_KEY"},
+    }
+    assert objects["PodMonitor"]["spec"]["selector"]["matchLabels"]["cnpg.io/cluster"] == "demo-db"
+
+
+def test_monitoring_scrapes_the_base_charts_metrics_port(chart):
+    objects = by_kind(render(chart, "demo-platform", "demo", [VALUES / "all.yaml"], CLUSTER_API_VERSIONS))
+    spec = objects["ServiceMonitor"]["spec"]
+    assert spec["selector"] == {
+        "matchLabels": {"app.kubernetes.io/name": "demo", "app.kubernetes.io/instance": "demo"}
+    }
+    assert spec["endpoints"] == [{"port": "metrics", "path": "/metrics", "interval": "15s"}]
+    for kind in ("ServiceMonitor", "PodMonitor", "PrometheusRule"):
+        assert objects[kind]["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    alerts = {rule["alert"] for group in objects["PrometheusRule"]["spec"]["groups"] for rule in group["rules"]}
+    assert alerts == {
+        "AppTargetDown",
+        "AppPodCrashLooping",
+        "DatabaseDown",
+        "DatabaseReplicationLagging",
+        "DatabaseBackupFailing",
+    }
+    dashboard = objects["ConfigMap"]
+    assert dashboard["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert yaml.safe_load(dashboard["data"]["demo.json"])["title"] == "demo"
+
+
+def test_database_alerts_only_with_a_database(chart):
+    objects = by_kind(render(chart, "demo-platform", "demo", [VALUES / "monitoring.yaml"], CLUSTER_API_VERSIONS))
+    assert [group["name"] for group in objects["PrometheusRule"]["spec"]["groups"]] == ["demo"]
+
+
+@pytest.mark.parametrize(
+    ("values", "rejected"),
+    [
+        pytest.param({"postgress": {"enabled": True}}, "'postgress'", id="top-level"),
+        pytest.param({"postgres": {"storage": {"sise": "1Gi"}}}, "sise", id="nested"),
+        pytest.param({"monitoring": {"dashbaord": {"enabled": False}}}, "dashbaord", id="monitoring"),
+        pytest.param({"externalSecrets": {"secretStoreRef": {"knd": "SecretStore"}}}, "knd", id="store-ref"),
+        pytest.param({"objectStorage": {"provider": "s3"}}, "/objectStorage/provider", id="unknown-provider"),
+        pytest.param(
+            {"postgres": {"enabled": True, "backup": {"enabled": True}}}, "/postgres/backup/destinationPath", id="backup-without-target"
+        ),
+        pytest.param({"externalSecrets": {"enabled": True}}, "/externalSecrets/dataFrom", id="secrets-without-keys"),
+    ],
+)
+def test_schema_rejects_bad_values(chart, tmp_path, values, rejected):
+    values_file = tmp_path / "values.yaml"
+    values_file.write_text(yaml.safe_dump(values))
+    with pytest.raises(HelmError, match="schema") as failure:
+        render(chart, "demo-platform", "demo", [values_file], CLUSTER_API_VERSIONS)
+    assert rejected in str(failure.value)
+
+
+def test_no_plaintext_credentials(generate):
+    root = generate(postgres=True, object_storage=True, external_secrets=True, monitoring=True)
+    chart = root / "helm" / "platform"
+    objects = render(chart, "demo-platform", "demo", [VALUES / "all.yaml"], CLUSTER_API_VERSIONS)
+    assert "Secret" not in {obj["kind"] for obj in objects}
+    assert plaintext_credentials(objects) == []
+    for path in (chart / "values.yaml", root / "gitops" / "values-platform.yaml"):
+        assert plaintext_credentials(yaml.safe_load(path.read_text()), path.name) == []
+
+
+def test_credential_scan_catches_literals():
+    assert plaintext_credentials({"spec": {"password": "hunter2", "url": "s3://k:s3cr3t@host/b"}}) == [
+        ".spec.password",
+        ".spec.url",
+    ]
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        pytest.param({}, id="none"),
+        pytest.param({"postgres": True}, id="postgres"),
+        pytest.param({"object_storage": True}, id="object_storage"),
+        pytest.param({"external_secrets": True}, id="external_secrets"),
+        pytest.param({"monitoring": True}, id="monitoring"),
+        pytest.param(
+            {"postgres": True, "object_storage": True, "external_secrets": True, "monitoring": True}, id="all"
+        ),
+    ],
+)
+def test_each_answer_drives_its_feature(generate, crd_schemas, answers):
+    root = generate(**answers)
+    chart, values = root / "helm" / "platform", [root / "gitops" / "values-platform.yaml"]
+    lint(chart, values)
+    objects = render(chart, "demo-platform", "demo", values, CLUSTER_API_VERSIONS)
+    assert validation_errors(objects, crd_schemas) == []
+    kinds = {kind for kind, _ in kinds_and_names(objects)}
+    assert ("Cluster" in kinds) == answers.get("postgres", False)
+    assert ("ObjectBucketClaim" in kinds) == answers.get("object_storage", False)
+    assert ("ExternalSecret" in kinds) == answers.get("external_secrets", False)
+    assert ("ServiceMonitor" in kinds) == answers.get("monitoring", False)
+
+
+def test_secret_store_is_the_org_default(generate):
+    root = generate(external_secrets=True, secret_store_kind="SecretStore", secret_store_name="team-vault")
+    chart, values = root / "helm" / "platform", [root / "gitops" / "values-platform.yaml"]
+    spec = by_kind(render(chart, "demo-platform", "demo", values, CLUSTER_API_VERSIONS))["ExternalSecret"]["spec"]
+    assert spec["secretStoreRef"] == {"kind": "SecretStore", "name": "team-vault"}
+    assert spec["dataFrom"] == [{"extract": {"key": "demo"}}]
+
+
+def test_names_follow_the_app_not_the_release(generate):
+    # The release is deliberately not <app>-platform here: no name may come from it.
+    chart = generate(app_name="shop") / "helm" / "platform"
+    names = naming.derived_names("shop")
+    objects = by_kind(render(chart, "any-release", "shop", [VALUES / "all.yaml"], CLUSTER_API_VERSIONS))
+    assert objects["Cluster"]["metadata"]["name"] == names["database_cluster"]
+    # CloudNativePG names the app Secret <cluster>-app.
+    assert f"{objects['Cluster']['metadata']['name']}-app" == names["database_secret"]
+    assert objects["ScheduledBackup"]["metadata"]["name"] == names["database_backup"]
+    assert objects["ObjectBucketClaim"]["metadata"]["name"] == names["bucket_claim"]
+    assert objects["ExternalSecret"]["metadata"]["name"] == names["app_secret"]
+    assert objects["ExternalSecret"]["spec"]["target"]["name"] == names["app_secret"]
+    assert objects["ServiceMonitor"]["spec"]["selector"]["matchLabels"] == {
+        "app.kubernetes.io/name": names["base_release"],
+        "app.kubernetes.io/instance": names["base_release"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("document", "heading"),
+    [
+        pytest.param(ROOT / "docs" / "contract.md", "## What the platform produces", id="docs"),
+        pytest.param(ROOT / "template" / "helm" / "platform" / "README.md", "## Contract", id="chart-readme"),
+    ],
+)
+def test_contract_tables_agree_with_naming(document, heading):
+    names = naming.derived_names("shop")
+    rows = table_rows(document.read_text(), heading)
+    assert rows
+    for name, *_, key in rows:
+        assert name.strip("`").replace("<app>", "shop") == names[key.strip("`")], name
+    consumed = {"database_secret", "bucket_claim", "app_secret"}
+    assert consumed <= {key.strip("`") for *_, key in rows}
+
+
+def test_app_name_limit_matches_naming(chart):
+    schema = yaml.safe_load((chart / "values.schema.json").read_text())
+    assert schema["properties"]["appName"]["maxLength"] == naming.APP_NAME_MAX
+
+
+def test_readme_documents_every_value(chart):
+    documented = documented_values((chart / "values.yaml").read_text())
+    table = {key.strip("`"): description for key, _, description in table_rows(
+        (chart / "README.md").read_text(), "## Values"
+    )}
+    assert table == documented
