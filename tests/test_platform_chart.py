@@ -155,6 +155,15 @@ def test_database_follows_the_app(chart):
     assert objects["PodMonitor"]["spec"]["selector"]["matchLabels"]["cnpg.io/cluster"] == "demo-db"
 
 
+def test_data_outlives_its_release_and_application(chart):
+    objects = render(chart, "demo-platform", "demo", [VALUES / "all.yaml"], CLUSTER_API_VERSIONS)
+    keep = {"helm.sh/resource-policy": "keep", "argocd.argoproj.io/sync-options": "Prune=false,Delete=false"}
+    holding_data = [o for o in objects if o["kind"] in ("Cluster", "ObjectBucketClaim")]
+    assert len(holding_data) == 2
+    for obj in holding_data:
+        assert obj["metadata"]["annotations"] == keep
+
+
 def test_monitoring_scrapes_the_base_charts_metrics_port(chart):
     objects = by_kind(render(chart, "demo-platform", "demo", [VALUES / "all.yaml"], CLUSTER_API_VERSIONS))
     spec = objects["ServiceMonitor"]["spec"]

@@ -29,6 +29,16 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
 {{/*
+platform.keepAnnotations: for objects holding data (the database, the bucket). The data
+outlives its release and its Application: Helm uninstalls, Argo CD prunes and deletes leave
+these objects for a person to remove.
+*/}}
+{{- define "platform.keepAnnotations" -}}
+helm.sh/resource-policy: keep
+argocd.argoproj.io/sync-options: Prune=false,Delete=false
+{{- end }}
+
+{{/*
 platform.selectorLabels: the labels that select the app's own objects, as the base chart sets
 them: its release is named after the app under both Argo CD and Flux. The ServiceMonitor finds
 the app's Service with them. Part of the base/platform contract.
