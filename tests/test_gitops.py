@@ -4,6 +4,7 @@ the answers, point only at what exists, and deploy identical objects in the same
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -191,3 +192,16 @@ def test_app_project_allows_exactly_the_rendered_kinds(app):
                          for o in helm.render(root / "helm" / chart, "demo", "demo", [values])}
     assert whitelist is not None
     assert rendered == whitelist
+
+
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_the_apps_own_checks_render_what_the_controllers_deploy(app, name, tmp_path):
+    """The generated Makefile (what the app's CI runs) lints and renders exactly the deployment."""
+    root = tmp_path / "app"
+    shutil.copytree(app(name), root)
+    result = subprocess.run(["make", "lint", "render"], cwd=root, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for chart, ds in deployments(root).items():
+        d = ds[0]
+        rendered = (root / "rendered" / f"{chart}.yaml").read_text()
+        assert rendered == helm.template(d.chart, d.release, d.namespace, d.values)
