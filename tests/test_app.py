@@ -104,3 +104,10 @@ def test_org_defaults_from_data(generate):
     recorded = yaml.safe_load((generate(domain="k8s.example.net", flux_namespace="flux") / ".copier-answers.yml")
                               .read_text())
     assert (recorded["domain"], recorded["flux_namespace"]) == ("k8s.example.net", "flux")
+
+
+@pytest.mark.parametrize(("repo_url", "expected"), [("https://github.com/acme/shop.git", True),
+                                                      ("https://gitlab.example.com/acme/shop.git", False)])
+def test_github_workflow_only_for_github(generate, repo_url, expected):
+    root = generate(repo_url=repo_url)
+    assert (root / ".github/workflows/ci.yaml").is_file() == expected

@@ -1,0 +1,79 @@
+{{/*
+base.name: the chart name, which is the app name. It is the app.kubernetes.io/name label that
+the platform chart's ServiceMonitor selects, so it has no override.
+*/}}
+{{- define "base.name" -}}
+{{- .Chart.Name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+base.fullname: the prefix of every object name. It is the release name (the app name under both
+Argo CD and Flux) when that already contains the chart name, else "<release>-<chart>".
+*/}}
+{{- define "base.fullname" -}}
+{{- if contains .Chart.Name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+
+{{/*
+base.chart: chart name and version, for the helm.sh/chart label.
+*/}}
+{{- define "base.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+base.labels: the labels of every object.
+*/}}
+{{- define "base.labels" -}}
+helm.sh/chart: {{ include "base.chart" . }}
+{{ include "base.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{/*
+base.selectorLabels: the labels that select the app's pods, and that the platform chart's
+ServiceMonitor uses to find the Service. Part of the base/platform contract: do not change.
+*/}}
+{{- define "base.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "base.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/*
+base.serviceAccountName: the ServiceAccount the pods run as.
+*/}}
+{{- define "base.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "base.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/*
+base.image: the image reference; a digest, when given, pins it instead of the tag.
+*/}}
+{{- define "base.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- end }}
+{{- end }}
+
+{{/*
+base.maxReplicas: the most pods that can run at once, which decides whether a
+PodDisruptionBudget makes sense.
+*/}}
+{{- define "base.maxReplicas" -}}
+{{- if .Values.autoscaling.enabled }}
+{{- .Values.autoscaling.maxReplicas }}
+{{- else }}
+{{- .Values.replicaCount }}
+{{- end }}
+{{- end }}

@@ -1,0 +1,499 @@
+"""The base chart (helm/base) with the image it runs: every values combination renders valid,
+restricted and checkov-clean objects; the schema refuses typos; Dockerfile, chart and values agree.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ANSWER_SETS, load_answers
+from support.helm import HelmError, lint, render
+from support.kube import validation_errors
+
+VALUES = Path(__file__).parent / "values" / "base"
+GITOPS_VALUES = Path("gitops") / "values-base.yaml"
+VENV_BIN = Path(sys.executable).parent
+
+# Checks the chart fails on purpose, each with why. Anything else checkov fails, the test fails.
+CHECKOV_SKIPS = {
+    "CKV_K8S_43": "a digest exists only once CI has built the image; image.digest pins it (see extras)",
+}
+# Checks a values file fails on purpose, on top of those.
+PLATFORM_AS_ENV = "the platform contract hands credentials over as env vars (DATABASE_URL, envFrom Secrets)"
+CHECKOV_SKIPS_BY_VALUES = {
+    "minimal.yaml": {"CKV2_K8S_6": "the file turns the NetworkPolicy off, to show that the switch works"},
+    "platform.yaml": {"CKV_K8S_35": PLATFORM_AS_ENV},
+    "values-base.yaml": {"CKV_K8S_35": PLATFORM_AS_ENV},
+}
+
+# Every values file, on the canonical app, with the kinds it must render and no others.
+ALWAYS = {"Deployment", "Service"}
+NAMED_CASES = [
+    pytest.param([], ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy"}, id="chart-defaults"),
+    pytest.param(["minimal.yaml"], ALWAYS, id="minimal"),
+    pytest.param(["httproute.yaml"], ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy"}, id="httproute"),
+    pytest.param(["ingress.yaml"], ALWAYS | {"ServiceAccount", "Ingress", "NetworkPolicy"}, id="ingress"),
+    pytest.param(
+        ["autoscaling.yaml"],
+        ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy", "HorizontalPodAutoscaler", "PodDisruptionBudget"},
+        id="autoscaling",
+    ),
+    pytest.param(
+        ["replicas.yaml"],
+        ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy", "PodDisruptionBudget"},
+        id="replicas",
+    ),
+    pytest.param(
+        ["persistence.yaml"],
+        ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy", "PersistentVolumeClaim"},
+        id="persistence",
+    ),
+    pytest.param(["platform.yaml"], ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy"}, id="platform"),
+    pytest.param(
+        ["extras.yaml"], ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy", "ConfigMap"}, id="extras"
+    ),
+]
+
+
+class Case:
+    """The chart of a generated app, released as Argo CD and Flux release it, with values files
+    layered over its values.yaml: the named files of tests/values/base, or (None) the app's own
+    gitops/values-base.yaml."""
+
+    def __init__(self, app, answers: str, values: list[str] | None = ()):
+        self.app = app(answers)
+        self.chart = self.app / "helm" / "base"
+        self.release = load_answers(answers)["app_name"]
+        self.namespace = load_answers(answers).get("namespace", self.release)
+        self.values = [self.app / GITOPS_VALUES] if values is None else [VALUES / v for v in values]
+
+    def render(self, *extra_values: Path) -> list[dict]:
+        return render(self.chart, self.release, self.namespace, [*self.values, *extra_values])
+
+
+@pytest.fixture(
+    params=[pytest.param(("canonical", p.values[0]), id=p.id) for p in NAMED_CASES]
+    + [pytest.param((name, None), id=f"gitops-{name}") for name in ANSWER_SETS]
+)
+def case(request, app) -> Case:
+    return Case(app, *request.param)
+
+
+@pytest.fixture
+def canonical(app) -> Case:
+    return Case(app, "canonical")
+
+
+def one(objects: list[dict], kind: str) -> dict:
+    [obj] = [o for o in objects if o["kind"] == kind]
+    return obj
+
+
+def pod_spec(objects: list[dict]) -> dict:
+    return one(objects, "Deployment")["spec"]["template"]["spec"]
+
+
+def write_values(tmp_path: Path, values: dict) -> Path:
+    path = tmp_path / "values.yaml"
+    path.write_text(yaml.safe_dump(values))
+    return path
+
+
+# --- Every combination --------------------------------------------------------------------
+
+
+def test_lints(case):
+    lint(case.chart, case.values)
+
+
+def test_objects_are_valid_at_every_kubernetes_version(case, crd_schemas):
+    assert validation_errors(case.render(), crd_schemas) == []
+
+
+def test_pods_meet_the_restricted_pod_security_standard(case):
+    objects = case.render()
+    pod = pod_spec(objects)
+    security = pod["securityContext"]
+    assert security["runAsNonRoot"] is True
+    assert all(isinstance(security[key], int) and security[key] > 0 for key in ("runAsUser", "runAsGroup", "fsGroup"))
+    assert security["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert not {"hostNetwork", "hostPID", "hostIPC"} & set(pod)
+    assert all("hostPath" not in volume for volume in pod["volumes"])
+    assert pod["automountServiceAccountToken"] is False
+    tmp_volumes = {v["name"] for v in pod["volumes"] if "emptyDir" in v}
+    for container in pod["containers"]:
+        context = container["securityContext"]
+        assert context["allowPrivilegeEscalation"] is False
+        assert context["capabilities"] == {"drop": ["ALL"]}
+        assert context["readOnlyRootFilesystem"] is True
+        assert not context.get("privileged")
+        assert any(m["mountPath"] == "/tmp" and m["name"] in tmp_volumes for m in container["volumeMounts"])
+        for bound in ("requests", "limits"):
+            assert {"cpu", "memory"} <= set(container["resources"][bound])
+        for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+            assert container[probe]["httpGet"]["path"] == "/healthz"
+    if "ServiceAccount" in {o["kind"] for o in objects}:
+        assert one(objects, "ServiceAccount")["automountServiceAccountToken"] is False
+
+
+def test_checkov_finds_nothing(case, tmp_path):
+    (tmp_path / "manifests.yaml").write_text(yaml.safe_dump_all(case.render()))
+    skips = [*CHECKOV_SKIPS, *(check for v in case.values for check in CHECKOV_SKIPS_BY_VALUES.get(v.name, {}))]
+    result = subprocess.run(
+        [VENV_BIN / "checkov", "--directory", tmp_path, "--framework", "kubernetes", "--output", "json",
+         "--quiet", "--skip-check", ",".join(skips)],
+        capture_output=True, text=True,
+    )
+    report = json.loads(result.stdout)
+    failed = [f"{c['check_id']} {c['resource']}: {c['check_name']}" for c in report["results"]["failed_checks"]]
+    assert failed == []
+    assert report["summary"]["resource_count"] >= 2 and report["summary"]["parsing_errors"] == 0
+    assert result.returncode == 0, result.stderr
+
+
+def test_every_object_is_labelled_and_namespaced(case):
+    for obj in case.render():
+        assert obj["metadata"]["namespace"] == case.namespace
+        assert obj["metadata"]["labels"]["app.kubernetes.io/instance"] == case.release
+
+
+# --- What each values file switches -------------------------------------------------------
+
+
+@pytest.mark.parametrize(("values", "kinds"), NAMED_CASES)
+def test_optional_objects_switch(app, values, kinds):
+    objects = Case(app, "canonical", values).render()
+    assert sorted(o["kind"] for o in objects) == sorted(kinds)
+
+
+def test_selector_labels_are_the_service_monitor_contract(canonical):
+    objects = canonical.render()
+    expected = {"app.kubernetes.io/name": "shop", "app.kubernetes.io/instance": "shop"}
+    assert one(objects, "Service")["spec"]["selector"] == expected
+    assert one(objects, "Deployment")["spec"]["selector"]["matchLabels"] == expected
+    assert one(objects, "NetworkPolicy")["spec"]["podSelector"]["matchLabels"] == expected
+
+
+def test_httproute_attaches_to_the_gateway_and_lets_it_in(app):
+    objects = Case(app, "canonical", ["httproute.yaml"]).render()
+    route = one(objects, "HTTPRoute")["spec"]
+    assert route["parentRefs"] == [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "internal",
+                                    "namespace": "envoy-gateway-system", "sectionName": "https"}]
+    assert route["hostnames"] == ["app.example.com"]
+    assert route["rules"][0]["backendRefs"] == [{"name": "shop", "port": 80}]
+    assert "envoy-gateway-system" in allowed_in(objects)
+
+
+def test_ingress_alternative(app):
+    objects = Case(app, "canonical", ["ingress.yaml"]).render()
+    ingress = one(objects, "Ingress")["spec"]
+    assert ingress["ingressClassName"] == "nginx"
+    assert ingress["tls"] == [{"hosts": ["app.example.com", "www.app.example.com"], "secretName": "app-tls"}]
+    assert [rule["host"] for rule in ingress["rules"]] == ["app.example.com", "www.app.example.com"]
+    assert allowed_in(objects) == {"ingress-nginx"}
+
+
+def test_autoscaler_owns_the_replica_count(app):
+    objects = Case(app, "canonical", ["autoscaling.yaml"]).render()
+    assert "replicas" not in one(objects, "Deployment")["spec"]
+    assert one(objects, "HorizontalPodAutoscaler")["spec"]["scaleTargetRef"]["name"] == "shop"
+
+
+def test_persistence_mounts_the_claim_and_replaces_pods(app):
+    objects = Case(app, "canonical", ["persistence.yaml"]).render()
+    deployment = one(objects, "Deployment")["spec"]
+    assert deployment["strategy"] == {"type": "Recreate"}
+    [volume] = [v for v in deployment["template"]["spec"]["volumes"] if "persistentVolumeClaim" in v]
+    assert volume["persistentVolumeClaim"]["claimName"] == one(objects, "PersistentVolumeClaim")["metadata"]["name"]
+    mounts = deployment["template"]["spec"]["containers"][0]["volumeMounts"]
+    assert {"name": volume["name"], "mountPath": "/var/lib/app"} in mounts
+
+
+def test_extras_reach_the_pod(app):
+    objects = Case(app, "canonical", ["extras.yaml"]).render()
+    pod = pod_spec(objects)
+    [container] = pod["containers"]
+    assert container["image"].endswith("@sha256:" + "0123456789abcdef" * 4)
+    assert {"configMapRef": {"name": "shop-config"}} in container["envFrom"]
+    assert one(objects, "ConfigMap")["data"] == {"LOG_LEVEL": "info", "WORKERS": "4"}
+    assert {"name": "FEATURE_FLAGS", "value": "beta"} in container["env"]
+    assert {"name": "cache", "mountPath": "/var/cache/app"} in container["volumeMounts"]
+    assert pod["serviceAccountName"] == "app-runner" == one(objects, "ServiceAccount")["metadata"]["name"]
+    assert pod["nodeSelector"] and pod["tolerations"] and pod["affinity"] and pod["topologySpreadConstraints"]
+
+
+def test_config_change_rolls_the_pods(canonical, tmp_path):
+    def checksum(config: dict) -> str:
+        objects = canonical.render(write_values(tmp_path, {"config": config}))
+        return one(objects, "Deployment")["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+
+    assert checksum({"A": "1"}) != checksum({"A": "2"})
+
+
+def test_service_account_token_only_when_asked(canonical, tmp_path):
+    objects = canonical.render(write_values(tmp_path, {"serviceAccount": {"automountToken": True}}))
+    assert pod_spec(objects)["automountServiceAccountToken"] is True
+    assert one(objects, "ServiceAccount")["automountServiceAccountToken"] is True
+
+
+# --- The platform contract, through gitops/values-base.yaml ---------------------------------
+
+
+def allowed_in(objects: list[dict]) -> set[str]:
+    """Namespaces the NetworkPolicy lets in, besides the app's own."""
+    peers = [peer for rule in one(objects, "NetworkPolicy")["spec"]["ingress"] for peer in rule["from"]]
+    selectors = [peer["namespaceSelector"] for peer in peers if "namespaceSelector" in peer]
+    return {selector["matchLabels"]["kubernetes.io/metadata.name"] for selector in selectors}
+
+
+def egress_ports(objects: list[dict]) -> set[int]:
+    return {port["port"] for rule in one(objects, "NetworkPolicy")["spec"]["egress"] for port in rule["ports"]}
+
+
+def test_platform_wiring_uses_the_contract_names(app):
+    """argocd-platform has every platform feature on: the pod consumes each by its stable name."""
+    objects = Case(app, "argocd-platform", None).render()
+    [container] = pod_spec(objects)["containers"]
+    env = {e["name"]: e.get("valueFrom", {}).get("secretKeyRef") for e in container["env"]}
+    assert env["DATABASE_URL"] == {"name": "billing-api-db-app", "key": "uri"}
+    assert env["PGPASSWORD"] == {"name": "billing-api-db-app", "key": "password"}
+    assert env["PORT"] is None
+    assert container["envFrom"] == [
+        {"configMapRef": {"name": "billing-api-bucket"}},
+        {"secretRef": {"name": "billing-api-bucket"}},
+        {"secretRef": {"name": "billing-api-secrets"}},
+    ]
+    assert "metrics" in {port["name"] for port in one(objects, "Service")["spec"]["ports"]}
+    assert allowed_in(objects) == {"gateway-system", "monitoring"}
+    assert egress_ports(objects) == {53, 5432, 8080}
+    route = one(objects, "HTTPRoute")["spec"]
+    assert route["hostnames"] == ["billing-api.apps.example.com"]
+    assert route["parentRefs"][0]["name"] == "public" and route["parentRefs"][0]["namespace"] == "gateway-system"
+
+
+def test_no_platform_wiring_when_the_answers_are_off(app):
+    objects = Case(app, "canonical", None).render()
+    [container] = pod_spec(objects)["containers"]
+    assert [e["name"] for e in container["env"]] == ["PORT"] and "envFrom" not in container
+    assert [port["name"] for port in one(objects, "Service")["spec"]["ports"]] == ["http"]
+    assert egress_ports(objects) == {53}
+
+
+def bucket_egress(objects: list[dict], port: int) -> dict:
+    [rule] = [r for r in one(objects, "NetworkPolicy")["spec"]["egress"] if r["ports"][0]["port"] == port]
+    return rule
+
+
+def test_bucket_endpoint_in_or_out_of_the_cluster(app):
+    in_cluster = Case(app, "argocd-platform", None).render()
+    rook = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "rook-ceph"}}}
+    assert bucket_egress(in_cluster, 8080)["to"] == [rook]
+    external = Case(app, "canonical", ["platform.yaml"]).render()
+    assert "to" not in bucket_egress(external, 443)
+
+
+# --- Refusals -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pytest.param({"replicas": 2}, id="top-level"),
+        pytest.param({"image": {"tags": "1.0"}}, id="image.tags"),
+        pytest.param({"podSecurityContext": {"runAsUsr": 1000}}, id="podSecurityContext.runAsUsr"),
+        pytest.param({"securityContext": {"readOnlyRootFileSystem": True}},
+                     id="securityContext.readOnlyRootFileSystem"),
+        pytest.param({"probes": {"liveness": {"periodSecond": 5}}}, id="probes.liveness.periodSecond"),
+        pytest.param({"httpRoute": {"parentRefs": [{"name": "public"}]}}, id="httpRoute.parentRefs"),
+        pytest.param({"platform": {"postgres": {"secretname": "x"}}}, id="platform.postgres.secretname"),
+        pytest.param({"platform": {"objectstorage": {"enabled": True}}}, id="platform.objectstorage"),
+        pytest.param({"networkPolicy": {"extraEgres": []}}, id="networkPolicy.extraEgres"),
+        pytest.param({"resources": {"limits": {"cpu": "1", "memroy": "1Gi"}}}, id="resources.limits.memroy"),
+    ],
+)
+def test_schema_rejects_misspelt_keys(canonical, tmp_path, values):
+    typo = write_values(tmp_path, values)
+    with pytest.raises(HelmError, match="additional properties"):
+        lint(canonical.chart, [typo])
+    with pytest.raises(HelmError, match="additional properties"):
+        canonical.render(typo)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        pytest.param({"platform": {"postgres": {"enabled": True}}}, "platform.postgres.secretName is required",
+                     id="postgres-without-secret"),
+        pytest.param({"platform": {"objectStorage": {"enabled": True}}}, "platform.objectStorage.name is required",
+                     id="bucket-without-name"),
+        pytest.param({"platform": {"externalSecrets": {"enabled": True}}},
+                     "platform.externalSecrets.secretName is required", id="secrets-without-name"),
+        pytest.param({"ingress": {"enabled": True, "hosts": ["a.example.com"]}},
+                     "ingress.controllerNamespace is required", id="ingress-closed-by-networkpolicy"),
+        pytest.param({"ingress": {"enabled": True, "controllerNamespace": "x"}}, "ingress.hosts needs",
+                     id="ingress-without-hosts"),
+        pytest.param({"persistence": {"enabled": True}, "replicaCount": 2}, "ReadWriteOnce volume",
+                     id="shared-readwriteonce-volume"),
+        pytest.param({"image": {"tag": "latest"}}, "/image/tag", id="latest-tag"),
+        pytest.param({"podSecurityContext": {"runAsUser": 0}}, "/podSecurityContext/runAsUser", id="root-user"),
+    ],
+)
+def test_refuses_unsafe_or_incomplete_values(canonical, tmp_path, values, message):
+    with pytest.raises(HelmError, match=re.escape(message)):
+        canonical.render(write_values(tmp_path, values))
+
+
+# --- Documentation ------------------------------------------------------------------------
+
+KEY_LINE = re.compile(r"^(?P<indent> *)(?P<key>[A-Za-z0-9_-]+):")
+DOC_LINE = re.compile(r"^ *# -- (?P<text>.+)$")
+
+
+def documented_keys(values_yaml: str) -> list[tuple[str, str]]:
+    """(dotted key, its `# --` line) for every key of values.yaml, '' where the line is missing."""
+    keys: list[tuple[str, str]] = []
+    path: list[str] = []
+    doc = ""
+    for line in values_yaml.splitlines():
+        if match := DOC_LINE.match(line):
+            doc = match["text"]
+            continue
+        if match := KEY_LINE.match(line):
+            path[len(match["indent"]) // 2:] = [match["key"]]
+            keys.append((".".join(path), doc))
+        doc = ""
+    return keys
+
+
+def values_table(values_yaml: str) -> str:
+    """The chart README's values table, as values.yaml's `# --` lines say it should read."""
+    values = yaml.safe_load(values_yaml)
+    rows = ["| Key | Type | Default | Description |", "| --- | --- | --- | --- |"]
+    for key, doc in documented_keys(values_yaml):
+        value = values
+        for part in key.split("."):
+            value = value[part]
+        kind = {bool: "bool", int: "int", float: "number", str: "string", list: "list", dict: "object"}[type(value)]
+        default = "" if isinstance(value, dict) and value else f"`{json.dumps(value)}`"
+        rows.append(f"| `{key}` | {kind} | {default} | {doc} |")
+    return "\n".join(rows)
+
+
+@pytest.mark.parametrize("answers", ["canonical", "argocd-platform"])
+def test_every_value_is_documented_and_in_the_readme(app, answers):
+    chart = app(answers) / "helm" / "base"
+    values_yaml = (chart / "values.yaml").read_text()
+    assert [key for key, doc in documented_keys(values_yaml) if not doc] == []
+    table = values_table(values_yaml)
+    assert table in (chart / "README.md").read_text(), f"README.md values table should read:\n{table}"
+
+
+def test_schema_knows_every_value(canonical):
+    """Strictness cuts both ways: a key of values.yaml the schema lacks would fail every render."""
+    schema = json.loads((canonical.chart / "values.schema.json").read_text())
+
+    def walk(node: dict, properties: dict, path: str) -> None:
+        for key, value in node.items():
+            assert key in properties, f"values.schema.json lacks {path}{key}"
+            sub = properties[key]
+            if "$ref" in sub:
+                sub = schema["definitions"][sub["$ref"].rsplit("/", 1)[1]]
+            if isinstance(value, dict) and "properties" in sub:
+                walk(value, sub["properties"], f"{path}{key}.")
+
+    walk(yaml.safe_load((canonical.chart / "values.yaml").read_text()), schema["properties"], "")
+
+
+def test_helpers_are_documented(canonical):
+    helpers = (canonical.chart / "templates" / "_helpers.tpl").read_text()
+    defines = re.findall(r"(?P<before>.*)\n\{\{- define \"(?P<name>[^\"]+)\"", helpers)
+    assert {"base.fullname", "base.labels", "base.selectorLabels"} <= {name for _, name in defines}
+    assert [name for before, name in defines if before.strip() != "*/}}"] == []
+    assert len(defines) == helpers.count("{{- define")
+
+
+# --- The image: Dockerfile, app and chart agree ----------------------------------------------
+
+
+def dockerfile(app_dir: Path) -> dict[str, list[str]]:
+    """Each instruction of the Dockerfile with its arguments, in order."""
+    instructions: dict[str, list[str]] = {}
+    text = (app_dir / "Dockerfile").read_text().replace("\\\n", " ")
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            word, _, rest = line.partition(" ")
+            instructions.setdefault(word.upper(), []).append(rest.strip())
+    return instructions
+
+
+@pytest.mark.parametrize("answers", ["canonical", "argocd-platform"])
+def test_dockerfile_agrees_with_the_chart(app, answers):
+    generated = app(answers)
+    values = yaml.safe_load((generated / "helm/base/values.yaml").read_text())
+    docker = dockerfile(generated)
+    pod = values["podSecurityContext"]
+    assert docker["USER"] == [f"{pod['runAsUser']}:{pod['runAsGroup']}"]
+    port = values["containerPort"]
+    assert port == load_answers(answers).get("container_port", 8080)
+    assert docker["EXPOSE"] == [str(port)]
+    assert f"PORT={port}" in docker["ENV"][0].split()
+    assert len(docker["FROM"]) >= 2, "multi-stage"
+    for base in docker["FROM"]:
+        assert re.fullmatch(r"[\w./-]+:\d+\.\d+\.\d+[\w.-]*( AS \w+)?", base), f"{base}: pin a version"
+
+
+def test_hadolint(canonical):
+    result = subprocess.run([VENV_BIN / "hadolint", canonical.app / "Dockerfile"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dockerignore_sends_only_the_source(canonical):
+    lines = (canonical.app / ".dockerignore").read_text().splitlines()
+    assert [line for line in lines if line and not line.startswith("#")] == ["*", "!src/"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(url: str) -> tuple[int, str]:
+    with urllib.request.urlopen(url, timeout=2) as response:
+        return response.status, response.read().decode()
+
+
+def test_the_app_answers_the_probes_and_prometheus(canonical):
+    """Runs src/server.py as the image does (PORT from the environment, read-only friendly)."""
+    values = yaml.safe_load((canonical.chart / "values.yaml").read_text())
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-B", "-m", "server"], cwd=canonical.app / "src", env={"PORT": str(port)},
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                status, _ = get(base + values["probes"]["path"])
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        assert status == 200
+        status, metrics = get(base + "/metrics")
+        assert status == 200 and "http_requests_total" in metrics
+    finally:
+        server.terminate()
+        assert server.wait(timeout=5) == 0, "the server should stop cleanly on SIGTERM"
