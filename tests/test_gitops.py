@@ -205,3 +205,71 @@ def test_the_apps_own_checks_render_what_the_controllers_deploy(app, name, tmp_p
         d = ds[0]
         rendered = (root / "rendered" / f"{chart}.yaml").read_text()
         assert rendered == helm.template(d.chart, d.release, d.namespace, d.values)
+
+
+def rendered(root: Path) -> dict[str, dict[tuple[str, str], dict]]:
+    """Per chart, what the first controller deploys, by (kind, name)."""
+    result = {}
+    for chart, ds in deployments(root).items():
+        d = ds[0]
+        result[chart] = {(o["kind"], o["metadata"]["name"]): o
+                         for o in helm.render(d.chart, d.release, d.namespace, d.values)}
+    return result
+
+
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_base_consumes_what_the_platform_produces(app, name):
+    root = app(name)
+    answers = answers_of(root)
+    names = naming.derived_names(answers["app_name"])
+    objects = rendered(root)
+    base, platform = objects["base"], objects["platform"]
+    pod = base[("Deployment", names["base_release"])]["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    secret_refs = {e["valueFrom"]["secretKeyRef"]["name"] for e in container.get("env", []) if "valueFrom" in e}
+    env_from = {(kind, ref["name"]) for e in container.get("envFrom", []) for kind, ref in e.items()}
+
+    assert ((("Cluster", names["database_cluster"]) in platform) == answers["postgres"]
+            == (names["database_secret"] in secret_refs))
+    assert ((("ObjectBucketClaim", names["bucket_claim"]) in platform) == answers["object_storage"]
+            == (("configMapRef", names["bucket_claim"]) in env_from)
+            == (("secretRef", names["bucket_claim"]) in env_from))
+    external_secret = platform.get(("ExternalSecret", names["app_secret"]))
+    assert (external_secret is not None) == answers["external_secrets"] == (("secretRef", names["app_secret"]) in env_from)
+    if external_secret:
+        assert external_secret["spec"]["target"]["name"] == names["app_secret"]
+
+    monitor = platform.get(("ServiceMonitor", answers["app_name"]))
+    assert (monitor is not None) == answers["monitoring"]
+    if monitor:
+        service = base[("Service", names["base_release"])]
+        assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+        ports = {p["name"] for p in service["spec"]["ports"]}
+        assert {e["port"] for e in monitor["spec"]["endpoints"]} <= ports
+
+
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_org_defaults_reach_the_rendered_objects(app, name):
+    root = app(name)
+    answers = answers_of(root)
+    app_name = answers["app_name"]
+    objects = rendered(root)
+    base, platform = objects["base"], objects["platform"]
+
+    route = base[("HTTPRoute", app_name)]["spec"]
+    assert route["hostnames"] == [f"{app_name}.{answers['domain']}"]
+    assert route["parentRefs"][0]["name"] == answers["gateway_name"]
+    assert route["parentRefs"][0]["namespace"] == answers["gateway_namespace"]
+    image = base[("Deployment", app_name)]["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert image.rpartition(":")[0] == answers["image_repository"]
+    policy = base[("NetworkPolicy", app_name)]["spec"]
+    allowed = {peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+               for rule in policy["ingress"] for peer in rule["from"] if "namespaceSelector" in peer}
+    assert answers["gateway_namespace"] in allowed
+    assert (answers["prometheus_namespace"] in allowed) == answers["monitoring"]
+    if answers["object_storage"]:
+        claim = platform[("ObjectBucketClaim", f"{app_name}-bucket")]["spec"]
+        assert claim["storageClassName"] == answers["bucket_storage_class"]
+    if answers["external_secrets"]:
+        store = platform[("ExternalSecret", f"{app_name}-secrets")]["spec"]["secretStoreRef"]
+        assert store == {"kind": answers["secret_store_kind"], "name": answers["secret_store_name"]}
