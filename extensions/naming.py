@@ -31,6 +31,7 @@ DERIVED_SUFFIXES: dict[str, int] = {
     "-bucket": LABEL_MAX,  # ObjectBucketClaim, its ConfigMap and Secret
     "-secrets": LABEL_MAX,  # ExternalSecret and its Secret
     "-config": LABEL_MAX,  # base chart ConfigMap
+    "-data": LABEL_MAX,  # base chart PersistentVolumeClaim
     "-dashboard": LABEL_MAX,  # Grafana dashboard ConfigMap
 }
 APP_NAME_MAX = min(limit - len(suffix) for suffix, limit in DERIVED_SUFFIXES.items())
