@@ -40,6 +40,21 @@ def load_answers(name: str) -> dict:
 
 
 ANSWER_SETS = sorted(p.stem for p in ANSWERS_DIR.glob("*.yml"))
+PLATFORM_FEATURES = ("postgres", "object_storage", "external_secrets", "monitoring")
+# Every controller choice with the platform all off and all on, for the gitops checks.
+COMBINATIONS = {
+    f"{controller}-platform-{'on' if on else 'off'}": {
+        "app_name": "combo",
+        "gitops_controller": controller,
+        **{feature: on for feature in PLATFORM_FEATURES},
+    }
+    for controller in ("both", "argocd", "fluxcd")
+    for on in (False, True)
+}
+
+
+def answers_for(name: str) -> dict:
+    return COMBINATIONS[name] if name in COMBINATIONS else load_answers(name)
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -107,12 +122,13 @@ def generate(template_dir, tmp_path):
 
 @pytest.fixture(scope="session")
 def app(template_dir, tmp_path_factory):
-    """app(name) -> the app generated from tests/answers/<name>.yml, made once per session."""
+    """app(name) -> the app generated from tests/answers/<name>.yml (or a COMBINATIONS entry),
+    made once per session."""
     apps: dict[str, Path] = {}
 
     def _app(name: str) -> Path:
         if name not in apps:
-            apps[name] = copy_app(template_dir, tmp_path_factory.mktemp(name) / "app", load_answers(name))
+            apps[name] = copy_app(template_dir, tmp_path_factory.mktemp(name) / "app", answers_for(name))
         return apps[name]
 
     return _app

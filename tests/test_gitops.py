@@ -12,13 +12,14 @@ import jsonschema
 import pytest
 import yaml
 
-from conftest import ANSWER_SETS, load_answers, naming
+from conftest import ANSWER_SETS, COMBINATIONS, PLATFORM_FEATURES, naming
 from support import helm
 from support.gitops import argocd_deployments, chart_for, flux_deployments, gitops_objects, load_all, merge
 from support.kube import validation_errors
 
 CHARTS = ("base", "platform")
-PLATFORM_FEATURES = ("postgres", "object_storage", "external_secrets", "monitoring")
+# The named answer sets, and every controller choice with the platform off and on.
+CASES = ANSWER_SETS + list(COMBINATIONS)
 
 
 def answers_of(app: Path) -> dict:
@@ -31,14 +32,14 @@ def deployments(app: Path) -> dict[str, list]:
     return {chart: [d for d in (argocd.get(chart), flux.get(chart)) if d] for chart in CHARTS}
 
 
-@pytest.mark.parametrize("name", ANSWER_SETS)
+@pytest.mark.parametrize("name", CASES)
 def test_gitops_objects_validate_strictly(app, name, crd_schemas):
     objects = gitops_objects(app(name))
     assert objects
     assert validation_errors(objects, crd_schemas) == []
 
 
-@pytest.mark.parametrize("name", ANSWER_SETS)
+@pytest.mark.parametrize("name", CASES)
 @pytest.mark.parametrize("chart", CHARTS)
 def test_controllers_deploy_identical_objects(app, name, chart, tmp_path):
     renders = {
@@ -50,7 +51,7 @@ def test_controllers_deploy_identical_objects(app, name, chart, tmp_path):
         assert renders["argocd"] == renders["fluxcd"]
 
 
-@pytest.mark.parametrize("name", ANSWER_SETS)
+@pytest.mark.parametrize("name", CASES)
 @pytest.mark.parametrize("chart", CHARTS)
 def test_deployed_objects_validate_strictly(app, name, chart, crd_schemas):
     root = app(name)
@@ -63,7 +64,7 @@ def test_deployed_objects_validate_strictly(app, name, chart, crd_schemas):
     assert validation_errors(objects, crd_schemas) == []
 
 
-@pytest.mark.parametrize("name", ANSWER_SETS)
+@pytest.mark.parametrize("name", CASES)
 @pytest.mark.parametrize("chart", CHARTS)
 def test_gitops_values_satisfy_the_chart_schema(app, name, chart):
     root = app(name)
@@ -74,7 +75,7 @@ def test_gitops_values_satisfy_the_chart_schema(app, name, chart):
     jsonschema.validate(values, schema)
 
 
-@pytest.mark.parametrize("name", ANSWER_SETS)
+@pytest.mark.parametrize("name", CASES)
 def test_every_referenced_path_exists(app, name):
     root = app(name)
     referenced: list[Path] = []
@@ -92,7 +93,7 @@ def test_every_referenced_path_exists(app, name):
     assert missing == []
 
 
-@pytest.mark.parametrize("name", ANSWER_SETS)
+@pytest.mark.parametrize("name", CASES)
 def test_names_repo_revision_and_namespaces_agree(app, name):
     root = app(name)
     answers = answers_of(root)
@@ -132,10 +133,10 @@ def test_names_repo_revision_and_namespaces_agree(app, name):
                 assert source_ref == {"kind": "GitRepository", "name": app_name}
 
 
-@pytest.mark.parametrize("name", ANSWER_SETS)
+@pytest.mark.parametrize("name", CASES)
 def test_platform_goes_before_base(app, name):
     objects = {(o["kind"], o["metadata"]["name"]): o for o in gitops_objects(app(name))}
-    app_name = load_answers(name)["app_name"]
+    app_name = answers_of(app(name))["app_name"]
     if ("Application", f"{app_name}-base") in objects:
         wave = {chart: int(objects[("Application", f"{app_name}-{chart}")]["metadata"]["annotations"]
                            ["argocd.argoproj.io/sync-wave"]) for chart in CHARTS}
@@ -161,10 +162,10 @@ def test_platform_sync_choice_under_both_controllers(generate, platform_sync):
         assert "suspend" not in platform_ks
 
 
-@pytest.mark.parametrize("name", ANSWER_SETS)
+@pytest.mark.parametrize("name", CASES)
 def test_kubectl_kustomize_builds_every_flux_folder(app, name):
     folders = [p.parent for p in app(name).glob("gitops/fluxcd/**/kustomization.yaml")]
-    if load_answers(name).get("gitops_controller", "both") == "argocd":
+    if answers_of(app(name))["gitops_controller"] == "argocd":
         assert folders == []
     for folder in folders:
         result = subprocess.run(["kubectl", "kustomize", str(folder)], capture_output=True, text=True)
@@ -175,7 +176,7 @@ def test_kubectl_kustomize_builds_every_flux_folder(app, name):
 def test_app_project_allows_exactly_the_rendered_kinds(app):
     rendered: set[tuple[str, str]] = set()
     whitelist: set[tuple[str, str]] | None = None
-    for name in ANSWER_SETS:
+    for name in CASES:
         root = app(name)
         for ds in deployments(root).values():
             d = ds[0]
@@ -194,7 +195,7 @@ def test_app_project_allows_exactly_the_rendered_kinds(app):
     assert rendered == whitelist
 
 
-@pytest.mark.parametrize("name", ANSWER_SETS)
+@pytest.mark.parametrize("name", CASES)
 def test_the_apps_own_checks_render_what_the_controllers_deploy(app, name, tmp_path):
     """The generated Makefile (what the app's CI runs) lints and renders exactly the deployment."""
     root = tmp_path / "app"
@@ -217,7 +218,7 @@ def rendered(root: Path) -> dict[str, dict[tuple[str, str], dict]]:
     return result
 
 
-@pytest.mark.parametrize("name", ANSWER_SETS)
+@pytest.mark.parametrize("name", CASES)
 def test_base_consumes_what_the_platform_produces(app, name):
     root = app(name)
     answers = answers_of(root)
@@ -248,7 +249,7 @@ def test_base_consumes_what_the_platform_produces(app, name):
         assert {e["port"] for e in monitor["spec"]["endpoints"]} <= ports
 
 
-@pytest.mark.parametrize("name", ANSWER_SETS)
+@pytest.mark.parametrize("name", CASES)
 def test_org_defaults_reach_the_rendered_objects(app, name):
     root = app(name)
     answers = answers_of(root)
