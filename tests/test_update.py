@@ -78,3 +78,40 @@ def test_new_question_gets_its_default_on_update(template_repo, tmp_path):
     release_v2(template_repo, add_question)
     update(app)
     assert (app / "OWNERS").read_text() == "payments\n"
+
+
+def test_users_deployment_values_survive_a_template_change_to_them(template_repo, tmp_path):
+    app = generate_at_v1(template_repo, tmp_path / "app")
+    values = app / "gitops/values-base.yaml"
+    values.write_text(values.read_text() + "\nreplicaCount: 3\n")
+    commit_all(app, "scale out")
+
+    def document_values(template: Path) -> None:
+        values_template = template / "gitops/values-base.yaml.jinja"
+        values_template.write_text("# Reviewed by the platform team.\n" + values_template.read_text())
+
+    release_v2(template_repo, document_values)
+    update(app)
+    content = values.read_text()
+    assert content.startswith("# Reviewed by the platform team.\n")
+    assert yaml.safe_load(content)["replicaCount"] == 3
+
+
+def test_file_the_user_deleted_stays_deleted(template_repo, tmp_path):
+    app = generate_at_v1(template_repo, tmp_path / "app", gitops_controller="argocd")
+    (app / "Makefile").unlink()
+    commit_all(app, "we use our own CI")
+    release_v2(template_repo, lambda template: (template / "Makefile.jinja").write_text(
+        (template / "Makefile.jinja").read_text() + "\n# v2\n"))
+    update(app)
+    assert not (app / "Makefile").exists()
+
+
+def test_changing_the_controller_on_update_swaps_the_gitops_folders(template_repo, tmp_path):
+    app = generate_at_v1(template_repo, tmp_path / "app", gitops_controller="argocd")
+    release_v2(template_repo, lambda template: None)
+    run_update(app, data={"gitops_controller": "fluxcd"}, defaults=True, overwrite=True, unsafe=True, quiet=True,
+               vcs_ref="v2")
+    assert not (app / "gitops/argocd").exists()
+    assert (app / "gitops/fluxcd/base/helm-release.yaml").is_file()
+    assert "kubectl apply -f gitops/fluxcd/" in (app / "README.md").read_text()
