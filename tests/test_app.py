@@ -111,3 +111,21 @@ def test_org_defaults_from_data(generate):
 def test_github_workflow_only_for_github(generate, repo_url, expected):
     root = generate(repo_url=repo_url)
     assert (root / ".github/workflows/ci.yaml").is_file() == expected
+
+
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_image_and_port_agree_everywhere(app, name):
+    root = app(name)
+    answers = yaml.safe_load((root / ".copier-answers.yml").read_text())
+    image, port = answers["image_repository"], answers["container_port"]
+    values = yaml.safe_load((root / "helm/base/values.yaml").read_text())
+    assert (values["image"]["repository"], values["containerPort"]) == (image, port)
+    dockerfile = (root / "Dockerfile").read_text()
+    assert f"EXPOSE {port}\n" in dockerfile
+    readme = (root / "README.md").read_text()
+    assert f"`{image}`" in readme and f"port {port}" in readme
+    workflow = root / ".github/workflows/ci.yaml"
+    if workflow.exists():
+        jobs = yaml.safe_load(workflow.read_text())["jobs"]
+        env = jobs["release"]["steps"][1]["env"]
+        assert (env["IMAGE"], env["REGISTRY"]) == (image, image.split("/")[0])
