@@ -274,3 +274,23 @@ def test_org_defaults_reach_the_rendered_objects(app, name):
     if answers["external_secrets"]:
         store = platform[("ExternalSecret", f"{app_name}-secrets")]["spec"]["secretStoreRef"]
         assert store == {"kind": answers["secret_store_kind"], "name": answers["secret_store_name"]}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_flux_source_keeps_every_path_flux_reads(app, name, tmp_path):
+    """The GitRepository's ignore rules, applied by git itself, keep every referenced path."""
+    root = app(name)
+    sources = [o for o in gitops_objects(root) if o["kind"] == "GitRepository"]
+    if not sources:
+        return
+    repo = tmp_path / "repo"
+    shutil.copytree(root, repo)
+    (repo / ".gitignore").write_text(sources[0]["spec"]["ignore"])
+    subprocess.run(["git", "init", "--quiet"], cwd=repo, check=True)
+    needed = [str(p.relative_to(root)) for p in root.glob("gitops/fluxcd/*/*.yaml")]
+    for d in flux_deployments(root).values():
+        needed += [str(p.relative_to(root.resolve())) for p in (d.chart / "Chart.yaml", *d.values)]
+        needed += [str(p.relative_to(root.resolve())) for p in d.chart.rglob("*") if p.is_file()]
+    ignored = subprocess.run(["git", "check-ignore", "--no-index", *needed, "Dockerfile", "src/server.py"],
+                             cwd=repo, capture_output=True, text=True).stdout.split()
+    assert ignored == ["Dockerfile", "src/server.py"]
