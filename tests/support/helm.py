@@ -50,16 +50,9 @@ def template(
     return helm(*args)
 
 
-def render(
-    chart: Path,
-    release: str,
-    namespace: str,
-    values: Sequence[Path] = (),
-    api_versions: Sequence[str] = CLUSTER_API_VERSIONS,
-) -> list[dict]:
-    """The objects `helm template` renders, parsed, in Helm's order."""
-    stream = template(chart, release, namespace, values, api_versions)
-    return [doc for doc in yaml.safe_load_all(stream) if doc]
+def render(*args, **kwargs) -> list[dict]:
+    """The objects `template(...)` renders, parsed, in Helm's order."""
+    return [doc for doc in yaml.safe_load_all(template(*args, **kwargs)) if doc]
 
 
 def lint(chart: Path, values: Sequence[Path] = ()) -> None:
