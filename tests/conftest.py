@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 from copier import run_copy
+from plumbum import local
 
 ROOT = Path(__file__).resolve().parent.parent
 ANSWERS_DIR = Path(__file__).parent / "answers"
@@ -71,13 +72,18 @@ def isolated_env(tmp_path_factory):
     )
     settings = home / "copier-settings.yml"
     settings.write_text("defaults: {}\n")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HOME", str(home))
-        mp.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
-        mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
-        mp.setenv("COPIER_SETTINGS_PATH", str(settings))
-        mp.setenv("XDG_CACHE_HOME", str(home / ".cache"))
-        mp.setenv("PATH", f"{ROOT / '.tools' / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    isolated = {
+        "HOME": str(home),
+        "GIT_CONFIG_GLOBAL": str(gitconfig),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "COPIER_SETTINGS_PATH": str(settings),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "PATH": f"{ROOT / '.tools' / 'bin'}{os.pathsep}{os.environ['PATH']}",
+    }
+    # Copier runs git through plumbum, whose environment is a copy taken at import time.
+    with pytest.MonkeyPatch.context() as mp, local.env(**isolated):
+        for name, value in isolated.items():
+            mp.setenv(name, value)
         missing = [tool for tool in ("helm", "kubectl", "git") if not shutil.which(tool)]
         if missing:
             pytest.exit(f"missing {', '.join(missing)}: run `python scripts/get_tools.py` first", 2)
