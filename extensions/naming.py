@@ -247,8 +247,8 @@ PATHS: dict[str, str] = {
     "platform_values_path": "gitops/values-platform.yaml",
     "argocd_path": "gitops/argocd",
     "fluxcd_path": "gitops/fluxcd",
-    "flux_base_path": "gitops/fluxcd/base",
-    "flux_platform_path": "gitops/fluxcd/platform",
+    "flux_base_path": "gitops/fluxcd-releases/base",
+    "flux_platform_path": "gitops/fluxcd-releases/platform",
 }
 
 

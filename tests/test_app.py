@@ -17,10 +17,10 @@ FLUXCD_FILES = {
     "gitops/fluxcd/git-repository.yaml",
     "gitops/fluxcd/base-kustomization.yaml",
     "gitops/fluxcd/platform-kustomization.yaml",
-    "gitops/fluxcd/base/helm-release.yaml",
-    "gitops/fluxcd/base/kustomization.yaml",
-    "gitops/fluxcd/platform/helm-release.yaml",
-    "gitops/fluxcd/platform/kustomization.yaml",
+    "gitops/fluxcd-releases/base/helm-release.yaml",
+    "gitops/fluxcd-releases/base/kustomization.yaml",
+    "gitops/fluxcd-releases/platform/helm-release.yaml",
+    "gitops/fluxcd-releases/platform/kustomization.yaml",
 }
 COMMON_FILES = {
     ".copier-answers.yml", ".yamllint.yaml", "README.md", "Dockerfile", ".dockerignore",

@@ -141,9 +141,12 @@ def test_platform_goes_before_base(app, name):
         wave = {chart: int(objects[("Application", f"{app_name}-{chart}")]["metadata"]["annotations"]
                            ["argocd.argoproj.io/sync-wave"]) for chart in CHARTS}
         assert wave["platform"] < wave["base"]
-    if ("Kustomization", f"{app_name}-base") in objects:
-        assert objects[("Kustomization", f"{app_name}-base")]["spec"]["dependsOn"] == [{"name": f"{app_name}-platform"}]
-        assert "dependsOn" not in objects[("Kustomization", f"{app_name}-platform")]["spec"]
+    if ("HelmRelease", f"{app_name}-base") in objects:
+        # On the HelmRelease, not the Kustomization: a Kustomization waits for its dependency to
+        # have applied the very same source revision, which a reviewed platform may never do.
+        assert objects[("HelmRelease", f"{app_name}-base")]["spec"]["dependsOn"] == [{"name": f"{app_name}-platform"}]
+        for kind, chart in (("HelmRelease", "platform"), ("Kustomization", "base"), ("Kustomization", "platform")):
+            assert "dependsOn" not in objects[(kind, f"{app_name}-{chart}")]["spec"]
 
 
 @pytest.mark.parametrize("platform_sync", ["manual", "automated"])
@@ -151,20 +154,22 @@ def test_platform_sync_choice_under_both_controllers(generate, platform_sync):
     root = generate(platform_sync=platform_sync)
     objects = {(o["kind"], o["metadata"]["name"]): o for o in gitops_objects(root)}
     platform_app = objects[("Application", "demo-platform")]["spec"]["syncPolicy"]
-    platform_ks = objects[("Kustomization", "demo-platform")]["spec"]
+    platform_release = objects[("HelmRelease", "demo-platform")]["spec"]
     assert objects[("Application", "demo-base")]["spec"]["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
-    assert "suspend" not in objects[("Kustomization", "demo-base")]["spec"]
+    for kind, chart in (("HelmRelease", "base"), ("Kustomization", "base"), ("Kustomization", "platform")):
+        assert "suspend" not in objects[(kind, f"demo-{chart}")]["spec"]
     if platform_sync == "manual":
         assert "automated" not in platform_app
-        assert platform_ks["suspend"] is True
+        assert platform_release["suspend"] is True
+        assert objects[("Kustomization", "demo-platform")]["spec"]["wait"] is False
     else:
         assert platform_app["automated"] == {"prune": False, "selfHeal": True}
-        assert "suspend" not in platform_ks
+        assert "suspend" not in platform_release
 
 
 @pytest.mark.parametrize("name", CASES)
 def test_kubectl_kustomize_builds_every_flux_folder(app, name):
-    folders = [p.parent for p in app(name).glob("gitops/fluxcd/**/kustomization.yaml")]
+    folders = [p.parent for p in app(name).glob("gitops/fluxcd-releases/*/kustomization.yaml")]
     if answers_of(app(name))["gitops_controller"] == "argocd":
         assert folders == []
     for folder in folders:
@@ -287,7 +292,7 @@ def test_flux_source_keeps_every_path_flux_reads(app, name, tmp_path):
     shutil.copytree(root, repo)
     (repo / ".gitignore").write_text(sources[0]["spec"]["ignore"])
     subprocess.run(["git", "init", "--quiet"], cwd=repo, check=True)
-    needed = [str(p.relative_to(root)) for p in root.glob("gitops/fluxcd/*/*.yaml")]
+    needed = [str(p.relative_to(root)) for p in root.glob("gitops/fluxcd-releases/*/*.yaml")]
     for d in flux_deployments(root).values():
         needed += [str(p.relative_to(root.resolve())) for p in (d.chart / "Chart.yaml", *d.values)]
         needed += [str(p.relative_to(root.resolve())) for p in d.chart.rglob("*") if p.is_file()]

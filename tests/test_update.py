@@ -113,5 +113,5 @@ def test_changing_the_controller_on_update_swaps_the_gitops_folders(template_rep
     run_update(app, data={"gitops_controller": "fluxcd"}, defaults=True, overwrite=True, unsafe=True, quiet=True,
                vcs_ref="v2")
     assert not (app / "gitops/argocd").exists()
-    assert (app / "gitops/fluxcd/base/helm-release.yaml").is_file()
+    assert (app / "gitops/fluxcd-releases/base/helm-release.yaml").is_file()
     assert "kubectl apply -f gitops/fluxcd/" in (app / "README.md").read_text()

@@ -60,7 +60,7 @@ def argocd_deployments(app: Path) -> dict[str, Deployment]:
 def flux_deployments(app: Path) -> dict[str, Deployment]:
     deployments = {}
     for chart in ("base", "platform"):
-        path = app / f"gitops/fluxcd/{chart}/helm-release.yaml"
+        path = app / f"gitops/fluxcd-releases/{chart}/helm-release.yaml"
         if not path.exists():
             continue
         release = load_all(path)[0]
