@@ -168,7 +168,7 @@ def test_monitoring_scrapes_the_base_charts_metrics_port(chart):
     objects = by_kind(render(chart, "demo-platform", "demo", [VALUES / "all.yaml"], CLUSTER_API_VERSIONS))
     spec = objects["ServiceMonitor"]["spec"]
     assert spec["selector"] == {
-        "matchLabels": {"app.kubernetes.io/name": "demo", "app.kubernetes.io/instance": "demo"}
+        "matchLabels": {"app.kubernetes.io/name": "demo", "app.kubernetes.io/component": "app"}
     }
     assert spec["endpoints"] == [{"port": "metrics", "path": "/metrics", "interval": "15s"}]
     for kind in ("ServiceMonitor", "PodMonitor", "PrometheusRule"):
@@ -278,7 +278,7 @@ def test_names_follow_the_app_not_the_release(generate):
     assert objects["ExternalSecret"]["spec"]["target"]["name"] == names["app_secret"]
     assert objects["ServiceMonitor"]["spec"]["selector"]["matchLabels"] == {
         "app.kubernetes.io/name": names["base_release"],
-        "app.kubernetes.io/instance": names["base_release"],
+        "app.kubernetes.io/component": "app",
     }
 
 

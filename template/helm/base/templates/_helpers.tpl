@@ -26,11 +26,14 @@ base.chart: chart name and version, for the helm.sh/chart label.
 {{- end }}
 
 {{/*
-base.labels: the labels of every object.
+base.labels: the labels of every object. app.kubernetes.io/component is what the platform
+chart's ServiceMonitor selects the Service by, with the name: Argo CD before 3.0 rewrites
+app.kubernetes.io/instance on every object it tracks, so that label cannot be relied on.
 */}}
 {{- define "base.labels" -}}
 helm.sh/chart: {{ include "base.chart" . }}
 {{ include "base.selectorLabels" . }}
+app.kubernetes.io/component: app
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}

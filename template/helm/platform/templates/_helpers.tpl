@@ -39,13 +39,13 @@ argocd.argoproj.io/sync-options: Prune=false,Delete=false
 {{- end }}
 
 {{/*
-platform.selectorLabels: the labels that select the app's own objects, as the base chart sets
-them: its release is named after the app under both Argo CD and Flux. The ServiceMonitor finds
-the app's Service with them. Part of the base/platform contract.
+platform.selectorLabels: the labels the ServiceMonitor finds the app's Service by, as the base
+chart sets them. Not app.kubernetes.io/instance: Argo CD before 3.0 rewrites it on every
+object it tracks. Part of the base/platform contract.
 */}}
 {{- define "platform.selectorLabels" -}}
 app.kubernetes.io/name: {{ include "platform.fullname" . }}
-app.kubernetes.io/instance: {{ include "platform.fullname" . }}
+app.kubernetes.io/component: app
 {{- end }}
 
 {{/*
