@@ -10,6 +10,7 @@ from yamllint import linter
 from yamllint.config import YamlLintConfig
 
 from conftest import ANSWER_SETS, load_answers
+from support.kube import K8S_VERSIONS
 
 ARGOCD_FILES = {"gitops/argocd/project.yaml", "gitops/argocd/base-application.yaml",
                 "gitops/argocd/platform-application.yaml"}
@@ -129,3 +130,10 @@ def test_image_and_port_agree_everywhere(app, name):
         jobs = yaml.safe_load(workflow.read_text())["jobs"]
         env = jobs["release"]["steps"][1]["env"]
         assert (env["IMAGE"], env["REGISTRY"]) == (image, image.split("/")[0])
+
+
+def test_charts_declare_the_oldest_kubernetes_version_tested(app):
+    root = app(ANSWER_SETS[0])
+    for chart in ("base", "platform"):
+        chart_yaml = yaml.safe_load((root / "helm" / chart / "Chart.yaml").read_text())
+        assert chart_yaml["kubeVersion"] == f">={K8S_VERSIONS[0]}.0-0"

@@ -4,6 +4,8 @@ the answers, point only at what exists, and deploy identical objects in the same
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,7 +17,7 @@ import yaml
 from conftest import ANSWER_SETS, COMBINATIONS, PLATFORM_FEATURES, naming
 from support import helm
 from support.gitops import argocd_deployments, chart_for, flux_deployments, gitops_objects, load_all, merge
-from support.kube import validation_errors
+from support.kube import K8S_VERSIONS, validation_errors
 
 CHARTS = ("base", "platform")
 # The named answer sets, and every controller choice with the platform off and on.
@@ -302,3 +304,24 @@ def test_flux_source_keeps_every_path_flux_reads(app, name, tmp_path):
     ignored = subprocess.run(["git", "check-ignore", "--no-index", *needed, "Dockerfile", "src/server.py"],
                              cwd=repo, capture_output=True, text=True).stdout.split()
     assert ignored == ["Dockerfile", "src/server.py"]
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_the_apps_kubeconform_reads_exactly_the_kubernetes_objects(app, name, tmp_path):
+    """`make validate` (kubeconform, not runnable here) is handed every manifest and nothing else."""
+    root = tmp_path / "app"
+    shutil.copytree(app(name), root)
+    dry_run = subprocess.run(["make", "-n", "validate"], cwd=root, capture_output=True, text=True, check=True).stdout
+    command = dry_run[dry_run.index("kubeconform"):].replace("\\\n", " ")
+    versions = re.search(r"for version in ([\d. ]+); do", dry_run).group(1).split()
+    assert [v.rsplit(".", 1)[0] for v in versions] == list(K8S_VERSIONS)
+    args = shlex.split(command.split("||")[0])
+    not_objects = re.compile(args[args.index("-ignore-filename-pattern") + 1])
+    paths = args[args.index("-ignore-filename-pattern") + 2:]
+    assert paths[0] == "rendered"
+    read = {str(p.relative_to(root)) for path in paths[1:] for p in (root / path).rglob("*.yaml")
+            if not not_objects.search(str(p.relative_to(root)))}
+    manifests = {str(p.relative_to(root)) for p in root.glob("gitops/*/**/*.yaml") if p.name != "kustomization.yaml"}
+    assert read == manifests
+    for path in read:
+        assert all({"apiVersion", "kind"} <= doc.keys() for doc in load_all(root / path)), path
