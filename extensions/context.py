@@ -41,7 +41,7 @@ class NamingFilters(Extension):
             app_name_error=naming.app_name_error,
             namespace_error=naming.namespace_error,
             dns_label_error=lambda value, question: naming.dns_label_error(question, value),
-            hostname_error=lambda value, question: naming.hostname_error(question, value),
+            hostname_error=lambda value, question, allow_port=False: naming.hostname_error(question, value, allow_port),
             repo_url_error=naming.repo_url_error,
             git_revision_error=naming.git_revision_error,
             image_repository_error=naming.image_repository_error,

@@ -97,13 +97,14 @@ def dns_label_error(question: str, value: object) -> str:
     return ""
 
 
-def hostname_error(question: str, value: object) -> str:
-    """A DNS name such as a git host, a registry or a domain (a port is allowed)."""
+def hostname_error(question: str, value: object, allow_port: bool = False) -> str:
+    """A DNS name such as a domain; a git host or a registry may add a port."""
     if error := _text_error(question, value):
         return error
-    host, _, port = value.partition(":")
-    if len(host) > 253 or not _DNS1123_SUBDOMAIN.fullmatch(host) or (port and not port.isdigit()):
-        return f"{question}: must be a lowercase DNS name such as example.com (optionally :port)"
+    host, colon, port = value.partition(":") if allow_port else (value, "", "")
+    if len(host) > 253 or not _DNS1123_SUBDOMAIN.fullmatch(host) or (colon and not port.isdigit()):
+        example = "example.com (optionally :port)" if allow_port else "example.com"
+        return f"{question}: must be a lowercase DNS name such as {example}"
     return ""
 
 

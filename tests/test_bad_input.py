@@ -36,6 +36,8 @@ BAD_ANSWERS = [
     pytest.param({"git_revision": "a..b"}, "git_revision: must be a git branch or tag", id="revision"),
     pytest.param({"image_registry": "Registry Example"}, "image_registry: must be a lowercase DNS name",
                  id="org-default"),
+    pytest.param({"domain": "example.com:8443"}, "domain: must be a lowercase DNS name such as example.com",
+                 id="domain-with-port"),
     pytest.param({"gitops_controller": "jenkins"}, "Invalid choice for 'gitops_controller'", id="unknown-controller"),
 ]
 

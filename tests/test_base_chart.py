@@ -346,6 +346,9 @@ def test_schema_rejects_misspelt_keys(canonical, tmp_path, values):
                      id="shared-readwriteonce-volume"),
         pytest.param({"image": {"tag": "latest"}}, "/image/tag", id="latest-tag"),
         pytest.param({"podSecurityContext": {"runAsUser": 0}}, "/podSecurityContext/runAsUser", id="root-user"),
+        pytest.param({"httpRoute": {"hostnames": ["shop.example.com:8443"]}}, "/httpRoute/hostnames/0",
+                     id="hostname-with-port"),
+        pytest.param({"ingress": {"hosts": ["Shop.Example.com"]}}, "/ingress/hosts/0", id="uppercase-host"),
     ],
 )
 def test_refuses_unsafe_or_incomplete_values(canonical, tmp_path, values, message):

@@ -156,11 +156,17 @@ def test_other_answers_refused(validator, value, rule):
 
 
 @pytest.mark.parametrize(
-    ("question", "value"),
-    [("git_host", "Git Hub"), ("image_registry", "ghcr.io:abc"), ("domain", "-x.example.com")],
+    ("question", "value", "allow_port"),
+    [("git_host", "Git Hub", True), ("image_registry", "ghcr.io:abc", True), ("domain", "-x.example.com", False),
+     ("domain", "example.com:8443", False)],
 )
-def test_hostname_refused(question, value):
-    assert naming.hostname_error(question, value).startswith(f"{question}: must be a lowercase DNS name")
+def test_hostname_refused(question, value, allow_port):
+    assert naming.hostname_error(question, value, allow_port).startswith(f"{question}: must be a lowercase DNS name")
+
+
+def test_hostname_port_only_where_allowed():
+    assert naming.hostname_error("image_registry", "registry.example.com:5000", allow_port=True) == ""
+    assert naming.hostname_error("domain", "example.com") == ""
 
 
 def test_derive_tolerates_a_context_without_answers():
