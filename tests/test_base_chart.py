@@ -194,6 +194,13 @@ def test_httproute_attaches_to_the_gateway_and_lets_it_in(app):
     assert "envoy-gateway-system" in allowed_in(objects)
 
 
+def test_gateway_proxies_let_in_from_their_own_namespace(app, tmp_path):
+    proxies = write_values(tmp_path, {"networkPolicy": {"gatewayNamespace": "envoy-gateway-system"}})
+    allowed = allowed_in(Case(app, "canonical").render(proxies))
+    assert "envoy-gateway-system" in allowed
+    assert "gateway-system" not in allowed
+
+
 def test_ingress_alternative(app):
     objects = Case(app, "canonical", ["ingress.yaml"]).render()
     ingress = one(objects, "Ingress")["spec"]
