@@ -44,7 +44,7 @@ _TEMPLATE_SYNTAX = re.compile(r"\{\{|\{%|\{#|\}\}|%\}|#\}|\$\{")
 _SCP_URL = re.compile(r"(?P<user>[A-Za-z0-9._-]+)@(?P<host>[A-Za-z0-9.-]+):(?P<path>[^:]+)")
 _PATH_SEGMENT = re.compile(r"[A-Za-z0-9._-]+")
 _GIT_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
-_VERSION_TAG = re.compile(r"v?[0-9]+(\.[0-9]+)+([-+][0-9A-Za-z.-]+)?")
+_VERSION_TAG = re.compile(r"(v[0-9]+(\.[0-9]+)*|[0-9]+(\.[0-9]+)+)([-+][0-9A-Za-z.-]+)?")
 _IMAGE_REPOSITORY = re.compile(
     r"(?P<registry>[a-z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*"
 )
@@ -125,8 +125,17 @@ def git_revision_error(value: object) -> str:
     """`git_revision`: a branch or tag name git and both controllers accept."""
     if error := _text_error("git_revision", value):
         return error
-    if not _GIT_REF.fullmatch(value) or ".." in value or value.endswith((".", "/", ".lock")):
+    if not _GIT_REF.fullmatch(value) or ".." in value or value.endswith((".", "/", ".lock")) or value == "HEAD":
         return "git_revision: must be a git branch or tag name such as main or v1.2.0"
+    return ""
+
+
+def git_secret_name_error(value: object, repo_url: str, controller: str) -> str:
+    """`git_secret_name`: required when Flux pulls over ssh, which always needs an identity."""
+    if value:
+        return dns_label_error("git_secret_name", value)
+    if controller != "argocd" and is_ssh_url(repo_url):
+        return "git_secret_name: required for an ssh repo_url, since Flux needs an ssh identity to clone"
     return ""
 
 
@@ -192,18 +201,27 @@ def parse_repo_url(url: str) -> tuple[str, str, str]:
 
 def flux_repo_url(url: str) -> str:
     """The repo URL as Flux takes it: Flux has no scp-like form, so git@host:path -> ssh://."""
-    scp = _SCP_URL.fullmatch(url)
-    if scp and "://" not in url:
+    if is_ssh_url(url) and "://" not in url:
+        scp = _SCP_URL.fullmatch(url)
         return f"ssh://{scp['user']}@{scp['host']}/{scp['path']}"
     return url
 
 
 def revision_is_tag(revision: str) -> bool:
-    """A revision that reads as a version (v1.2.3, 1.2) is a tag; anything else a branch.
+    """A revision that reads as a version (v1, v1.2.3, 1.2) is a tag; anything else a branch.
 
     Argo CD's targetRevision takes either; Flux's GitRepository must be told which.
     """
     return bool(_VERSION_TAG.fullmatch(revision))
+
+
+def is_ssh_url(url: str) -> bool:
+    return url.startswith("ssh://") or (bool(_SCP_URL.fullmatch(url)) and "://" not in url)
+
+
+def default_git_secret_name(repo_url: str, app_name: str, controller: str) -> str:
+    """`<app>-git` where Flux will need credentials (ssh); none for https, usually public."""
+    return f"{app_name}-git" if controller != "argocd" and is_ssh_url(repo_url) else ""
 
 
 def default_repo_url(git_host: str, git_owner: str, app_name: str) -> str:

@@ -128,7 +128,8 @@ def test_flux_repo_url_turns_scp_form_into_ssh_url():
 
 
 @pytest.mark.parametrize(("revision", "is_tag"), [("v1.2.3", True), ("1.0", True), ("v2.0.0-rc.1", True),
-                                                  ("main", False), ("release/1.x", False), ("v1", False)])
+                                                  ("v1", True), ("main", False), ("release/1.x", False),
+                                                  ("2024", False), ("version-2", False)])
 def test_revision_is_tag(revision, is_tag):
     assert naming.revision_is_tag(revision) is is_tag
 
@@ -142,6 +143,7 @@ def test_revision_is_tag(revision, is_tag):
         (naming.git_revision_error, "feature..x", "git_revision: must be a git branch or tag"),
         (naming.git_revision_error, "-x", "git_revision: must be a git branch or tag"),
         (naming.git_revision_error, "main.lock", "git_revision: must be a git branch or tag"),
+        (naming.git_revision_error, "HEAD", "git_revision: must be a git branch or tag"),
         (naming.image_repository_error, "ghcr.io/acme/shop:1.0", "image_repository: must be a lowercase"),
         (naming.image_repository_error, "GHCR.io/acme/shop", "image_repository: must be a lowercase"),
         (naming.container_port_error, 80, "container_port: must be between 1024 and 65535"),
@@ -186,3 +188,22 @@ def test_derive_sets_names_paths_repo_parts_and_controllers():
     assert derived["flux_repo_url"] == "ssh://git@github.com/acme/shop.git"
     assert derived["flux_git_ref"] == "branch"
     assert (derived["use_argocd"], derived["use_fluxcd"]) == (False, True)
+
+
+@pytest.mark.parametrize(
+    ("url", "controller", "default", "empty_error"),
+    [
+        ("git@github.com:acme/shop.git", "fluxcd", "shop-git", "required for an ssh repo_url"),
+        ("ssh://git@github.com/acme/shop.git", "both", "shop-git", "required for an ssh repo_url"),
+        ("git@github.com:acme/shop.git", "argocd", "", ""),
+        ("https://github.com/acme/shop.git", "both", "", ""),
+    ],
+)
+def test_git_secret_name_follows_the_url_and_controller(url, controller, default, empty_error):
+    assert naming.default_git_secret_name(url, "shop", controller) == default
+    error = naming.git_secret_name_error("", url, controller)
+    if empty_error:
+        assert error.startswith("git_secret_name: ") and empty_error in error
+    else:
+        assert error == ""
+    assert naming.git_secret_name_error("Bad Name", url, controller).startswith("git_secret_name: must be")
