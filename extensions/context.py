@@ -44,6 +44,7 @@ class NamingFilters(Extension):
             hostname_error=lambda value, question, allow_port=False: naming.hostname_error(question, value, allow_port),
             repo_url_error=naming.repo_url_error,
             git_revision_error=naming.git_revision_error,
+            cluster_server_error=naming.cluster_server_error,
             git_secret_name_error=naming.git_secret_name_error,
             default_git_secret_name=naming.default_git_secret_name,
             image_repository_error=naming.image_repository_error,

@@ -121,6 +121,21 @@ def repo_url_error(value: object) -> str:
     return ""
 
 
+def cluster_server_error(value: object) -> str:
+    """`cluster_server`: the https URL of a Kubernetes API server, no credentials or path."""
+    if error := _text_error("cluster_server", value):
+        return error
+    parts = urlsplit(value)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if (parts.scheme != "https" or parts.username or parts.password or port == -1 or parts.path.strip("/")
+            or parts.query or parts.fragment or hostname_error("cluster_server", parts.hostname or "")):
+        return "cluster_server: must be an https:// URL of an API server, such as https://kubernetes.default.svc"
+    return ""
+
+
 def git_revision_error(value: object) -> str:
     """`git_revision`: a branch or tag name git and both controllers accept."""
     if error := _text_error("git_revision", value):

@@ -207,3 +207,15 @@ def test_git_secret_name_follows_the_url_and_controller(url, controller, default
     else:
         assert error == ""
     assert naming.git_secret_name_error("Bad Name", url, controller).startswith("git_secret_name: must be")
+
+
+@pytest.mark.parametrize("url", ["https://kubernetes.default.svc", "https://10.0.0.1:6443",
+                                 "https://api.cluster.example.com:443/"])
+def test_cluster_server_accepted(url):
+    assert naming.cluster_server_error(url) == ""
+
+
+@pytest.mark.parametrize("url", ["http://kubernetes.default.svc", "https://x'y", "https://admin:pw@k8s.example.com",
+                                 "https://k8s.example.com:port", "https://k8s.example.com/api", "kubernetes.default.svc"])
+def test_cluster_server_refused(url):
+    assert naming.cluster_server_error(url).startswith("cluster_server: must be an https:// URL")
