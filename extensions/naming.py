@@ -9,6 +9,7 @@ answer, else one sentence that names the question and the rule it breaks.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -27,7 +28,7 @@ DERIVED_SUFFIXES: dict[str, int] = {
     "-db": LABEL_MAX,  # CloudNativePG Cluster
     "-db-app": LABEL_MAX,  # Secret CloudNativePG writes for the app
     "-db-backup": LABEL_MAX,  # ScheduledBackup
-    "-db-superuser": LABEL_MAX,  # Secret CloudNativePG may write (longest operator suffix)
+    "-db-replication": LABEL_MAX,  # Secret CloudNativePG writes (its longest suffix)
     "-bucket": LABEL_MAX,  # ObjectBucketClaim, its ConfigMap and Secret
     "-secrets": LABEL_MAX,  # ExternalSecret and its Secret
     "-config": LABEL_MAX,  # base chart ConfigMap
@@ -274,13 +275,12 @@ def derived_names(app_name: str) -> dict[str, str]:
 
 
 # Paths inside the generated app, relative to its root; the controllers reference them.
+# (The folders under template/ carry the same paths: tests check every reference resolves.)
 PATHS: dict[str, str] = {
     "base_chart_path": "helm/base",
     "platform_chart_path": "helm/platform",
     "base_values_path": "gitops/values-base.yaml",
     "platform_values_path": "gitops/values-platform.yaml",
-    "argocd_path": "gitops/argocd",
-    "fluxcd_path": "gitops/fluxcd",
     "flux_base_path": "gitops/fluxcd-releases/base",
     "flux_platform_path": "gitops/fluxcd-releases/platform",
 }
@@ -298,9 +298,12 @@ def _derive(app_name: object, repo_url: object, controller: object, revision: ob
     if not isinstance(app_name, str) or app_name_error(app_name):
         return ()
     derived: dict[str, object] = {**derived_names(app_name), **PATHS}
+    # Argo CD resolves valueFiles from the chart's folder.
+    for chart in ("base", "platform"):
+        derived[f"{chart}_values_from_chart"] = posixpath.relpath(PATHS[f"{chart}_values_path"],
+                                                                  PATHS[f"{chart}_chart_path"])
     if isinstance(repo_url, str) and not repo_url_error(repo_url):
-        host, owner, name = parse_repo_url(repo_url)
-        derived.update(repo_host=host, repo_owner=owner, repo_name=name, flux_repo_url=flux_repo_url(repo_url))
+        derived.update(repo_host=parse_repo_url(repo_url)[0], flux_repo_url=flux_repo_url(repo_url))
     if isinstance(revision, str):
         derived["flux_git_ref"] = "tag" if revision_is_tag(revision) else "branch"
     derived["use_argocd"] = controller in ("both", "argocd")

@@ -184,7 +184,8 @@ def test_derive_sets_names_paths_repo_parts_and_controllers():
     )
     assert derived["argocd_base_app"] == "shop-base"
     assert derived["base_chart_path"] == "helm/base"
-    assert (derived["repo_host"], derived["repo_owner"], derived["repo_name"]) == ("github.com", "acme", "shop")
+    assert derived["repo_host"] == "github.com"
+    assert derived["base_values_from_chart"] == "../../gitops/values-base.yaml"
     assert derived["flux_repo_url"] == "ssh://git@github.com/acme/shop.git"
     assert derived["flux_git_ref"] == "branch"
     assert (derived["use_argocd"], derived["use_fluxcd"]) == (False, True)
