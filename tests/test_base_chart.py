@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from conftest import ANSWER_SETS, load_answers
-from support.helm import HelmError, lint, render
+from support.helm import CLUSTER_API_VERSIONS, HelmError, lint, render
 from support.kube import validation_errors
 
 VALUES = Path(__file__).parent / "values" / "base"
@@ -192,6 +192,16 @@ def test_httproute_attaches_to_the_gateway_and_lets_it_in(app):
     assert route["hostnames"] == ["app.example.com"]
     assert route["rules"][0]["backendRefs"] == [{"name": "shop", "port": 80}]
     assert "envoy-gateway-system" in allowed_in(objects)
+
+
+def test_httproute_needs_the_gateway_api(app, tmp_path):
+    without_gateway_api = tuple(api for api in CLUSTER_API_VERSIONS if not api.startswith("gateway."))
+    case = Case(app, "canonical")
+    with pytest.raises(HelmError, match="does not serve gateway.networking.k8s.io/v1: install the Gateway API"):
+        render(case.chart, case.release, case.namespace, case.values, without_gateway_api)
+    ingress = write_values(tmp_path, {"httpRoute": {"enabled": False}, "ingress": {
+        "enabled": True, "hosts": ["shop.example.com"], "controllerNamespace": "ingress-nginx"}})
+    assert render(case.chart, case.release, case.namespace, [ingress], without_gateway_api)
 
 
 def test_gateway_proxies_let_in_from_their_own_namespace(app, tmp_path):
