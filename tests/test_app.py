@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -137,3 +138,14 @@ def test_charts_declare_the_oldest_kubernetes_version_tested(app):
     for chart in ("base", "platform"):
         chart_yaml = yaml.safe_load((root / "helm" / chart / "Chart.yaml").read_text())
         assert chart_yaml["kubeVersion"] == f">={K8S_VERSIONS[0]}.0-0"
+
+
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_readme_render_commands_work(app, name):
+    root = app(name)
+    readme = (root / "README.md").read_text()
+    section = readme[readme.index("### Render locally"):]
+    commands = section[section.index("```sh\n") + 6:section.index("```", section.index("```sh\n") + 6)]
+    result = subprocess.run(["bash", "-euo", "pipefail", "-c", commands], cwd=root, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "kind: Deployment" in result.stdout
