@@ -18,10 +18,11 @@ setup: $(VENV)/.installed
 tools: setup
 	$(PYTHON) scripts/get_tools.py
 
-# Generate an example app with every default from this checkout (uncommitted changes included).
+# Generate an example app with every default from this checkout (uncommitted changes included);
+# the absolute source path lets `copier update` find the template again.
 example: setup
 	rm -rf $(EXAMPLE)
-	$(VENV)/bin/copier copy --trust --defaults --vcs-ref HEAD --data app_name=example-app . $(EXAMPLE)
+	$(VENV)/bin/copier copy --trust --defaults --vcs-ref HEAD --data app_name=example-app $(CURDIR) $(EXAMPLE)
 
 test: tools
 	$(VENV)/bin/pytest -n auto $(PYTEST_ARGS)
