@@ -286,10 +286,18 @@ PATHS: dict[str, str] = {
 }
 
 
+PLATFORM_FEATURES = ("postgres", "object_storage", "external_secrets", "monitoring")
+
+
 def derive(answers: dict) -> dict[str, object]:
     """All derived values for a set of answers; {} while `app_name` is not answered yet."""
     keys = ("app_name", "repo_url", "gitops_controller", "git_revision")
-    return dict(_derive(*(answers.get(key) for key in keys)))
+    derived = dict(_derive(*(answers.get(key) for key in keys)))
+    if derived:
+        # With no platform feature there is nothing to wait for or to review.
+        derived["has_platform"] = any(answers.get(feature) for feature in PLATFORM_FEATURES)
+        derived["platform_needs_review"] = derived["has_platform"] and answers.get("platform_sync") == "manual"
+    return derived
 
 
 # Copier builds a rendering context for every file, path and question: derive once per answers.

@@ -41,13 +41,12 @@ def load_answers(name: str) -> dict:
 
 
 ANSWER_SETS = sorted(p.stem for p in ANSWERS_DIR.glob("*.yml"))
-PLATFORM_FEATURES = ("postgres", "object_storage", "external_secrets", "monitoring")
 # Every controller choice with the platform all off and all on, for the gitops checks.
 COMBINATIONS = {
     f"{controller}-platform-{'on' if on else 'off'}": {
         "app_name": "combo",
         "gitops_controller": controller,
-        **{feature: on for feature in PLATFORM_FEATURES},
+        **{feature: on for feature in naming.PLATFORM_FEATURES},
     }
     for controller in ("both", "argocd", "fluxcd")
     for on in (False, True)

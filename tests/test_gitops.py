@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 import yaml
 
-from conftest import ANSWER_SETS, COMBINATIONS, PLATFORM_FEATURES, naming
+from conftest import ANSWER_SETS, COMBINATIONS, naming
 from support import helm
 from support.gitops import argocd_deployments, chart_for, flux_deployments, gitops_objects, load_all, merge
 from support.kube import K8S_VERSIONS, validation_errors
@@ -69,7 +69,7 @@ def test_deployed_objects_validate_strictly(app, name, chart, crd_schemas):
     objects = helm.render(deployment.chart, deployment.release, deployment.namespace, deployment.values)
     answers = answers_of(root)
     # A platform with every feature off has nothing to deploy; a base always has the app.
-    assert bool(objects) == (chart == "base" or any(answers[f] for f in PLATFORM_FEATURES))
+    assert bool(objects) == (chart == "base" or any(answers[f] for f in naming.PLATFORM_FEATURES))
     assert validation_errors(objects, crd_schemas) == []
 
 
@@ -153,14 +153,17 @@ def test_platform_goes_before_base(app, name):
     if ("HelmRelease", f"{app_name}-base") in objects:
         # On the HelmRelease, not the Kustomization: a Kustomization waits for its dependency to
         # have applied the very same source revision, which a reviewed platform may never do.
-        assert objects[("HelmRelease", f"{app_name}-base")]["spec"]["dependsOn"] == [{"name": f"{app_name}-platform"}]
+        # Without a platform feature there is nothing to wait for.
+        has_platform = any(answers_of(app(name))[f] for f in naming.PLATFORM_FEATURES)
+        expected = [{"name": f"{app_name}-platform"}] if has_platform else None
+        assert objects[("HelmRelease", f"{app_name}-base")]["spec"].get("dependsOn") == expected
         for kind, chart in (("HelmRelease", "platform"), ("Kustomization", "base"), ("Kustomization", "platform")):
             assert "dependsOn" not in objects[(kind, f"{app_name}-{chart}")]["spec"]
 
 
 @pytest.mark.parametrize("platform_sync", ["manual", "automated"])
 def test_platform_sync_choice_under_both_controllers(generate, platform_sync):
-    root = generate(platform_sync=platform_sync)
+    root = generate(platform_sync=platform_sync, postgres=True)
     objects = {(o["kind"], o["metadata"]["name"]): o for o in gitops_objects(root)}
     platform_app = objects[("Application", "demo-platform")]["spec"]["syncPolicy"]
     platform_release = objects[("HelmRelease", "demo-platform")]["spec"]
@@ -334,3 +337,12 @@ def test_the_apps_kubeconform_reads_exactly_the_kubernetes_objects(app, name, tm
     assert read == manifests
     for path in read:
         assert all({"apiVersion", "kind"} <= doc.keys() for doc in load_all(root / path)), path
+
+
+def test_without_platform_features_nothing_waits_for_review(generate):
+    root = generate()  # every platform feature off, platform_sync left at its default
+    objects = {(o["kind"], o["metadata"]["name"]): o for o in gitops_objects(root)}
+    assert "suspend" not in objects[("HelmRelease", "demo-platform")]["spec"]
+    assert "dependsOn" not in objects[("HelmRelease", "demo-base")]["spec"]
+    assert objects[("Kustomization", "demo-platform")]["spec"]["wait"] is True
+    assert "platform_sync" not in yaml.safe_load((root / ".copier-answers.yml").read_text())
