@@ -8,6 +8,7 @@ import yaml
 from copier import run_copy, run_update
 
 from conftest import git
+from support.helm import render
 
 
 def commit_all(repo: Path, message: str) -> None:
@@ -115,3 +116,15 @@ def test_changing_the_controller_on_update_swaps_the_gitops_folders(template_rep
     assert not (app / "gitops/argocd").exists()
     assert (app / "gitops/fluxcd-releases/base/helm-release.yaml").is_file()
     assert "kubectl apply -f gitops/fluxcd/" in (app / "README.md").read_text()
+
+
+def test_gateway_proxies_follow_a_changed_gateway_namespace(template_repo, tmp_path):
+    app = generate_at_v1(template_repo, tmp_path / "app")
+    release_v2(template_repo, lambda template: None)
+    run_update(app, data={"gateway_namespace": "gw2"}, defaults=True, overwrite=True, unsafe=True, quiet=True,
+               vcs_ref="v2")
+    objects = render(app / "helm/base", "shop", "shop", [app / "gitops/values-base.yaml"])
+    [policy] = [o for o in objects if o["kind"] == "NetworkPolicy"]
+    allowed = {peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+               for peer in policy["spec"]["ingress"][0]["from"] if "namespaceSelector" in peer}
+    assert "gw2" in allowed and "gateway-system" not in allowed
