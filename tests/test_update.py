@@ -128,3 +128,21 @@ def test_gateway_proxies_follow_a_changed_gateway_namespace(template_repo, tmp_p
     allowed = {peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
                for peer in policy["spec"]["ingress"][0]["from"] if "namespaceSelector" in peer}
     assert "gw2" in allowed and "gateway-system" not in allowed
+
+
+def test_the_teams_own_app_code_is_never_overwritten(template_repo, tmp_path):
+    app = generate_at_v1(template_repo, tmp_path / "app")
+    (app / "Dockerfile").write_text("FROM golang:1.25 AS build\n")
+    (app / "src/server.py").write_text("# ours now\n")
+    commit_all(app, "our own app")
+
+    def bump_base_image(template: Path) -> None:
+        dockerfile = template / "Dockerfile.jinja"
+        dockerfile.write_text(dockerfile.read_text().replace("python:3.13.7", "python:3.13.9"))
+        (template / "src/server.py").write_text((template / "src/server.py").read_text() + "\n# v2\n")
+
+    release_v2(template_repo, bump_base_image)
+    update(app)
+    assert (app / "Dockerfile").read_text() == "FROM golang:1.25 AS build\n"
+    assert (app / "src/server.py").read_text() == "# ours now\n"
+    assert "UU" not in git(app, "status", "--porcelain")
