@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -146,3 +148,13 @@ def test_the_teams_own_app_code_is_never_overwritten(template_repo, tmp_path):
     assert (app / "Dockerfile").read_text() == "FROM golang:1.25 AS build\n"
     assert (app / "src/server.py").read_text() == "# ours now\n"
     assert "UU" not in git(app, "status", "--porcelain")
+
+
+def test_cli_update_as_documented(template_repo, tmp_path):
+    """The README's non-interactive `copier update --trust --defaults`, through Copier's CLI."""
+    app = generate_at_v1(template_repo, tmp_path / "app")
+    release_v2(template_repo, lambda template: (template / "NOTICE").write_text("v2\n"))
+    result = subprocess.run([sys.executable, "-m", "copier", "update", "--trust", "--defaults"], cwd=app,
+                            capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr
+    assert (app / "NOTICE").read_text() == "v2\n"
