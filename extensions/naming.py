@@ -311,7 +311,8 @@ def _derive(app_name: object, repo_url: object, controller: object, revision: ob
         derived[f"{chart}_values_from_chart"] = posixpath.relpath(PATHS[f"{chart}_values_path"],
                                                                   PATHS[f"{chart}_chart_path"])
     if isinstance(repo_url, str) and not repo_url_error(repo_url):
-        derived.update(repo_host=parse_repo_url(repo_url)[0], flux_repo_url=flux_repo_url(repo_url))
+        derived.update(repo_host=parse_repo_url(repo_url)[0], repo_is_ssh=is_ssh_url(repo_url),
+                       flux_repo_url=flux_repo_url(repo_url))
     if isinstance(revision, str):
         derived["flux_git_ref"] = "tag" if revision_is_tag(revision) else "branch"
     derived["use_argocd"] = controller in ("both", "argocd")

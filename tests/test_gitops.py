@@ -131,7 +131,8 @@ def test_names_repo_revision_and_namespaces_agree(app, name):
     if answers["gitops_controller"] != "argocd":
         source = objects[("GitRepository", app_name)]
         assert source["metadata"]["namespace"] == answers["flux_namespace"]
-        assert answers["git_revision"] in source["spec"]["ref"].values()
+        ref = "tag" if naming.revision_is_tag(answers["git_revision"]) else "branch"
+        assert source["spec"]["ref"] == {ref: answers["git_revision"]}
         assert naming.parse_repo_url(source["spec"]["url"]) == naming.parse_repo_url(answers["repo_url"])
         assert source["spec"].get("secretRef", {}).get("name", "") == answers["git_secret_name"]
         for chart in CHARTS:
@@ -346,3 +347,35 @@ def test_without_platform_features_nothing_waits_for_review(generate):
     assert "dependsOn" not in objects[("HelmRelease", "demo-base")]["spec"]
     assert objects[("Kustomization", "demo-platform")]["spec"]["wait"] is True
     assert "platform_sync" not in yaml.safe_load((root / ".copier-answers.yml").read_text())
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_readme_commands_name_real_objects(app, name):
+    """Every controller command the app README gives acts on an object that exists, as it says."""
+    root = app(name)
+    readme = (root / "README.md").read_text()
+    objects = {(o["kind"], o["metadata"]["name"]): o for o in gitops_objects(root)}
+    kinds = {"helmrelease": "HelmRelease", "kustomization": "Kustomization"}
+    checked = 0
+    for verb, kind, obj_name, namespace in re.findall(r"flux (resume|suspend) (\w+) (\S+) -n ([\w-]+)", readme):
+        obj = objects[(kinds[kind], obj_name)]
+        assert obj["metadata"]["namespace"] == namespace
+        assert obj["spec"].get("suspend") is True  # only a suspended object needs resuming
+        checked += 1
+    for application in re.findall(r"argocd app sync ([\w-]+)", readme):
+        assert "automated" not in objects[("Application", application)]["spec"]["syncPolicy"]
+        checked += 1
+    for secret, url, namespace in re.findall(r"flux create secret git ([\w-]+) --url=(\S+) .*?-n ([\w-]+)`", readme):
+        source = next(o for o in objects.values() if o["kind"] == "GitRepository")
+        assert (source["spec"]["secretRef"]["name"], source["spec"]["url"]) == (secret, url)
+        assert source["metadata"]["namespace"] == namespace
+        checked += 1
+    for folder in re.findall(r"kubectl apply -f (gitops/\w+/)", readme):
+        assert (root / folder).is_dir()
+        checked += 1
+    assert checked
+    answers = answers_of(root)
+    if answers.get("git_secret_name") and answers["gitops_controller"] != "argocd":
+        assert "flux create secret git" in readme
+    if any(o.get("spec", {}).get("suspend") for o in objects.values()):
+        assert "flux resume helmrelease" in readme
