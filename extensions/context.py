@@ -51,7 +51,5 @@ class NamingFilters(Extension):
             container_port_error=naming.container_port_error,
             description_error=naming.description_error,
             default_repo_url=naming.default_repo_url,
-            default_image_repository=lambda repo_url, registry: (
-                "" if naming.repo_url_error(repo_url) else naming.default_image_repository(repo_url, registry)
-            ),
+            default_image_repository=naming.default_image_repository,
         )

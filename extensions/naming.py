@@ -245,7 +245,10 @@ def default_repo_url(git_host: str, git_owner: str, app_name: str) -> str:
 
 
 def default_image_repository(repo_url: str, image_registry: str) -> str:
-    """`<registry>/<owner>/<name>` from the repo URL, lowercased as registries require."""
+    """`<registry>/<owner>/<name>` from the repo URL, lowercased as registries require;
+    "" while the URL is not valid (its validator says why)."""
+    if repo_url_error(repo_url):
+        return ""
     _, owner, name = parse_repo_url(repo_url)
     return f"{image_registry}/{owner}/{name}".lower()
 

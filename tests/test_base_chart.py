@@ -18,7 +18,7 @@ import yaml
 
 from conftest import ANSWER_SETS, load_answers
 from support.helm import CLUSTER_API_VERSIONS, HelmError, lint, render
-from support.kube import validation_errors
+from support.kube import allowed_in, validation_errors
 
 VALUES = Path(__file__).parent / "values" / "base"
 GITOPS_VALUES = Path("gitops") / "values-base.yaml"
@@ -264,13 +264,6 @@ def test_service_account_token_only_when_asked(canonical, tmp_path):
 
 
 # --- The platform contract, through gitops/values-base.yaml ---------------------------------
-
-
-def allowed_in(objects: list[dict]) -> set[str]:
-    """Namespaces the NetworkPolicy lets in, besides the app's own."""
-    peers = [peer for rule in one(objects, "NetworkPolicy")["spec"]["ingress"] for peer in rule["from"]]
-    selectors = [peer["namespaceSelector"] for peer in peers if "namespaceSelector" in peer]
-    return {selector["matchLabels"]["kubernetes.io/metadata.name"] for selector in selectors}
 
 
 def egress_ports(objects: list[dict]) -> set[int]:

@@ -18,7 +18,7 @@ import yaml
 from conftest import ANSWER_SETS, COMBINATIONS, naming
 from support import helm
 from support.gitops import argocd_deployments, chart_for, flux_deployments, gitops_objects, load_all, merge
-from support.kube import K8S_VERSIONS, validation_errors
+from support.kube import K8S_VERSIONS, allowed_in, by_name, validation_errors
 
 CHARTS = ("base", "platform")
 # The named answer sets, and every controller choice with the platform off and on.
@@ -115,7 +115,7 @@ def test_names_repo_revision_and_namespaces_agree(app, name):
         for d in ds:
             assert (d.release, d.namespace, d.chart) == (release, namespace, (root / "helm" / chart).resolve())
 
-    objects = {(o["kind"], o["metadata"]["name"]): o for o in gitops_objects(root)}
+    objects = by_name(gitops_objects(root))
     if answers["gitops_controller"] != "fluxcd":
         project = objects[("AppProject", app_name)]
         assert project["metadata"]["namespace"] == answers["argocd_namespace"]
@@ -145,7 +145,7 @@ def test_names_repo_revision_and_namespaces_agree(app, name):
 
 @pytest.mark.parametrize("name", CASES)
 def test_platform_goes_before_base(app, name):
-    objects = {(o["kind"], o["metadata"]["name"]): o for o in gitops_objects(app(name))}
+    objects = by_name(gitops_objects(app(name)))
     app_name = answers_of(app(name))["app_name"]
     if ("Application", f"{app_name}-base") in objects:
         wave = {chart: int(objects[("Application", f"{app_name}-{chart}")]["metadata"]["annotations"]
@@ -165,7 +165,7 @@ def test_platform_goes_before_base(app, name):
 @pytest.mark.parametrize("platform_sync", ["manual", "automated"])
 def test_platform_sync_choice_under_both_controllers(generate, platform_sync):
     root = generate(platform_sync=platform_sync, postgres=True)
-    objects = {(o["kind"], o["metadata"]["name"]): o for o in gitops_objects(root)}
+    objects = by_name(gitops_objects(root))
     platform_app = objects[("Application", "demo-platform")]["spec"]["syncPolicy"]
     platform_release = objects[("HelmRelease", "demo-platform")]["spec"]
     assert objects[("Application", "demo-base")]["spec"]["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
@@ -231,8 +231,7 @@ def rendered(root: Path) -> dict[str, dict[tuple[str, str], dict]]:
     result = {}
     for chart, ds in deployments(root).items():
         d = ds[0]
-        result[chart] = {(o["kind"], o["metadata"]["name"]): o
-                         for o in helm.render(d.chart, d.release, d.namespace, d.values)}
+        result[chart] = by_name(helm.render(d.chart, d.release, d.namespace, d.values))
     return result
 
 
@@ -284,9 +283,7 @@ def test_org_defaults_reach_the_rendered_objects(app, name):
     assert route["parentRefs"][0]["namespace"] == answers["gateway_namespace"]
     image = base[("Deployment", app_name)]["spec"]["template"]["spec"]["containers"][0]["image"]
     assert image.rpartition(":")[0] == answers["image_repository"]
-    policy = base[("NetworkPolicy", app_name)]["spec"]
-    allowed = {peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
-               for rule in policy["ingress"] for peer in rule["from"] if "namespaceSelector" in peer}
+    allowed = allowed_in(list(base.values()))
     assert (answers["gateway_proxy_namespace"] or answers["gateway_namespace"]) in allowed
     assert (answers["prometheus_namespace"] in allowed) == answers["monitoring"]
     if answers["object_storage"]:
@@ -342,7 +339,7 @@ def test_the_apps_kubeconform_reads_exactly_the_kubernetes_objects(app, name, tm
 
 def test_without_platform_features_nothing_waits_for_review(generate):
     root = generate()  # every platform feature off, platform_sync left at its default
-    objects = {(o["kind"], o["metadata"]["name"]): o for o in gitops_objects(root)}
+    objects = by_name(gitops_objects(root))
     assert "suspend" not in objects[("HelmRelease", "demo-platform")]["spec"]
     assert "dependsOn" not in objects[("HelmRelease", "demo-base")]["spec"]
     assert objects[("Kustomization", "demo-platform")]["spec"]["wait"] is True
@@ -354,7 +351,7 @@ def test_readme_commands_name_real_objects(app, name):
     """Every controller command the app README gives acts on an object that exists, as it says."""
     root = app(name)
     readme = (root / "README.md").read_text()
-    objects = {(o["kind"], o["metadata"]["name"]): o for o in gitops_objects(root)}
+    objects = by_name(gitops_objects(root))
     kinds = {"helmrelease": "HelmRelease", "kustomization": "Kustomization"}
     checked = 0
     for verb, kind, obj_name, namespace in re.findall(r"flux (resume|suspend) (\w+) (\S+) -n ([\w-]+)", readme):

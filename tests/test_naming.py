@@ -122,6 +122,10 @@ def test_default_image_repository_is_lowercase_registry_owner_name():
     )
 
 
+def test_no_default_image_repository_from_an_invalid_url():
+    assert naming.default_image_repository("https://user:pw@github.com/acme/shop.git", "ghcr.io") == ""
+
+
 def test_flux_repo_url_turns_scp_form_into_ssh_url():
     assert naming.flux_repo_url("git@github.com:acme/shop.git") == "ssh://git@github.com/acme/shop.git"
     assert naming.flux_repo_url("https://github.com/acme/shop.git") == "https://github.com/acme/shop.git"

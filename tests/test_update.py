@@ -11,6 +11,7 @@ from copier import run_copy, run_update
 
 from conftest import git
 from support.helm import render
+from support.kube import allowed_in
 
 
 def commit_all(repo: Path, message: str) -> None:
@@ -126,9 +127,7 @@ def test_gateway_proxies_follow_a_changed_gateway_namespace(template_repo, tmp_p
     run_update(app, data={"gateway_namespace": "gw2"}, defaults=True, overwrite=True, unsafe=True, quiet=True,
                vcs_ref="v2")
     objects = render(app / "helm/base", "shop", "shop", [app / "gitops/values-base.yaml"])
-    [policy] = [o for o in objects if o["kind"] == "NetworkPolicy"]
-    allowed = {peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
-               for peer in policy["spec"]["ingress"][0]["from"] if "namespaceSelector" in peer}
+    allowed = allowed_in(objects)
     assert "gw2" in allowed and "gateway-system" not in allowed
 
 

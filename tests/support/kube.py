@@ -94,6 +94,19 @@ def _crd_errors(obj: dict, crd_schemas: Path) -> list[str]:
     return errors
 
 
+def allowed_in(objects: list[dict]) -> set[str]:
+    """Namespaces the (one) NetworkPolicy among `objects` lets in, besides the app's own."""
+    [policy] = [o for o in objects if o["kind"] == "NetworkPolicy"]
+    peers = [peer for rule in policy["spec"]["ingress"] for peer in rule["from"]]
+    return {peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+            for peer in peers if "namespaceSelector" in peer}
+
+
+def by_name(objects: list[dict]) -> dict[tuple[str, str], dict]:
+    """Objects by (kind, name)."""
+    return {(o["kind"], o["metadata"]["name"]): o for o in objects}
+
+
 def validation_errors(objects: list[dict], crd_schemas: Path | None) -> list[str]:
     """Every way `objects` fail strict validation; [] when all are valid.
 
