@@ -7,7 +7,6 @@ exposes the validators and default derivations to copier.yml. Both only call nam
 from __future__ import annotations
 
 import importlib.util
-import sys
 from pathlib import Path
 
 from copier_template_extensions import ContextHook
@@ -16,13 +15,12 @@ from jinja2.ext import Extension
 
 def _load_naming():
     # Copier loads this file by path, not as a package, so its sibling is loaded the same way.
-    name = "gitops_template_naming"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("naming.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    # `copier update` renders the old and the new template version in one process: the module
+    # is never registered in sys.modules, so each version runs its own naming.py (and caches).
+    spec = importlib.util.spec_from_file_location("naming", Path(__file__).with_name("naming.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 naming = _load_naming()
