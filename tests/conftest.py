@@ -22,7 +22,7 @@ ANSWERS_DIR = Path(__file__).parent / "answers"
 # Where the offline mirror of CRD schemas lives; CRD_SCHEMAS overrides it.
 CRD_SCHEMAS = Path(os.environ.get("CRD_SCHEMAS", ROOT.parent / "shared" / "crd-schemas"))
 # What a template is made of; everything else in the repo is for developing it.
-TEMPLATE_PARTS = ("copier.yml", "extensions", "template")
+TEMPLATE_PARTS = ("copier.yml", "extensions", "migrations", "template")
 
 
 def _load_naming():
@@ -61,19 +61,26 @@ def git(cwd: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
 
 
+@pytest.fixture(scope="session")
+def copier_template_paths() -> list[str]:
+    """pytest-copier's template (the `copier` fixture) is this template's parts, tagged 99.99.99."""
+    return list(TEMPLATE_PARTS)
+
+
+@pytest.fixture(scope="session")
+def set_default_gitconfig() -> dict[str, str]:
+    # pytest-gitconfig isolates the global git config; a signing setup there would prompt.
+    return {"commit.gpgsign": "false", "tag.gpgsign": "false"}
+
+
 @pytest.fixture(scope="session", autouse=True)
-def isolated_env(tmp_path_factory):
+def isolated_env(tmp_path_factory, default_gitconfig):
     home = tmp_path_factory.mktemp("home")
-    gitconfig = home / ".gitconfig"
-    gitconfig.write_text(
-        "[user]\n\tname = Template Tests\n\temail = tests@example.com\n"
-        "[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n[tag]\n\tgpgsign = false\n"
-    )
     settings = home / "copier-settings.yml"
     settings.write_text("defaults: {}\n")
     isolated = {
         "HOME": str(home),
-        "GIT_CONFIG_GLOBAL": str(gitconfig),
+        "GIT_CONFIG_GLOBAL": str(default_gitconfig),
         "GIT_CONFIG_NOSYSTEM": "1",
         "COPIER_SETTINGS_PATH": str(settings),
         "XDG_CACHE_HOME": str(home / ".cache"),

@@ -1,0 +1,134 @@
+"""After every `copier update` (copier.yml `_migrations`): keep the team's work, and say what needs a person.
+
+Copier merges the team's edits into every file the new template version still generates. A file
+the template stopped generating, though, is deleted even when the team edited it, and files the
+team added beside it stay in a folder nothing reads any more. So, in the updated app:
+- for each `--move OLD:NEW` (a file or folder the template moved), the team's edits to each file
+  the update deleted under OLD are merged into its new place (3-way, conflicts inline like
+  Copier's), and files the team added under OLD move there too: no stale copy stays behind;
+- every other edited file the update deleted is named, with the command that brings it back;
+- every file holding conflict markers or a rejected hunk is named.
+
+What the team edited is measured against the old template version, rendered again here from
+the answers the app recorded before the update (git's HEAD: `copier update` needs a clean tree).
+That render happens only when the update deleted a file, which is rare.
+
+Usage: after_update.py ANSWERS_FILE [--move OLD:NEW ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+CONFLICT_MARKERS = r"^(<<<<<<<|>>>>>>>)( |$)"
+
+
+def git(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", *args], capture_output=True, check=check)
+
+
+def deleted_by_update() -> list[str]:
+    """Tracked files the update deleted (HEAD is the app before it)."""
+    out = git("diff", "--relative", "--name-only", "--no-renames", "--diff-filter=D", "HEAD").stdout
+    return out.decode().splitlines()
+
+
+def render_old_version(answers_file: str, dst: Path) -> None:
+    """The app as the template version it was last generated from made it, untouched by the team."""
+    from copier import run_copy  # only when needed: importing Copier costs more than the rest
+
+    answers = yaml.safe_load(git("show", f"HEAD:./{answers_file}").stdout)
+    run_copy(answers["_src_path"], dst, data={k: v for k, v in answers.items() if not k.startswith("_")},
+             vcs_ref=answers["_commit"], answers_file=answers_file, defaults=True, unsafe=True, quiet=True,
+             skip_tasks=True)
+
+
+def new_place(path: str, moves: dict[str, str]) -> str | None:
+    for old, new in moves.items():
+        if path == old or path.startswith(f"{old}/"):
+            return new + path[len(old):]
+    return None
+
+
+def merge_into(target: Path, ours: bytes, base: bytes) -> bool:
+    """Merge the team's edits (base -> ours) into target, as Copier merges; True if it conflicts."""
+    with tempfile.TemporaryDirectory() as tmp:
+        current, ancestor = Path(tmp, "current"), Path(tmp, "base")
+        current.write_bytes(ours)
+        ancestor.write_bytes(base)
+        result = git("merge-file", "-L", "before updating", "-L", "last update", "-L", "after updating",
+                     str(current), str(ancestor), str(target), check=False)
+        target.write_bytes(current.read_bytes())
+    return result.returncode != 0
+
+
+def carry_moves(moves: dict[str, str], answers_file: str) -> tuple[list[str], list[str]]:
+    """Returns (lines saying what moved, edited files the update deleted that no move explains)."""
+    report, dropped = [], []
+    deleted = deleted_by_update()
+    if deleted:
+        with tempfile.TemporaryDirectory() as old_app:
+            render_old_version(answers_file, Path(old_app))
+            for path in deleted:
+                ours = git("show", f"HEAD:./{path}").stdout
+                base_file = Path(old_app, path)
+                base = base_file.read_bytes() if base_file.is_file() else b""
+                if base_file.is_file() and ours == base:
+                    continue  # the template's own file, unedited: its deletion or move is the update's
+                target = new_place(path, moves)
+                if target is None:
+                    dropped.append(path)
+                elif Path(target).is_file():
+                    conflict = merge_into(Path(target), ours, base)
+                    report.append(f"{path} -> {target}: your edits merged{' WITH CONFLICTS' if conflict else ''}")
+                else:
+                    Path(target).parent.mkdir(parents=True, exist_ok=True)
+                    Path(target).write_bytes(ours)
+                    report.append(f"{path} -> {target}: your version kept")
+    # What the team added under a moved folder moves with it.
+    for old, new in moves.items():
+        for file in sorted(p for p in Path(old).rglob("*") if p.is_file()) if Path(old).is_dir() else ():
+            target = Path(new, file.relative_to(old))
+            if target.exists():
+                dropped.append(f"{file} (its new place {target} exists: merge by hand)")
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            file.rename(target)
+            report.append(f"{file} -> {target}: moved")
+        for folder in sorted((p for p in [Path(old), *Path(old).rglob("*")] if p.is_dir()), reverse=True):
+            if not any(folder.iterdir()):
+                folder.rmdir()
+    return report, dropped
+
+
+def conflicted_files() -> list[str]:
+    markers = git("grep", "--untracked", "-l", "-E", CONFLICT_MARKERS, "--", ".", check=False).stdout.decode()
+    rejects = git("ls-files", "--others", "--", "*.rej").stdout.decode()
+    return sorted(set(markers.splitlines()) | set(rejects.splitlines()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("answers_file")
+    parser.add_argument("--move", action="append", default=[], metavar="OLD:NEW")
+    args = parser.parse_args()
+    report, dropped = carry_moves(dict(move.split(":", 1) for move in args.move), args.answers_file)
+    if report:
+        print("Moved by this template version, with your work:", *report, sep="\n  ", file=sys.stderr)
+    if dropped:
+        print("The template no longer generates these files you had edited; the update deleted them.",
+              "Bring one back with `git checkout HEAD -- <file>`:", *dropped, sep="\n  ", file=sys.stderr)
+    if conflicts := conflicted_files():
+        print("CONFLICTS: resolve the markers (<<<<<<< before updating ... >>>>>>> after updating) or .rej "
+              "hunks in these files before you commit; `make lint` fails until you do:",
+              *conflicts, sep="\n  ", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,188 @@
+"""`copier update` from this template's real history, as app teams run it.
+
+A throwaway clone of this repository gets the working tree as its newest release. Apps are
+copied at every release tag and at a spread of earlier commits, with several answer sets, and
+committed; Copier's CLI then updates each in a separate process, as Renovate and people do
+(Copier renders the old and the new version in one process: that is where version leaks hide).
+Each result must equal a fresh copy of the newest version, with nothing left to resolve.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from copier import run_copy
+from pytest_copier.plugin import CopierProject
+
+from conftest import COMBINATIONS, ROOT, copy_template, git, load_answers
+
+# How many earlier commits that changed the template to sample, besides every release tag.
+SAMPLED_COMMITS = 6
+# The first commit whose template generates an app at all (the skeleton before it has no gitops).
+FIRST_APP_COMMIT = "e5dd28b"
+ANSWER_SETS = {
+    "defaults": load_answers("canonical"),
+    "platform-manual": COMBINATIONS["both-platform-on"],
+    "argocd-automated": load_answers("argocd-platform"),
+    "fluxcd-ssh": load_answers("fluxcd-private"),
+}
+CONFLICT_MARKERS = r"^(<<<<<<<|>>>>>>>)( |$)"
+
+
+def _history() -> list[tuple[str, str]]:
+    """(id, ref) for every release tag and a spread of earlier template-changing commits."""
+    if git(ROOT, "rev-parse", "--is-shallow-repository").strip() == "true":
+        return []
+    tags = git(ROOT, "tag", "--list", "v*").split()
+    commits = git(ROOT, "rev-list", "--reverse", "--abbrev-commit", f"{FIRST_APP_COMMIT}^..HEAD", "--",
+                  "copier.yml", "extensions", "migrations", "template").split()
+    step = max(1, (len(commits) - 1) / max(1, SAMPLED_COMMITS - 1))
+    sampled = sorted({commits[round(i * step)] for i in range(SAMPLED_COMMITS) if round(i * step) < len(commits)},
+                     key=commits.index)
+    return [(tag, tag) for tag in tags] + [(commit, commit) for commit in sampled]
+
+
+HISTORY = _history()
+
+
+def newest_version() -> str:
+    """The top release of CHANGELOG.md: what the working tree is released as."""
+    return re.search(r"^## \[(\d+\.\d+\.\d+)\]", (ROOT / "CHANGELOG.md").read_text(), re.MULTILINE)[1]
+
+
+@pytest.fixture(scope="session")
+def history_repo(tmp_path_factory) -> tuple[Path, str]:
+    """A clone of this repository with the working tree committed and tagged as the newest release."""
+    repo = tmp_path_factory.mktemp("history") / "template"
+    subprocess.run(["git", "clone", "--quiet", "--no-local", str(ROOT), str(repo)], check=True)
+    for part in ("copier.yml", "extensions", "migrations", "template"):
+        subprocess.run(["rm", "-rf", str(repo / part)], check=True)
+    copy_template(repo)
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "--allow-empty", "--message", "working tree")
+    tag = f"v{newest_version()}"
+    if tag in git(repo, "tag", "--list").split():
+        tag += ".post1"  # the release is older than the working tree: both are tested
+    git(repo, "tag", tag)
+    return repo, tag
+
+
+@pytest.fixture(scope="session")
+def fresh_newest(history_repo, tmp_path_factory):
+    """fresh_newest(answer set) -> a fresh copy of the newest version, made once."""
+    repo, tag = history_repo
+    copies: dict[str, Path] = {}
+
+    def _fresh(name: str) -> Path:
+        if name not in copies:
+            copies[name] = tmp_path_factory.mktemp(f"fresh-{name}") / "app"
+            run_copy(str(repo), copies[name], data=ANSWER_SETS[name], vcs_ref=tag, defaults=True, unsafe=True,
+                     quiet=True)
+        return copies[name]
+
+    return _fresh
+
+
+def copier_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "copier", *args], cwd=cwd, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL)
+
+
+def copy_at(repo: Path, ref: str, answers: dict, dst: Path) -> subprocess.CompletedProcess:
+    data = dst.parent / "answers.yml"
+    data.write_text(yaml.safe_dump(answers))
+    return copier_cli("copy", "--trust", "--defaults", "--vcs-ref", ref, "--data-file", str(data), str(repo), str(dst),
+                      cwd=dst.parent)
+
+
+def update_to(app: Path, tag: str, answers: dict) -> subprocess.CompletedProcess:
+    """As Renovate's copier manager runs it; answers the old version never asked are given, as a
+    person answers new questions."""
+    recorded = yaml.safe_load((app / ".copier-answers.yml").read_text())
+    new = {key: value for key, value in answers.items() if key not in recorded}
+    data = app.parent / "new-answers.yml"
+    data.write_text(yaml.safe_dump(new))
+    return copier_cli("update", "--trust", "--skip-answered", "--defaults", "--vcs-ref", tag, "--data-file", str(data),
+                      cwd=app)
+
+
+@pytest.mark.skipif(not HISTORY, reason="a shallow clone has no history to update from: clone with full history")
+@pytest.mark.parametrize("answers", list(ANSWER_SETS))
+@pytest.mark.parametrize("ref", [ref for _, ref in HISTORY], ids=[name for name, _ in HISTORY])
+def test_update_from_history_equals_a_fresh_copy(history_repo, fresh_newest, copier, ref, answers, tmp_path):
+    repo, tag = history_repo
+    app = tmp_path / "app"
+    copied = copy_at(repo, ref, ANSWER_SETS[answers], app)
+    assert copied.returncode == 0, copied.stderr
+    git(app, "init", "--quiet")
+    git(app, "add", "--all")
+    git(app, "commit", "--quiet", "--message", f"generated from {ref}")
+
+    updated = update_to(app, tag, ANSWER_SETS[answers])
+
+    assert updated.returncode == 0, updated.stderr
+    assert "CONFLICTS" not in updated.stderr
+    fresh = fresh_newest(answers)
+    project = CopierProject(app, copier)
+    project.assert_equal(fresh)
+    project.assert_answers(fresh)
+    markers = subprocess.run(["git", "grep", "--untracked", "-l", "-E", CONFLICT_MARKERS], cwd=app,
+                             capture_output=True, text=True)
+    assert markers.stdout == ""
+
+
+# The last commit whose Flux HelmReleases lived in gitops/fluxcd/{base,platform}/.
+BEFORE_FLUX_RELEASES_MOVED = "db415d3"
+TEAM_CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: team-extra\n"
+
+
+@pytest.mark.skipif(not HISTORY, reason="a shallow clone has no history to update from: clone with full history")
+def test_team_edits_survive_and_follow_moved_files(history_repo, fresh_newest, tmp_path):
+    repo, tag = history_repo
+    answers = ANSWER_SETS["platform-manual"]
+    app = tmp_path / "app"
+    assert copy_at(repo, BEFORE_FLUX_RELEASES_MOVED, answers, app).returncode == 0
+    git(app, "init", "--quiet")
+    git(app, "add", "--all")
+    git(app, "commit", "--quiet", "--message", "generated")
+    values = app / "gitops/values-base.yaml"
+    values.write_text(values.read_text() + "\nreplicaCount: 3\n")
+    (app / "helm/base/templates/team-configmap.yaml").write_text(TEAM_CONFIGMAP)
+    readme = app / "README.md"
+    readme.write_text(readme.read_text().replace("\n", "\n\nOwned by the payments team.\n", 1))
+    (app / "Dockerfile").write_text("FROM golang:1.25\n")
+    old_release = app / "gitops/fluxcd/base/helm-release.yaml"
+    old_release.write_text(old_release.read_text().replace("  interval: 10m\n", "  interval: 5m\n  timeout: 15m\n"))
+    (app / "gitops/fluxcd/base/team-configmap.yaml").write_text(TEAM_CONFIGMAP)
+    with (app / "gitops/fluxcd/base/kustomization.yaml").open("a") as kustomization:
+        kustomization.write("  - team-configmap.yaml\n")
+    git(app, "add", "--all")
+    git(app, "commit", "--quiet", "--message", "the team's edits")
+
+    updated = update_to(app, tag, answers)
+
+    assert updated.returncode == 0, updated.stderr
+    assert "CONFLICTS" not in updated.stderr
+    assert yaml.safe_load(values.read_text())["replicaCount"] == 3
+    assert (app / "helm/base/templates/team-configmap.yaml").read_text() == TEAM_CONFIGMAP
+    assert "\n\nOwned by the payments team.\n" in readme.read_text()
+    assert (app / "Dockerfile").read_text() == "FROM golang:1.25\n"
+    # The moved HelmRelease is the newest version's plus the team's two edits, and nothing stays behind.
+    assert not (app / "gitops/fluxcd/base").exists() and not (app / "gitops/fluxcd/platform").exists()
+    releases = app / "gitops/fluxcd-releases/base"
+    fresh_release = yaml.safe_load((fresh_newest("platform-manual") / "gitops/fluxcd-releases/base/helm-release.yaml")
+                                   .read_text())
+    fresh_release["spec"].update(interval="5m", timeout="15m")
+    assert yaml.safe_load((releases / "helm-release.yaml").read_text()) == fresh_release
+    assert (releases / "team-configmap.yaml").read_text() == TEAM_CONFIGMAP
+    built = subprocess.run(["kubectl", "kustomize", str(releases)], capture_output=True, text=True, check=True)
+    kinds = sorted(doc["kind"] for doc in yaml.safe_load_all(built.stdout) if doc)
+    assert kinds == ["ConfigMap", "HelmRelease"]
+    for line in ("team-configmap.yaml -> gitops/fluxcd-releases/base/team-configmap.yaml: moved",
+                 "helm-release.yaml -> gitops/fluxcd-releases/base/helm-release.yaml: your edits merged"):
+        assert line in updated.stderr
