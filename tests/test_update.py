@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -149,11 +151,60 @@ def test_the_teams_own_app_code_is_never_overwritten(template_repo, tmp_path):
     assert "UU" not in git(app, "status", "--porcelain")
 
 
+def cli_update(app: Path) -> subprocess.CompletedProcess:
+    """README's non-interactive `copier update --trust --defaults`, through Copier's CLI."""
+    return subprocess.run([sys.executable, "-m", "copier", "update", "--trust", "--defaults"], cwd=app,
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
+
+
 def test_cli_update_as_documented(template_repo, tmp_path):
-    """The README's non-interactive `copier update --trust --defaults`, through Copier's CLI."""
     app = generate_at_v1(template_repo, tmp_path / "app")
     release_v2(template_repo, lambda template: (template / "NOTICE").write_text("v2\n"))
-    result = subprocess.run([sys.executable, "-m", "copier", "update", "--trust", "--defaults"], cwd=app,
-                            capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    result = cli_update(app)
     assert result.returncode == 0, result.stderr
     assert (app / "NOTICE").read_text() == "v2\n"
+
+
+def test_conflicts_are_named_and_fail_the_apps_lint(template_repo, tmp_path):
+    app = generate_at_v1(template_repo, tmp_path / "app")
+    config = app / ".yamllint.yaml"
+    config.write_text(config.read_text().replace("max: 120", "max: 100"))
+    commit_all(app, "shorter lines")
+    release_v2(template_repo, lambda template: (template / ".yamllint.yaml").write_text(
+        (template / ".yamllint.yaml").read_text().replace("max: 120", "max: 140")))
+
+    result = cli_update(app)
+
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"CONFLICTS.*\n  \.yamllint\.yaml\n", result.stderr)
+    lint = subprocess.run(["make", "--no-print-directory", "conflicts"], cwd=app, capture_output=True, text=True)
+    assert lint.returncode != 0
+    assert "./.yamllint.yaml:" in lint.stdout and "Resolve the conflicts above" in lint.stdout
+    resolved = re.sub(r"<<<<<<< before updating\n.*?=======\n(.*?)>>>>>>> after updating\n", r"\1",
+                      config.read_text(), flags=re.DOTALL)
+    config.write_text(resolved)
+    assert "max: 140" in resolved
+    assert subprocess.run(["make", "conflicts"], cwd=app, capture_output=True).returncode == 0
+
+
+def test_an_edited_file_the_template_drops_is_named_not_silently_deleted(template_repo, tmp_path):
+    app = generate_at_v1(template_repo, tmp_path / "app")
+    (app / ".yamllint.yaml").write_text((app / ".yamllint.yaml").read_text() + "# our rule\n")
+    commit_all(app, "our yamllint rule")
+    release_v2(template_repo, lambda template: (template / ".yamllint.yaml").unlink())
+
+    result = cli_update(app)
+
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"no longer generates these files you had edited.*\n.*\n  \.yamllint\.yaml\n", result.stderr)
+    git(app, "checkout", "HEAD", "--", ".yamllint.yaml")
+    assert (app / ".yamllint.yaml").read_text().endswith("# our rule\n")
+
+
+def test_renovate_proposes_each_template_release(generate):
+    """Renovate's copier manager finds the answers file and may run Copier with --trust."""
+    renovate = json.loads((generate() / "renovate.json").read_text())
+    assert renovate["copier"]["enabled"] is True
+    assert renovate["ignoreScripts"] is False  # the template's extensions and migrations need --trust
+    # The manager's own file pattern (Renovate's lib/modules/manager/copier/index.ts).
+    assert re.search(r"(^|/)\.copier-answers(\..+)?\.ya?ml", ".copier-answers.yml")
