@@ -253,6 +253,33 @@ def default_image_repository(repo_url: str, image_registry: str) -> str:
     return f"{image_registry}/{owner}/{name}".lower()
 
 
+# Answers whose default copier.yml derives from other answers, each from those before it.
+DERIVED_ANSWERS = ("repo_url", "image_repository", "git_revision", "git_secret_name")
+
+
+def derived_defaults(answers: dict) -> dict[str, str]:
+    """The defaults copier.yml gives DERIVED_ANSWERS for these answers."""
+    return {
+        "repo_url": default_repo_url(answers["git_host"], answers["git_owner"], answers["app_name"]),
+        "image_repository": default_image_repository(answers["repo_url"], answers["image_registry"]),
+        "git_revision": answers["default_branch"],
+        "git_secret_name": default_git_secret_name(answers["repo_url"], answers["app_name"],
+                                                   answers["gitops_controller"]),
+    }
+
+
+def rederive(answers: dict, changes: dict) -> dict:
+    """The answers after `changes`, where each derived answer that still held its derived
+    default follows the change (an app never stays half on old org defaults); one the team
+    chose stays."""
+    old_defaults = derived_defaults(answers)
+    new = {**answers, **changes}
+    for key in DERIVED_ANSWERS:
+        if key not in changes and answers.get(key) == old_defaults[key]:
+            new[key] = derived_defaults(new)[key]
+    return new
+
+
 # --- The naming contract -------------------------------------------------------------------
 
 

@@ -25,7 +25,7 @@ FLUXCD_FILES = {
     "gitops/fluxcd-releases/platform/kustomization.yaml",
 }
 COMMON_FILES = {
-    ".copier-answers.yml", ".yamllint.yaml", "README.md", "Dockerfile", ".dockerignore",
+    ".copier-answers.yml", ".yamllint.yaml", "README.md", "Dockerfile", ".dockerignore", "renovate.json",
     "helm/base/Chart.yaml", "helm/base/values.yaml", "helm/base/values.schema.json",
     "helm/platform/Chart.yaml", "helm/platform/values.yaml", "helm/platform/values.schema.json",
     "gitops/values-base.yaml", "gitops/values-platform.yaml",

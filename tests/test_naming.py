@@ -224,3 +224,28 @@ def test_cluster_server_accepted(url):
                                  "https://k8s.example.com:port", "https://k8s.example.com/api", "kubernetes.default.svc"])
 def test_cluster_server_refused(url):
     assert naming.cluster_server_error(url).startswith("cluster_server: must be an https:// URL")
+
+
+ORG_APP = {"app_name": "shop", "git_host": "github.com", "git_owner": "acme", "image_registry": "ghcr.io",
+           "default_branch": "main", "gitops_controller": "both", "repo_url": "https://github.com/acme/shop.git",
+           "image_repository": "ghcr.io/acme/shop", "git_revision": "main", "git_secret_name": ""}
+
+
+def test_rederive_follows_new_org_defaults_where_the_app_kept_the_derived_ones():
+    moved = naming.rederive(ORG_APP, {"git_owner": "globex", "image_registry": "reg.example", "default_branch": "trunk"})
+    assert moved["repo_url"] == "https://github.com/globex/shop.git"
+    assert moved["image_repository"] == "reg.example/globex/shop"
+    assert moved["git_revision"] == "trunk"
+
+
+def test_rederive_keeps_what_the_team_chose():
+    chosen = {**ORG_APP, "image_repository": "quay.io/team/shop", "git_revision": "v1.2.0"}
+    moved = naming.rederive(chosen, {"git_owner": "globex", "image_registry": "reg.example"})
+    assert moved["repo_url"] == "https://github.com/globex/shop.git"
+    assert (moved["image_repository"], moved["git_revision"]) == ("quay.io/team/shop", "v1.2.0")
+
+
+def test_rederive_an_ssh_url_brings_flux_its_git_secret():
+    moved = naming.rederive(ORG_APP, {"repo_url": "git@github.com:acme/shop.git"})
+    assert moved["git_secret_name"] == "shop-git"
+    assert moved["image_repository"] == "ghcr.io/acme/shop"
