@@ -10,7 +10,7 @@ import yaml
 from yamllint import linter
 from yamllint.config import YamlLintConfig
 
-from conftest import ANSWER_SETS, load_answers
+from conftest import ANSWER_SETS, load_answers, naming
 from support.kube import K8S_VERSIONS
 
 ARGOCD_FILES = {"gitops/argocd/project.yaml", "gitops/argocd/base-application.yaml",
@@ -119,7 +119,7 @@ def test_github_workflow_only_for_github(generate, repo_url, expected):
 def test_image_and_port_agree_everywhere(app, name):
     root = app(name)
     answers = yaml.safe_load((root / ".copier-answers.yml").read_text())
-    image, port = answers["image_repository"], answers["container_port"]
+    image, port = answers["image_repository"], int(answers["container_port"])
     values = yaml.safe_load((root / "helm/base/values.yaml").read_text())
     assert (values["image"]["repository"], values["containerPort"]) == (image, port)
     dockerfile = (root / "Dockerfile").read_text()
@@ -130,7 +130,7 @@ def test_image_and_port_agree_everywhere(app, name):
     if workflow.exists():
         jobs = yaml.safe_load(workflow.read_text())["jobs"]
         env = jobs["release"]["steps"][1]["env"]
-        assert (env["IMAGE"], env["REGISTRY"]) == (image, image.split("/")[0])
+        assert (env["IMAGE"], env["REGISTRY"]) == (image, naming.split_image_repository(image)[0])
 
 
 def test_charts_declare_the_oldest_kubernetes_version_tested(app):
