@@ -10,7 +10,7 @@ import yaml
 from yamllint import linter
 from yamllint.config import YamlLintConfig
 
-from conftest import ANSWER_SETS, load_answers, naming
+from conftest import ANSWER_SETS, ROOT, load_answers, naming
 from support.kube import K8S_VERSIONS
 
 ARGOCD_FILES = {"gitops/argocd/project.yaml", "gitops/argocd/base-application.yaml",
@@ -149,3 +149,15 @@ def test_readme_render_commands_work(app, name):
     result = subprocess.run(["bash", "-euo", "pipefail", "-c", commands], cwd=root, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "kind: Deployment" in result.stdout
+
+
+def test_help_names_the_question_and_fits_80_columns():
+    # Copier prints the help as the prompt ("🎤 " first, 3 columns) and cuts nothing but the
+    # terminal does; errors name the question by its key, which the first line shows.
+    config = yaml.safe_load((ROOT / "copier.yml").read_text())
+    questions = {key: q for key, q in config.items() if not key.startswith("_")}
+    for key, question in questions.items():
+        first, *details = question["help"].split("\n")
+        assert first.startswith(f"{key}: ") and len(first) <= 77, key
+        assert all(line.startswith("  ") and len(line) <= 80 for line in details), key
+        assert all(len(label) <= 76 for label in question.get("choices", {})), key
