@@ -254,8 +254,8 @@ def destination_error(path: str, entries: list[str], overwrite: bool) -> str:
     entries = [entry for entry in entries if entry != ".git"]
     if entries and not overwrite:
         listed = ", ".join(entries[:3]) + (", ..." if len(entries) > 3 else "")
-        return (f"destination: {path} is not empty ({listed}): copy into a new or empty folder, "
-                "or pass --overwrite to let the template replace files of the same name")
+        return (f"destination: not empty ({listed}): copy into a new or empty folder, or pass "
+                f"--overwrite to let the template replace files of the same name ({path})")
     return ""
 
 

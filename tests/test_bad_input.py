@@ -85,7 +85,7 @@ def test_copy_into_a_non_empty_folder_is_refused_up_front(template_dir, tmp_path
     dst = tmp_path / "app"
     dst.mkdir()
     (dst / mine).write_text("mine")
-    with pytest.raises(ValueError, match=f"destination: {dst} is not empty \\({re.escape(mine)}\\)"):
+    with pytest.raises(ValueError, match=f"destination: not empty \\({re.escape(mine)}\\)"):
         run_copy(str(template_dir), dst, data={"app_name": "shop"}, defaults=True, unsafe=True, quiet=True)
     assert [(p.name, p.read_text()) for p in dst.iterdir()] == [(mine, "mine")]
 
@@ -115,8 +115,8 @@ def test_cli_refuses_a_non_empty_folder_naming_it(template_dir, tmp_path):
     )
     assert result.returncode != 0
     assert result.stderr.rstrip().endswith(
-        f"destination: {dst} is not empty (README.md): copy into a new or empty folder, "
-        "or pass --overwrite to let the template replace files of the same name")
+        "destination: not empty (README.md): copy into a new or empty folder, or pass "
+        f"--overwrite to let the template replace files of the same name ({dst})")
     assert [p.name for p in dst.iterdir()] == ["README.md"]
 
 
