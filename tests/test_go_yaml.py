@@ -3,11 +3,12 @@ Python, and the answers in it read back exactly as they were typed."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from conftest import ANSWER_SETS
+from conftest import ANSWER_SETS, ROOT
 from support import helm
 from support.gitops import argocd_deployments, flux_deployments
 from support.goyaml import go_read, python_read
@@ -57,3 +58,29 @@ def test_go_reader_sees_what_python_does_not(tmp_path):
     assert y == {"k": True} and python_read(paths[0]) == {"k": "y"}
     assert exponent == {"k": 1000} and python_read(paths[1]) == {"k": "1e3"}
     assert "invalid Unicode character escape" in surrogates["Error"]
+
+
+# Answers that are not strings: booleans and the port, and Flux's ref field, one of four words.
+TYPED = re.compile(r"\{\{ (\w+ \| lower|container_port \| int|flux_git_ref) \}\}")
+
+
+def test_every_answer_in_a_yaml_template_is_written_by_yaml_string():
+    checked = 0
+    for path in sorted((ROOT / "template").rglob("*.y*ml.jinja")):
+        if "_copier_conf" in path.name:
+            continue  # Copier's own answers file
+        block_indent = None  # inside a block scalar (a shell script), YAML does not resolve words
+        raw = False
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            indent = len(line) - len(line.lstrip())
+            if block_indent is not None and (indent > block_indent or not line.strip()):
+                continue
+            block_indent = indent if re.search(r": [|>][-+]?$", line) else None
+            raw = (raw or bool(re.search(r"\{%-? raw", line))) and "endraw" not in line
+            if raw or line.lstrip().startswith("#"):
+                continue
+            for expression in re.findall(r"\{\{.*?\}\}", line):
+                assert expression.endswith("| yaml_string }}") or TYPED.fullmatch(expression), \
+                    f"{path.relative_to(ROOT)}:{number}: {expression}"
+                checked += 1
+    assert checked > 50
