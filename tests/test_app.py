@@ -109,7 +109,8 @@ def test_org_defaults_from_data(generate):
 
 
 @pytest.mark.parametrize(("repo_url", "expected"), [("https://github.com/acme/shop.git", True),
-                                                      ("https://gitlab.example.com/acme/shop.git", False)])
+                                                      ("https://gitlab.example.com/acme/shop.git", False),
+                                                      ("https://github.example.com/acme/shop.git", False)])
 def test_github_workflow_only_for_github(generate, repo_url, expected):
     root = generate(repo_url=repo_url)
     assert (root / ".github/workflows/ci.yaml").is_file() == expected
@@ -161,3 +162,15 @@ def test_help_names_the_question_and_fits_80_columns():
         assert first.startswith(f"{key}: ") and len(first) <= 77, key
         assert all(line.startswith("  ") and len(line) <= 80 for line in details), key
         assert all(len(label) <= 76 for label in question.get("choices", {})), key
+
+
+def test_an_image_without_a_registry_logs_in_to_docker_hub(generate):
+    # Docker's rule: `team/app` is docker.io/team/app, not an image on a registry called "team".
+    workflow = yaml.safe_load((generate(image_repository="team/app") / ".github/workflows/ci.yaml").read_text())
+    env = workflow["jobs"]["release"]["steps"][1]["env"]
+    assert (env["IMAGE"], env["REGISTRY"]) == ("team/app", "docker.io")
+
+
+def test_an_app_name_with_a_double_dash_gets_its_default_image(generate):
+    answers = yaml.safe_load((generate(app_name="my--app") / ".copier-answers.yml").read_text())
+    assert answers["image_repository"] == "ghcr.io/acme/my--app"
