@@ -71,7 +71,7 @@ def _text_error(question: str, value: object) -> str:
         return f"{question}: must be a single line"
     if value != value.strip():
         return f"{question}: must not start or end with spaces"
-    # Controls and lone surrogates (from undecodable input) have no faithful form in YAML.
+    # Never meant in a one-line answer; a lone surrogate (undecodable input) has no form in YAML at all.
     if any(unicodedata.category(c) in ("Cc", "Cs") for c in value):
         return f"{question}: must not contain control characters"
     if _TEMPLATE_SYNTAX.search(value):

@@ -174,6 +174,14 @@ def test_git_ref_rules_agree_with_git(name):
     assert naming.git_ref_name_is_valid(name) is (result.returncode == 0)
 
 
+@settings(max_examples=150, deadline=None)
+@given(name=st.text("ab/.-@{}~^:?*[\\ +#`ü\x7f\t", min_size=1, max_size=8).filter(lambda name: name[0] != "-"))
+def test_git_ref_rules_agree_with_git_on_any_name(name):
+    # (A leading '-' would read as an option; git's branch rule refuses it, and so do we.)
+    result = subprocess.run(["git", "check-ref-format", "--allow-onelevel", name], capture_output=True)
+    assert naming.git_ref_name_is_valid(name) is (result.returncode == 0)
+
+
 @pytest.mark.parametrize(("revision", "rule"), [
     ("HEAD", "check-ref-format"), ("-x", "check-ref-format"), ("a..b", "check-ref-format"),
     (SHA.upper(), "commit SHA in lowercase"), ("main ", "start or end with spaces"),
