@@ -40,6 +40,7 @@ class NamingFilters(Extension):
             namespace_error=naming.namespace_error,
             dns_label_error=lambda value, question: naming.dns_label_error(question, value),
             hostname_error=lambda value, question, allow_port=False: naming.hostname_error(question, value, allow_port),
+            domain_error=naming.domain_error,
             repo_url_error=naming.repo_url_error,
             git_revision_error=naming.git_revision_error,
             cluster_server_error=naming.cluster_server_error,
@@ -50,4 +51,19 @@ class NamingFilters(Extension):
             description_error=naming.description_error,
             default_repo_url=naming.default_repo_url,
             default_image_repository=naming.default_image_repository,
+            destination_error=destination_error,
+            yaml_string=naming.yaml_string,
+            markdown_text=naming.markdown_text,
+            markdown_code=naming.markdown_code,
         )
+
+
+def destination_error(copier_conf) -> str:
+    """Refuse a copy into a folder that already holds files, before anything is written.
+
+    The one look at the disk in these extensions: a validator is the only place Copier
+    lets a template refuse before it renders. An update always runs with overwrite on.
+    """
+    path = Path(copier_conf["dst_path"])
+    entries = sorted(entry.name for entry in path.iterdir()) if path.is_dir() else []
+    return naming.destination_error(str(path), entries, copier_conf["overwrite"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import unicodedata
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -40,15 +41,23 @@ APP_NAME_MAX = min(limit - len(suffix) for suffix, limit in DERIVED_SUFFIXES.ite
 _DNS1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
 _DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+# A whole DNS name, and the domain every app's hostname `<app>.<domain>` is built on.
+DNS_NAME_MAX = 253
+DOMAIN_MAX = DNS_NAME_MAX - APP_NAME_MAX - 1
 _TEMPLATE_SYNTAX = re.compile(r"\{\{|\{%|\{#|\}\}|%\}|#\}|\$\{")
 # ssh form: user@host:owner/name(.git)
 _SCP_URL = re.compile(r"(?P<user>[A-Za-z0-9._-]+)@(?P<host>[A-Za-z0-9.-]+):(?P<path>[^:]+)")
 _PATH_SEGMENT = re.compile(r"[A-Za-z0-9._-]+")
-_GIT_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
 _VERSION_TAG = re.compile(r"(v[0-9]+(\.[0-9]+)*|[0-9]+(\.[0-9]+)+)([-+][0-9A-Za-z.-]+)?")
-_IMAGE_REPOSITORY = re.compile(
-    r"(?P<registry>[a-z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*"
-)
+_COMMIT_SHA = re.compile(r"[0-9a-f]{40}")
+# git check-ref-format: characters no ref name may contain anywhere.
+_REF_FORBIDDEN = set(" ~^:?*[\\")
+# The OCI distribution reference grammar (distribution/reference), without tag or digest:
+# [registry[:port]/]path, each path component alphanumerics joined by '.', '_', '__' or '-'s.
+_IMAGE_PATH = re.compile(r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*")
+IMAGE_NAME_MAX = 255
+# Docker's rule: a first component without '.' or ':' (other than localhost) is a path on Docker Hub.
+DOCKER_HUB = "docker.io"
 
 
 # --- Validators (copier.yml `validator:`) ---------------------------------------------
@@ -58,8 +67,13 @@ def _text_error(question: str, value: object) -> str:
     """The checks every free-text answer shares."""
     if not isinstance(value, str) or not value.strip():
         return f"{question}: a value is required"
-    if "\n" in value or "\r" in value:
+    if value.splitlines() != [value]:
         return f"{question}: must be a single line"
+    if value != value.strip():
+        return f"{question}: must not start or end with spaces"
+    # Never meant in a one-line answer; a lone surrogate (undecodable input) has no form in YAML at all.
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in value):
+        return f"{question}: must not contain control characters"
     if _TEMPLATE_SYNTAX.search(value):
         return f"{question}: must not contain template syntax ({{{{ }}}}, {{% %}}, ${{ }})"
     return ""
@@ -103,10 +117,33 @@ def hostname_error(question: str, value: object, allow_port: bool = False) -> st
     if error := _text_error(question, value):
         return error
     host, colon, port = value.partition(":") if allow_port else (value, "", "")
-    if len(host) > 253 or not _DNS1123_SUBDOMAIN.fullmatch(host) or (colon and not port.isdigit()):
+    if colon and not port_is_valid(port):
+        return f"{question}: the port must be a number from 1 to 65535"
+    if not is_dns_name(host):
         example = "example.com (optionally :port)" if allow_port else "example.com"
-        return f"{question}: must be a lowercase DNS name such as {example}"
+        return (f"{question}: must be a lowercase DNS name such as {example}, at most {DNS_NAME_MAX} "
+                f"characters, {LABEL_MAX} per label")
     return ""
+
+
+def domain_error(value: object) -> str:
+    """`domain`: short enough that every app's hostname `<app>.<domain>` is a valid DNS name."""
+    if error := hostname_error("domain", value):
+        return error
+    if len(value) > DOMAIN_MAX:
+        return (f"domain: at most {DOMAIN_MAX} characters, so that <app_name>.<domain> fits the "
+                f"{DNS_NAME_MAX}-character DNS limit (got {len(value)})")
+    return ""
+
+
+def is_dns_name(host: str) -> bool:
+    return (len(host) <= DNS_NAME_MAX and bool(_DNS1123_SUBDOMAIN.fullmatch(host))
+            and all(len(label) <= LABEL_MAX for label in host.split(".")))
+
+
+def port_is_valid(port: str) -> bool:
+    """A TCP port as URLs and image references write it: decimal digits, 1-65535."""
+    return port.isascii() and port.isdigit() and 1 <= int(port) <= 65535
 
 
 def repo_url_error(value: object) -> str:
@@ -127,23 +164,41 @@ def cluster_server_error(value: object) -> str:
     if error := _text_error("cluster_server", value):
         return error
     parts = urlsplit(value)
-    try:
-        port = parts.port
-    except ValueError:
-        port = -1
-    if (parts.scheme != "https" or parts.username or parts.password or port == -1 or parts.path.strip("/")
+    if (parts.scheme != "https" or "@" in parts.netloc or url_port_error(parts) or parts.path.strip("/")
             or parts.query or parts.fragment or hostname_error("cluster_server", parts.hostname or "")):
         return "cluster_server: must be an https:// URL of an API server, such as https://kubernetes.default.svc"
     return ""
 
 
-def git_revision_error(value: object) -> str:
-    """`git_revision`: a branch or tag name git and both controllers accept."""
-    if error := _text_error("git_revision", value):
-        return error
-    if not _GIT_REF.fullmatch(value) or ".." in value or value.endswith((".", "/", ".lock")) or value == "HEAD":
-        return "git_revision: must be a git branch or tag name such as main or v1.2.0"
+def url_port_error(parts) -> str:
+    """The port of a split URL, if it names one, must be 1-65535 in decimal digits."""
+    _, colon, port = parts.netloc.rpartition("@")[2].rpartition(":")
+    if colon and not port_is_valid(port):
+        return "the port must be a number from 1 to 65535"
     return ""
+
+
+def git_revision_error(value: object, question: str = "git_revision") -> str:
+    """`git_revision` (and `default_branch`): a branch, a tag, a full ref or a commit SHA."""
+    if error := _text_error(question, value):
+        return error
+    if re.fullmatch(r"[0-9a-fA-F]{40}", value) and not _COMMIT_SHA.fullmatch(value):
+        return f"{question}: write a commit SHA in lowercase, as git prints it"
+    if value == "HEAD" or value.startswith("-") or not git_ref_name_is_valid(value):
+        return (f"{question}: must be a branch, tag, full ref (refs/heads/...) or commit SHA "
+                "that git accepts (git check-ref-format), such as main or v1.2.0")
+    return ""
+
+
+def git_ref_name_is_valid(name: str) -> bool:
+    """The rules of `git check-ref-format --allow-onelevel`."""
+    return not (
+        name == "@"
+        or name.startswith("/") or name.endswith(("/", "."))
+        or "//" in name or ".." in name or "@{" in name
+        or any(c in _REF_FORBIDDEN or ord(c) < 0x20 or ord(c) == 0x7F for c in name)
+        or any(part.startswith(".") or part.endswith(".lock") for part in name.split("/"))
+    )
 
 
 def git_secret_name_error(value: object, repo_url: str, controller: str) -> str:
@@ -156,30 +211,52 @@ def git_secret_name_error(value: object, repo_url: str, controller: str) -> str:
 
 
 def image_repository_error(value: object) -> str:
-    """`image_repository`: registry/path without a tag or digest."""
+    """`image_repository`: an OCI image name, registry optional, without a tag or digest."""
     if error := _text_error("image_repository", value):
         return error
-    if not _IMAGE_REPOSITORY.fullmatch(value):
+    registry, path = split_image_repository(value)
+    host, colon, port = registry.partition(":")
+    if (not _IMAGE_PATH.fullmatch(path) or (colon and not port_is_valid(port))
+            or (registry != DOCKER_HUB and host != "localhost" and not is_dns_name(host))):
         return (
-            "image_repository: must be a lowercase image reference without tag or digest, "
-            "such as ghcr.io/acme/my-app"
+            "image_repository: must be a lowercase image name without tag or digest, such as "
+            "ghcr.io/acme/my-app (OCI reference grammar; its default comes from repo_url)"
         )
+    if len(value) > IMAGE_NAME_MAX:
+        return f"image_repository: at most {IMAGE_NAME_MAX} characters (got {len(value)})"
     return ""
+
+
+def split_image_repository(image: str) -> tuple[str, str]:
+    """(registry, path) as Docker reads an image name: without a registry, Docker Hub's."""
+    first, slash, rest = image.partition("/")
+    if slash and ("." in first or ":" in first or first == "localhost"):
+        return first, rest
+    return DOCKER_HUB, image
 
 
 def container_port_error(value: object) -> str:
     """`container_port`: an unprivileged TCP port, since the image runs as non-root."""
-    try:
-        port = int(value)
-    except (TypeError, ValueError):
-        return "container_port: must be a whole number"
-    if not 1024 <= port <= 65535:
-        return "container_port: must be between 1024 and 65535 (the container runs as non-root)"
+    text = "" if isinstance(value, bool) else str(value)
+    if not (text.isascii() and text.isdigit() and 1024 <= int(text) <= 65535):
+        return "container_port: must be a number from 1024 to 65535 (the image runs as non-root)"
     return ""
 
 
 def description_error(value: object) -> str:
     return _text_error("description", value)
+
+
+def destination_error(path: str, entries: list[str], overwrite: bool) -> str:
+    """A copy goes into a new or empty folder (a bare git clone is empty), unless the user
+    lets it replace files with --overwrite: Copier would otherwise stop at the first file that
+    exists, half-way through, or replace the user's files without a word."""
+    entries = [entry for entry in entries if entry != ".git"]
+    if entries and not overwrite:
+        listed = ", ".join(entries[:3]) + (", ..." if len(entries) > 3 else "")
+        return (f"destination: not empty ({listed}): copy into a new or empty folder, or pass "
+                f"--overwrite to let the template replace files of the same name ({path})")
+    return ""
 
 
 # --- Repository URL ----------------------------------------------------------------------
@@ -203,6 +280,8 @@ def parse_repo_url(url: str) -> tuple[str, str, str]:
             raise ValueError("must not contain credentials; give the controllers a secret instead")
         if parts.query or parts.fragment:
             raise ValueError("must not contain a query or fragment")
+        if port_error := url_port_error(parts):
+            raise ValueError(port_error)
         host, path = parts.hostname or "", parts.path
     if hostname_error("repo_url", host):
         raise ValueError("must name a valid host")
@@ -224,11 +303,31 @@ def flux_repo_url(url: str) -> str:
 
 
 def revision_is_tag(revision: str) -> bool:
-    """A revision that reads as a version (v1, v1.2.3, 1.2) is a tag; anything else a branch.
-
-    Argo CD's targetRevision takes either; Flux's GitRepository must be told which.
-    """
+    """A revision that reads as a version (v1, v1.2.3, 1.2) is a tag; other short names branches."""
     return bool(_VERSION_TAG.fullmatch(revision))
+
+
+def flux_git_ref(revision: str) -> str:
+    """The field of a Flux GitRepository's `spec.ref` that fetches `revision`.
+
+    Argo CD's targetRevision takes a branch, tag, full ref or commit as is; Flux must be told
+    which: a full ref is a `name`, a full SHA a `commit`, a version a `tag`, the rest a `branch`.
+    """
+    if _COMMIT_SHA.fullmatch(revision):
+        return "commit"
+    if revision.startswith("refs/"):
+        return "name"
+    return "tag" if revision_is_tag(revision) else "branch"
+
+
+def revision_is_pinned(revision: str) -> bool:
+    """A commit or a tag never moves: deploying a new version means changing the revision."""
+    return flux_git_ref(revision) in ("commit", "tag") or revision.startswith("refs/tags/")
+
+
+def repo_is_github(host: str) -> bool:
+    """GitHub itself (github.com, or GitHub Enterprise Cloud's <name>.ghe.com) runs its Actions."""
+    return host == "github.com" or host.endswith(".ghe.com")
 
 
 def is_ssh_url(url: str) -> bool:
@@ -321,7 +420,7 @@ PLATFORM_FEATURES = ("postgres", "object_storage", "external_secrets", "monitori
 
 def derive(answers: dict) -> dict[str, object]:
     """All derived values for a set of answers; {} while `app_name` is not answered yet."""
-    keys = ("app_name", "repo_url", "gitops_controller", "git_revision")
+    keys = ("app_name", "repo_url", "gitops_controller", "git_revision", "domain", "image_repository")
     derived = dict(_derive(*(answers.get(key) for key in keys)))
     if derived:
         # With no platform feature there is nothing to wait for or to review.
@@ -332,7 +431,8 @@ def derive(answers: dict) -> dict[str, object]:
 
 # Copier builds a rendering context for every file, path and question: derive once per answers.
 @lru_cache(maxsize=64)
-def _derive(app_name: object, repo_url: object, controller: object, revision: object) -> tuple:
+def _derive(app_name: object, repo_url: object, controller: object, revision: object, domain: object,
+            image: object) -> tuple:
     if not isinstance(app_name, str) or app_name_error(app_name):
         return ()
     derived: dict[str, object] = {**derived_names(app_name), **PATHS}
@@ -341,10 +441,71 @@ def _derive(app_name: object, repo_url: object, controller: object, revision: ob
         derived[f"{chart}_values_from_chart"] = posixpath.relpath(PATHS[f"{chart}_values_path"],
                                                                   PATHS[f"{chart}_chart_path"])
     if isinstance(repo_url, str) and not repo_url_error(repo_url):
-        derived.update(repo_host=parse_repo_url(repo_url)[0], repo_is_ssh=is_ssh_url(repo_url),
+        host = parse_repo_url(repo_url)[0]
+        derived.update(repo_host=host, repo_is_github=repo_is_github(host), repo_is_ssh=is_ssh_url(repo_url),
                        flux_repo_url=flux_repo_url(repo_url))
     if isinstance(revision, str):
-        derived["flux_git_ref"] = "tag" if revision_is_tag(revision) else "branch"
+        derived.update(flux_git_ref=flux_git_ref(revision), revision_is_pinned=revision_is_pinned(revision))
+    if isinstance(domain, str):
+        derived["app_hostname"] = f"{app_name}.{domain}"
+    if isinstance(image, str) and not image_repository_error(image):
+        derived["image_registry_host"] = split_image_repository(image)[0]
     derived["use_argocd"] = controller in ("both", "argocd")
     derived["use_fluxcd"] = controller in ("both", "fluxcd")
     return tuple(derived.items())
+
+
+# --- Answers written into files ------------------------------------------------------------
+
+# Characters a YAML double-quoted scalar may carry as they are: printable, and not read as a
+# line break (NEL, LINE/PARAGRAPH SEPARATOR fold in YAML 1.1) or a byte order mark.
+_YAML_LITERAL = re.compile("[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+
+
+def yaml_string(value: object) -> str:
+    """`value` as a YAML double-quoted scalar that Go's go-yaml (Helm, Argo CD, Flux) and
+    PyYAML both read back as exactly the same string.
+
+    Plain scalars are not: `on`, `y`, `12`, `1e3`, `null` read as booleans, numbers or null,
+    and not all alike in YAML 1.1, 1.2 and Go. `tojson` is not either: it escapes characters
+    outside the Basic Multilingual Plane as surrogate pairs, which Go rejects. Here anything
+    not safe as is becomes a \\u or \\U escape of its whole code point, which both accept.
+    """
+    text = str(value)
+    out = []
+    for char in text:
+        if char in '"\\':
+            out.append("\\" + char)
+        elif _YAML_LITERAL.fullmatch(char):
+            out.append(char)
+        elif "\ud800" <= char <= "\udfff":
+            raise ValueError(f"{text!r}: a lone surrogate has no form in YAML")
+        elif char <= "\uffff":
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(f"\\U{ord(char):08x}")
+    return '"' + "".join(out) + '"'
+
+
+# Characters that start emphasis, code, links, HTML, entities or table cells anywhere in Markdown.
+_MARKDOWN_ACTIVE = re.compile(r"[\\`*_\[\]<>|~&]")
+# An ordered list marker (1. or 1)) at the start of a line.
+_MARKDOWN_LIST_NUMBER = re.compile(r"[0-9]{1,9}(?=[.)])")
+
+
+def markdown_text(value: object) -> str:
+    """`value` as Markdown (CommonMark, GitHub) that renders as exactly that text, in a paragraph
+    or a table cell: a backslash before anything that would start markup."""
+    text = _MARKDOWN_ACTIVE.sub(lambda match: "\\" + match[0], str(value))
+    if number := _MARKDOWN_LIST_NUMBER.match(text):
+        return f"{number[0]}\\{text[number.end():]}"
+    # Headings, lists and setext underlines.
+    return "\\" + text if text.startswith(("#", "+", "-", "=")) else text
+
+
+def markdown_code(value: object) -> str:
+    """`value` as a Markdown code span, fenced by more backticks than it holds in a row."""
+    text = str(value)
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"

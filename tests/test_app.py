@@ -10,7 +10,7 @@ import yaml
 from yamllint import linter
 from yamllint.config import YamlLintConfig
 
-from conftest import ANSWER_SETS, load_answers
+from conftest import ANSWER_SETS, ROOT, load_answers, naming
 from support.kube import K8S_VERSIONS
 
 ARGOCD_FILES = {"gitops/argocd/project.yaml", "gitops/argocd/base-application.yaml",
@@ -109,7 +109,8 @@ def test_org_defaults_from_data(generate):
 
 
 @pytest.mark.parametrize(("repo_url", "expected"), [("https://github.com/acme/shop.git", True),
-                                                      ("https://gitlab.example.com/acme/shop.git", False)])
+                                                      ("https://gitlab.example.com/acme/shop.git", False),
+                                                      ("https://github.example.com/acme/shop.git", False)])
 def test_github_workflow_only_for_github(generate, repo_url, expected):
     root = generate(repo_url=repo_url)
     assert (root / ".github/workflows/ci.yaml").is_file() == expected
@@ -119,7 +120,7 @@ def test_github_workflow_only_for_github(generate, repo_url, expected):
 def test_image_and_port_agree_everywhere(app, name):
     root = app(name)
     answers = yaml.safe_load((root / ".copier-answers.yml").read_text())
-    image, port = answers["image_repository"], answers["container_port"]
+    image, port = answers["image_repository"], int(answers["container_port"])
     values = yaml.safe_load((root / "helm/base/values.yaml").read_text())
     assert (values["image"]["repository"], values["containerPort"]) == (image, port)
     dockerfile = (root / "Dockerfile").read_text()
@@ -130,7 +131,7 @@ def test_image_and_port_agree_everywhere(app, name):
     if workflow.exists():
         jobs = yaml.safe_load(workflow.read_text())["jobs"]
         env = jobs["release"]["steps"][1]["env"]
-        assert (env["IMAGE"], env["REGISTRY"]) == (image, image.split("/")[0])
+        assert (env["IMAGE"], env["REGISTRY"]) == (image, naming.split_image_repository(image)[0])
 
 
 def test_charts_declare_the_oldest_kubernetes_version_tested(app):
@@ -149,3 +150,27 @@ def test_readme_render_commands_work(app, name):
     result = subprocess.run(["bash", "-euo", "pipefail", "-c", commands], cwd=root, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "kind: Deployment" in result.stdout
+
+
+def test_help_names_the_question_and_fits_80_columns():
+    # Copier prints the help as the prompt ("🎤 " first, 3 columns) and cuts nothing but the
+    # terminal does; errors name the question by its key, which the first line shows.
+    config = yaml.safe_load((ROOT / "copier.yml").read_text())
+    questions = {key: q for key, q in config.items() if not key.startswith("_")}
+    for key, question in questions.items():
+        first, *details = question["help"].split("\n")
+        assert first.startswith(f"{key}: ") and len(first) <= 77, key
+        assert all(line.startswith("  ") and len(line) <= 80 for line in details), key
+        assert all(len(label) <= 76 for label in question.get("choices", {})), key
+
+
+def test_an_image_without_a_registry_logs_in_to_docker_hub(generate):
+    # Docker's rule: `team/app` is docker.io/team/app, not an image on a registry called "team".
+    workflow = yaml.safe_load((generate(image_repository="team/app") / ".github/workflows/ci.yaml").read_text())
+    env = workflow["jobs"]["release"]["steps"][1]["env"]
+    assert (env["IMAGE"], env["REGISTRY"]) == ("team/app", "docker.io")
+
+
+def test_an_app_name_with_a_double_dash_gets_its_default_image(generate):
+    answers = yaml.safe_load((generate(app_name="my--app") / ".copier-answers.yml").read_text())
+    assert answers["image_repository"] == "ghcr.io/acme/my--app"

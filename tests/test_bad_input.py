@@ -3,13 +3,15 @@ and nothing left behind in the destination."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
-from copier import run_copy
+from copier import run_copy, run_update
+
+from conftest import git
 
 BAD_ANSWERS = [
     pytest.param({"app_name": "MyApp"}, "app_name: must be a DNS-1035 label", id="uppercase"),
@@ -32,13 +34,25 @@ BAD_ANSWERS = [
     pytest.param({"namespace": ""}, "namespace: a value is required", id="namespace-empty"),
     pytest.param({"description": "{% raw %}"}, "description: must not contain template syntax",
                  id="description-template"),
-    pytest.param({"container_port": 80}, "container_port: must be between 1024 and 65535", id="privileged-port"),
-    pytest.param({"git_revision": "a..b"}, "git_revision: must be a git branch or tag", id="revision"),
+    pytest.param({"container_port": 80}, "container_port: must be a number from 1024 to 65535", id="privileged-port"),
+    pytest.param({"container_port": "http"}, "container_port: must be a number from 1024 to 65535", id="port-not-a-number"),
+    pytest.param({"git_revision": "a..b"}, "git_revision: must be a branch, tag, full ref", id="revision"),
+    pytest.param({"git_revision": "a b"}, "git_revision: must be a branch, tag, full ref", id="revision-space"),
+    pytest.param({"default_branch": "a:b"}, "default_branch: must be a branch, tag, full ref", id="default-branch"),
+    pytest.param({"repo_url": "ssh://git@git.example.com:99999/acme/shop.git"},
+                 "repo_url: the port must be a number from 1 to 65535", id="url-port-range"),
+    pytest.param({"repo_url": "https://git.example.com:git/acme/shop.git"},
+                 "repo_url: the port must be a number from 1 to 65535", id="url-port-name"),
+    pytest.param({"image_repository": "ghcr.io/acme/-shop"}, "image_repository: must be a lowercase image name",
+                 id="image-grammar"),
+    pytest.param({"domain": "a." * 105 + "com"}, "domain: at most 208 characters", id="domain-too-long"),
+    pytest.param({"description": "🚀\u2028two lines"}, "description: must be a single line", id="line-separator"),
+    pytest.param({"description": "bell\a"}, "description: must not contain control characters", id="control"),
     pytest.param({"image_registry": "Registry Example"}, "image_registry: must be a lowercase DNS name",
                  id="org-default"),
     pytest.param({"repo_url": "git@github.com:acme/shop.git", "git_secret_name": ""},
                  "git_secret_name: required for an ssh repo_url", id="ssh-without-flux-credentials"),
-    pytest.param({"git_revision": "HEAD"}, "git_revision: must be a git branch or tag", id="revision-head"),
+    pytest.param({"git_revision": "HEAD"}, "git_revision: must be a branch, tag, full ref", id="revision-head"),
     pytest.param({"domain": "example.com:8443"}, "domain: must be a lowercase DNS name such as example.com",
                  id="domain-with-port"),
     pytest.param({"gitops_controller": "jenkins"}, "Invalid choice for 'gitops_controller'", id="unknown-controller"),
@@ -62,6 +76,63 @@ def test_existing_destination_is_left_as_it_was(template_dir, tmp_path):
     with pytest.raises(ValueError):
         run_copy(str(template_dir), dst, data={"app_name": "Bad"}, defaults=True, unsafe=True, quiet=True)
     assert [p.name for p in dst.iterdir()] == ["keep.txt"]
+
+
+@pytest.mark.parametrize("mine", [".gitignore", "README.md", "notes.txt"])
+def test_copy_into_a_non_empty_folder_is_refused_up_front(template_dir, tmp_path, mine):
+    # Without the refusal, Copier writes files until the first that exists, then stops (or,
+    # with --overwrite, replaces the user's README and .gitignore).
+    dst = tmp_path / "app"
+    dst.mkdir()
+    (dst / mine).write_text("mine")
+    with pytest.raises(ValueError, match=f"destination: not empty \\({re.escape(mine)}\\)"):
+        run_copy(str(template_dir), dst, data={"app_name": "shop"}, defaults=True, unsafe=True, quiet=True)
+    assert [(p.name, p.read_text()) for p in dst.iterdir()] == [(mine, "mine")]
+
+
+def test_copy_into_a_fresh_clone_or_with_overwrite(template_dir, tmp_path):
+    clone = tmp_path / "clone"
+    (clone / ".git").mkdir(parents=True)
+    run_copy(str(template_dir), clone, data={"app_name": "shop"}, defaults=True, unsafe=True, quiet=True)
+    assert (clone / "helm/base/Chart.yaml").is_file()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "README.md").write_text("mine")
+    (mine / "notes.txt").write_text("mine")
+    run_copy(str(template_dir), mine, data={"app_name": "shop"}, defaults=True, overwrite=True, unsafe=True,
+             quiet=True)
+    assert (mine / "README.md").read_text().startswith("# shop") and (mine / "notes.txt").read_text() == "mine"
+
+
+def test_cli_refuses_a_non_empty_folder_naming_it(template_dir, tmp_path):
+    dst = tmp_path / "app"
+    dst.mkdir()
+    (dst / "README.md").write_text("mine")
+    result = subprocess.run(
+        [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--data", "app_name=shop",
+         str(template_dir), str(dst)],
+        capture_output=True, text=True,
+    )
+    assert result.returncode != 0
+    assert result.stderr.rstrip().endswith(
+        "destination: not empty (README.md): copy into a new or empty folder, or pass "
+        f"--overwrite to let the template replace files of the same name ({dst})")
+    assert [p.name for p in dst.iterdir()] == ["README.md"]
+
+
+def test_update_still_renders_into_the_existing_app(template_repo, tmp_path):
+    app = tmp_path / "app"
+    run_copy(str(template_repo), app, data={"app_name": "shop"}, vcs_ref="v1", defaults=True, unsafe=True,
+             quiet=True)
+    git(app, "init", "--quiet")
+    git(app, "add", "--all")
+    git(app, "commit", "--quiet", "--message", "generated")
+    chart = template_repo / "template/helm/base/Chart.yaml.jinja"
+    chart.write_text(chart.read_text() + "keywords:\n  - gitops\n")
+    git(template_repo, "commit", "--quiet", "--all", "--message", "v2")
+    git(template_repo, "tag", "v2")
+    run_update(app, defaults=True, overwrite=True, unsafe=True, quiet=True, vcs_ref="v2")
+    assert yaml.safe_load((app / "helm/base/Chart.yaml").read_text())["keywords"] == ["gitops"]
 
 
 @pytest.mark.parametrize("via", ["data", "data-file"])

@@ -457,7 +457,7 @@ def test_dockerfile_agrees_with_the_chart(app, answers):
     pod = values["podSecurityContext"]
     assert docker["USER"] == [f"{pod['runAsUser']}:{pod['runAsGroup']}"]
     port = values["containerPort"]
-    assert port == load_answers(answers).get("container_port", 8080)
+    assert port == int(load_answers(answers).get("container_port", 8080))
     assert docker["EXPOSE"] == [str(port)]
     assert f"PORT={port}" in docker["ENV"][0].split()
     assert len(docker["FROM"]) >= 2, "multi-stage"

@@ -131,8 +131,7 @@ def test_names_repo_revision_and_namespaces_agree(app, name):
     if answers["gitops_controller"] != "argocd":
         source = objects[("GitRepository", app_name)]
         assert source["metadata"]["namespace"] == answers["flux_namespace"]
-        ref = "tag" if naming.revision_is_tag(answers["git_revision"]) else "branch"
-        assert source["spec"]["ref"] == {ref: answers["git_revision"]}
+        assert source["spec"]["ref"] == {naming.flux_git_ref(answers["git_revision"]): answers["git_revision"]}
         assert naming.parse_repo_url(source["spec"]["url"]) == naming.parse_repo_url(answers["repo_url"])
         assert source["spec"].get("secretRef", {}).get("name", "") == answers["git_secret_name"]
         for chart in CHARTS:

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import html
+import re
+import string
+import subprocess
+
+import cmarkgfm
 import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import naming
+from support.goyaml import go_read
 
 LONGEST_APP_NAME = "a" * naming.APP_NAME_MAX
 
@@ -138,41 +148,148 @@ def test_revision_is_tag(revision, is_tag):
     assert naming.revision_is_tag(revision) is is_tag
 
 
+SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+@pytest.mark.parametrize(("revision", "field", "pinned"), [
+    ("main", "branch", False), ("release/1.x", "branch", False), ("feature+x", "branch", False),
+    ("v1.2.0", "tag", True), ("v1.2.0+build.5", "tag", True), (SHA, "commit", True),
+    ("refs/heads/main", "name", False), ("refs/tags/v1", "name", True), ("refs/pull/42/head", "name", False),
+])
+def test_flux_git_ref_follows_what_the_revision_is(revision, field, pinned):
+    assert naming.git_revision_error(revision) == ""
+    assert naming.flux_git_ref(revision) == field
+    assert naming.revision_is_pinned(revision) is pinned
+
+
+# Names on both sides of each git check-ref-format rule, and what our own rules add.
+REF_NAMES = ["main", "feature/x", "a+b", "v1.2.0+build", "ünïcode", "a@b", "a#b", "a`b", "refs/heads/main",
+             "a..b", "a.", ".a", "a/.b", "a.lock", "a/b.lock/c", "a//b", "/a", "a/", "a b", "a~1", "a^",
+             "a:b", "a?", "a*", "a[b", "a\\b", "a@{1}", "@", "a\x7fb", "a\tb"]
+
+
+@pytest.mark.parametrize("name", REF_NAMES)
+def test_git_ref_rules_agree_with_git(name):
+    result = subprocess.run(["git", "check-ref-format", "--allow-onelevel", name], capture_output=True)
+    assert naming.git_ref_name_is_valid(name) is (result.returncode == 0)
+
+
+@settings(max_examples=150, deadline=None)
+@given(name=st.text("ab/.-@{}~^:?*[\\ +#`ü\x7f\t", min_size=1, max_size=8).filter(lambda name: name[0] != "-"))
+def test_git_ref_rules_agree_with_git_on_any_name(name):
+    # (A leading '-' would read as an option; git's branch rule refuses it, and so do we.)
+    result = subprocess.run(["git", "check-ref-format", "--allow-onelevel", name], capture_output=True)
+    assert naming.git_ref_name_is_valid(name) is (result.returncode == 0)
+
+
+@pytest.mark.parametrize(("revision", "rule"), [
+    ("HEAD", "check-ref-format"), ("-x", "check-ref-format"), ("a..b", "check-ref-format"),
+    (SHA.upper(), "commit SHA in lowercase"), ("main ", "start or end with spaces"),
+])
+def test_git_revision_refused(revision, rule):
+    error = naming.git_revision_error(revision)
+    assert error.startswith("git_revision: ") and rule in error
+    assert naming.git_revision_error(revision, "default_branch").startswith("default_branch: ")
+
+
 @pytest.mark.parametrize(
     ("validator", "value", "rule"),
     [
         (naming.namespace_error, "Shop", "namespace: must be a DNS-1123 label"),
         (naming.namespace_error, "a" * 64, "namespace: must be a DNS-1123 label"),
         (naming.namespace_error, "", "namespace: a value is required"),
-        (naming.git_revision_error, "feature..x", "git_revision: must be a git branch or tag"),
-        (naming.git_revision_error, "-x", "git_revision: must be a git branch or tag"),
-        (naming.git_revision_error, "main.lock", "git_revision: must be a git branch or tag"),
-        (naming.git_revision_error, "HEAD", "git_revision: must be a git branch or tag"),
         (naming.image_repository_error, "ghcr.io/acme/shop:1.0", "image_repository: must be a lowercase"),
         (naming.image_repository_error, "GHCR.io/acme/shop", "image_repository: must be a lowercase"),
-        (naming.container_port_error, 80, "container_port: must be between 1024 and 65535"),
-        (naming.container_port_error, 70000, "container_port: must be between 1024 and 65535"),
-        (naming.container_port_error, "http", "container_port: must be a whole number"),
+        (naming.image_repository_error, "ghcr.io/acme/-shop", "image_repository: must be a lowercase"),
+        (naming.image_repository_error, "ghcr.io/acme/shop_-x", "image_repository: must be a lowercase"),
+        (naming.image_repository_error, "ghcr.io/acme/shop___x", "image_repository: must be a lowercase"),
+        (naming.image_repository_error, "ghcr.io:99999/acme/shop", "image_repository: must be a lowercase"),
+        (naming.image_repository_error, "ghcr.io/" + "a" * 248, "image_repository: at most 255 characters"),
+        (naming.container_port_error, 80, "container_port: must be a number from 1024 to 65535"),
+        (naming.container_port_error, 70000, "container_port: must be a number from 1024 to 65535"),
+        (naming.container_port_error, "http", "container_port: must be a number from 1024 to 65535"),
+        (naming.container_port_error, "8080.0", "container_port: must be a number from 1024 to 65535"),
+        (naming.container_port_error, True, "container_port: must be a number from 1024 to 65535"),
+        (naming.container_port_error, "\u0668080", "container_port: must be a number from 1024 to 65535"),
         (naming.description_error, "two\nlines", "description: must be a single line"),
+        (naming.description_error, "two\u2028lines", "description: must be a single line"),
+        (naming.description_error, "tab\there", "description: must not contain control characters"),
+        (naming.description_error, "lone \ud83d surrogate", "description: must not contain control characters"),
+        (naming.description_error, " padded", "description: must not start or end with spaces"),
         (naming.description_error, "{{ evil }}", "description: must not contain template syntax"),
+        (naming.domain_error, "a" * 64 + ".example.com", "domain: must be a lowercase DNS name"),
+        (naming.domain_error, "a." * 104 + "com", f"domain: at most {naming.DOMAIN_MAX} characters"),
     ],
 )
 def test_other_answers_refused(validator, value, rule):
     assert validator(value).startswith(rule)
 
 
+@pytest.mark.parametrize(("image", "registry"), [
+    ("ghcr.io/acme/shop", "ghcr.io"), ("team/app", "docker.io"), ("app", "docker.io"),
+    ("localhost/app", "localhost"), ("localhost:5000/a/b", "localhost:5000"), ("registry:5000/app", "registry:5000"),
+    ("ghcr.io/acme/my--app", "ghcr.io"), ("ghcr.io/acme/my__app.v2", "ghcr.io"),
+])
+def test_image_repository_follows_the_oci_grammar_and_dockers_registry_rule(image, registry):
+    assert naming.image_repository_error(image) == ""
+    assert naming.split_image_repository(image)[0] == registry
+
+
+def test_every_app_name_has_a_valid_default_image():
+    # The OCI grammar allows every separator a DNS-1035 label has ('--' included).
+    assert naming.image_repository_error(naming.default_image_repository(
+        naming.default_repo_url("github.com", "acme", "my--app"), "ghcr.io")) == ""
+
+
+@pytest.mark.parametrize("port", ["8080", 8080, "65535", "1024"])
+def test_container_port_accepted(port):
+    assert naming.container_port_error(port) == ""
+
+
 @pytest.mark.parametrize(
-    ("question", "value", "allow_port"),
-    [("git_host", "Git Hub", True), ("image_registry", "ghcr.io:abc", True), ("domain", "-x.example.com", False),
-     ("domain", "example.com:8443", False)],
+    ("question", "value", "allow_port", "rule"),
+    [("git_host", "Git Hub", True, "must be a lowercase DNS name"),
+     ("image_registry", "ghcr.io:abc", True, "the port must be a number from 1 to 65535"),
+     ("image_registry", "ghcr.io:0", True, "the port must be a number from 1 to 65535"),
+     ("image_registry", "ghcr.io:65536", True, "the port must be a number from 1 to 65535"),
+     ("domain", "-x.example.com", False, "must be a lowercase DNS name"),
+     ("domain", "example.com:8443", False, "must be a lowercase DNS name"),
+     ("domain", "a" * 64 + ".com", False, "must be a lowercase DNS name")],
 )
-def test_hostname_refused(question, value, allow_port):
-    assert naming.hostname_error(question, value, allow_port).startswith(f"{question}: must be a lowercase DNS name")
+def test_hostname_refused(question, value, allow_port, rule):
+    assert naming.hostname_error(question, value, allow_port).startswith(f"{question}: {rule}")
 
 
 def test_hostname_port_only_where_allowed():
     assert naming.hostname_error("image_registry", "registry.example.com:5000", allow_port=True) == ""
     assert naming.hostname_error("domain", "example.com") == ""
+
+
+def test_the_longest_domain_leaves_room_for_the_longest_app():
+    domain = ("a" * 63 + ".") * 3 + "a" * (naming.DOMAIN_MAX - 3 * 64)
+    assert len(domain) == naming.DOMAIN_MAX and naming.domain_error(domain) == ""
+    assert len(f"{LONGEST_APP_NAME}.{domain}") == naming.DNS_NAME_MAX
+
+
+@pytest.mark.parametrize("url", ["ssh://git@git.example.com:99999/acme/shop.git", "ssh://git@git.example.com:0/a/b.git",
+                                 "https://git.example.com:abc/acme/shop.git", "https://git.example.com:/acme/shop.git"])
+def test_repo_url_port_must_be_a_port(url):
+    assert naming.repo_url_error(url) == "repo_url: the port must be a number from 1 to 65535"
+
+
+@pytest.mark.parametrize(("host", "github"), [("github.com", True), ("acme.ghe.com", True),
+                                              ("github.example.com", False), ("notgithub.com", False)])
+def test_only_github_gets_a_github_workflow(host, github):
+    assert naming.repo_is_github(host) is github
+
+
+def test_destination_must_be_empty_unless_overwrite():
+    assert naming.destination_error("/x", [], False) == ""
+    assert naming.destination_error("/x", [".git"], False) == ""
+    assert naming.destination_error("/x", ["README.md"], True) == ""
+    error = naming.destination_error("/x", ["README.md", ".gitignore", "a", "b"], False)
+    assert error.startswith("destination: not empty (README.md, .gitignore, a, ...)")
+    assert "--overwrite" in error
 
 
 def test_derive_tolerates_a_context_without_answers():
@@ -249,3 +366,62 @@ def test_rederive_an_ssh_url_brings_flux_its_git_secret():
     moved = naming.rederive(ORG_APP, {"repo_url": "git@github.com:acme/shop.git"})
     assert moved["git_secret_name"] == "shop-git"
     assert moved["image_repository"] == "ghcr.io/acme/shop"
+
+
+# --- Answers written into files: read back exactly, by PyYAML, Go and GitHub's Markdown ----------
+
+NO_SURROGATES = st.text(st.characters(exclude_categories=["Cs"]), max_size=30)
+TRICKY = ["on", "y", "1e3", "0x1f", "null", "~", "", " ", "🚀", "\\ud83d\\ude80", '"', "\\", "\\n", "\n", "\t",
+          "\x00", "\x7f", "\x85", "\xa0", "\u2028", "\u2029", "\ufeff", "\ufffe", "\uffff", "\U0010ffff", "a: b",
+          "- x", "#", "'", "%x", "@", "`", "{{ x }}", "\U000e0001"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=NO_SURROGATES)
+def test_yaml_string_reads_back_in_python(text):
+    assert yaml.safe_load(f"k: {naming.yaml_string(text)}\n") == {"k": text}
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(NO_SURROGATES, min_size=30, max_size=30))
+def test_yaml_string_reads_back_in_go(texts, tmp_path_factory):
+    scratch = tmp_path_factory.mktemp("go")
+    texts = TRICKY + texts
+    paths = []
+    for i, text in enumerate(texts):
+        paths.append(scratch / f"{i}.yaml")
+        paths[-1].write_text(f"k: {naming.yaml_string(text)}\n", encoding="utf-8")
+    assert go_read(paths, scratch) == [{"k": text} for text in texts]
+
+
+def test_yaml_string_refuses_what_yaml_cannot_hold():
+    with pytest.raises(ValueError, match="lone surrogate"):
+        naming.yaml_string("\ud800")
+
+
+ONE_LINE = st.text(min_size=1, max_size=40).filter(lambda text: not naming.description_error(text))
+
+
+def rendered_text(markdown_html: str, tag: str) -> str:
+    inner = markdown_html.split(f"<{tag}>", 1)[1].split(f"</{tag}>", 1)[0]
+    return html.unescape(re.sub(r"</?a[^>]*>", "", inner))  # GitHub links bare URLs; the text stays
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(st.sampled_from(TRICKY + ["1. x", "2024) y", "+ z", "=", "***", "<div>", "&amp;", "[a]: b",
+                                                "![i](x)", "~~s~~", "a | b", "`c`", "**b**", "_e_", "\\*"]),
+                      ONE_LINE).filter(lambda text: not naming.description_error(text)))
+def test_markdown_text_renders_as_typed_on_github(text):
+    markup = naming.markdown_text(text)
+    assert rendered_text(cmarkgfm.github_flavored_markdown_to_html(f"# Title\n\n{markup}\n"), "p") == text
+    table = f"| a | b |\n| --- | --- |\n| x | {markup} |\n"
+    cells = re.findall(r"<td>(.*?)</td>", cmarkgfm.github_flavored_markdown_to_html(table), re.S)
+    assert [html.unescape(re.sub(r"</?a[^>]*>", "", c)) for c in cells] == ["x", text]
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(string.ascii_letters + "`-/+.@ ü", min_size=1, max_size=12).filter(
+    lambda text: text.strip() == text))
+def test_markdown_code_renders_as_typed_on_github(text):
+    markup = cmarkgfm.github_flavored_markdown_to_html(f"at {naming.markdown_code(text)} here\n")
+    assert html.unescape(markup.split("<code>", 1)[1].split("</code>", 1)[0]) == text

@@ -31,7 +31,7 @@ chart's ServiceMonitor selects the Service by, with the name: Argo CD before 3.0
 app.kubernetes.io/instance on every object it tracks, so that label cannot be relied on.
 */}}
 {{- define "base.labels" -}}
-helm.sh/chart: {{ include "base.chart" . }}
+helm.sh/chart: {{ include "base.chart" . | quote }}
 {{ include "base.selectorLabels" . }}
 app.kubernetes.io/component: app
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
@@ -43,8 +43,8 @@ base.selectorLabels: the labels that select the app's pods, and that the platfor
 ServiceMonitor uses to find the Service. Part of the base/platform contract: do not change.
 */}}
 {{- define "base.selectorLabels" -}}
-app.kubernetes.io/name: {{ include "base.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/name: {{ include "base.name" . | quote }}
+app.kubernetes.io/instance: {{ .Release.Name | quote }}
 {{- end }}
 
 {{/*

@@ -20,10 +20,10 @@ platform.labels: the labels of every object. The instance is this release, not t
 so nothing here is ever matched by the app's own selectors.
 */}}
 {{- define "platform.labels" -}}
-helm.sh/chart: {{ include "platform.chart" . }}
-app.kubernetes.io/name: {{ include "platform.fullname" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
-app.kubernetes.io/part-of: {{ include "platform.fullname" . }}
+helm.sh/chart: {{ include "platform.chart" . | quote }}
+app.kubernetes.io/name: {{ include "platform.fullname" . | quote }}
+app.kubernetes.io/instance: {{ .Release.Name | quote }}
+app.kubernetes.io/part-of: {{ include "platform.fullname" . | quote }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
@@ -44,7 +44,7 @@ chart sets them. Not app.kubernetes.io/instance: Argo CD before 3.0 rewrites it 
 object it tracks. Part of the base/platform contract.
 */}}
 {{- define "platform.selectorLabels" -}}
-app.kubernetes.io/name: {{ include "platform.fullname" . }}
+app.kubernetes.io/name: {{ include "platform.fullname" . | quote }}
 app.kubernetes.io/component: app
 {{- end }}
 
