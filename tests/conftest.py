@@ -53,6 +53,12 @@ COMBINATIONS = {
 }
 
 
+def recorded_answers(app: Path) -> dict:
+    """The answers an app recorded, without Copier's own (_commit, _src_path)."""
+    answers = yaml.safe_load((app / ".copier-answers.yml").read_text())
+    return {key: value for key, value in answers.items() if not key.startswith("_")}
+
+
 def answers_for(name: str) -> dict:
     return COMBINATIONS[name] if name in COMBINATIONS else load_answers(name)
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from pytest_copier.plugin import CopierProject
 
-from conftest import ROOT, copy_template, git, naming
+from conftest import ROOT, copy_template, git, naming, recorded_answers
 
 FORK_DEFAULTS = {"git_owner": "globex", "image_registry": "registry.globex.example"}
 
@@ -95,7 +95,7 @@ def test_fork_releases_sort_above_upstream_and_its_apps_update_cleanly(upstream_
     assert (app / "NOTICE").read_text() == "upstream 1.1.0\n"
     fresh = new_app(fork, tmp_path / "fresh")
     CopierProject(app, copier).assert_equal(fresh)
-    CopierProject(app, copier).assert_answers(fresh)
+    assert recorded_answers(app) == recorded_answers(fresh)
 
 
 @pytest.mark.parametrize("image_repository", [None, "quay.io/acme/shop"], ids=["derived", "chosen"])
@@ -118,7 +118,7 @@ def test_an_upstream_app_repoints_at_the_fork(upstream_and_fork, copier, image_r
     else:
         fresh = new_app(fork, tmp_path / "fresh")
         CopierProject(app, copier).assert_equal(fresh)
-        CopierProject(app, copier).assert_answers(fresh)
+        assert recorded_answers(app) == recorded_answers(fresh)
 
 
 def test_derived_defaults_are_what_copier_derives(generate):
