@@ -50,6 +50,8 @@ class NamingFilters(Extension):
             image_repository_error=naming.image_repository_error,
             container_port_error=naming.container_port_error,
             description_error=naming.description_error,
+            cidr_list_error=lambda value, question: naming.cidr_list_error(question, value),
+            cidr_list=naming.cidr_list,
             default_repo_url=naming.default_repo_url,
             default_image_repository=naming.default_image_repository,
         )

@@ -9,6 +9,7 @@ answer, else one sentence that names the question and the rule it breaks.
 
 from __future__ import annotations
 
+import ipaddress
 import posixpath
 import re
 from functools import lru_cache
@@ -180,6 +181,23 @@ def container_port_error(value: object) -> str:
 
 def description_error(value: object) -> str:
     return _text_error("description", value)
+
+
+def cidr_list_error(question: str, value: object) -> str:
+    """Comma-separated IP blocks in CIDR notation (10.0.0.10/32), as NetworkPolicy ipBlock takes them;
+    empty for none."""
+    if not isinstance(value, str):
+        return f"{question}: must be comma-separated CIDR blocks such as 169.254.20.10/32"
+    for block in cidr_list(value):
+        try:
+            ipaddress.ip_network(block)
+        except ValueError:
+            return f"{question}: {block!r} is not a CIDR block such as 169.254.20.10/32"
+    return ""
+
+
+def cidr_list(value: str) -> list[str]:
+    return [block.strip() for block in value.split(",") if block.strip()]
 
 
 # --- Repository URL ----------------------------------------------------------------------

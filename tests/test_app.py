@@ -149,3 +149,12 @@ def test_readme_render_commands_work(app, name):
     result = subprocess.run(["bash", "-euo", "pipefail", "-c", commands], cwd=root, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "kind: Deployment" in result.stdout
+
+
+def test_readme_tells_how_the_gateway_must_admit_the_route(generate):
+    """Gateway API listeners admit routes of their own namespace only unless allowedRoutes says more."""
+    readme = (generate(namespace="shop-prod") / "README.md").read_text()
+    deploy = readme[readme.index("## Deploy"):readme.index("### Render locally")]
+    assert "Gateway `gateway-system/public`" in deploy
+    assert "allowedRoutes.namespaces.from" in deploy and "`Same`" in deploy
+    assert "kubernetes.io/metadata.name: shop-prod" in deploy

@@ -41,6 +41,8 @@ BAD_ANSWERS = [
     pytest.param({"git_revision": "HEAD"}, "git_revision: must be a git branch or tag", id="revision-head"),
     pytest.param({"domain": "example.com:8443"}, "domain: must be a lowercase DNS name such as example.com",
                  id="domain-with-port"),
+    pytest.param({"dns_ip_blocks": "kube-dns"}, "dns_ip_blocks: 'kube-dns' is not a CIDR block",
+                 id="dns-ip-block"),
     pytest.param({"gitops_controller": "jenkins"}, "Invalid choice for 'gitops_controller'", id="unknown-controller"),
 ]
 

@@ -19,6 +19,7 @@ import yaml
 from conftest import ANSWER_SETS, load_answers
 from support.helm import CLUSTER_API_VERSIONS, HelmError, lint, render
 from support.kube import allowed_in, validation_errors
+from support.netpol import Peer, allows
 
 VALUES = Path(__file__).parent / "values" / "base"
 GITOPS_VALUES = Path("gitops") / "values-base.yaml"
@@ -211,6 +212,41 @@ def test_gateway_proxies_let_in_from_their_own_namespace(app, tmp_path):
     assert "gateway-system" not in allowed
 
 
+# The labels Envoy Gateway puts on the proxy pods of the Gateway gateway-system/public.
+ENVOY_PROXY = {"app.kubernetes.io/name": "envoy", "app.kubernetes.io/component": "proxy",
+               "app.kubernetes.io/managed-by": "envoy-gateway", "gateway.envoyproxy.io/owning-gateway-name": "public",
+               "gateway.envoyproxy.io/owning-gateway-namespace": "gateway-system"}
+
+
+def network_policy(objects: list[dict]) -> dict:
+    return one(objects, "NetworkPolicy")
+
+
+def test_envoy_gateway_proxies_reach_the_app_by_default(app):
+    """Envoy Gateway's default mode runs every proxy in its controller's namespace, not the Gateway's."""
+    policy = network_policy(Case(app, "canonical", None).render())
+    http = {"http": 8080}
+    assert allows(policy, "ingress", Peer("envoy-gateway-system", ENVOY_PROXY), 8080, port_names=http)
+    assert not allows(policy, "ingress", Peer("elsewhere", ENVOY_PROXY), 8080, port_names=http)
+
+
+@pytest.mark.parametrize("address", ["169.254.20.10", "169.254.169.254"], ids=["nodelocaldns", "gke-cloud-dns"])
+def test_dns_through_node_local_resolvers(app, address):
+    """NodeLocal DNSCache and GKE Cloud DNS answer on link-local addresses no pod selector matches."""
+    policy = network_policy(Case(app, "canonical", None).render())
+    for protocol in ("UDP", "TCP"):
+        assert allows(policy, "egress", Peer(ip=address), 53, protocol)
+        assert allows(policy, "egress", Peer("kube-system", {"k8s-app": "kube-dns"}), 53, protocol)
+    # Only DNS: the metadata server's HTTP API stays closed.
+    assert not allows(policy, "egress", Peer(ip=address), 80)
+
+
+def test_dns_addresses_are_an_org_default(generate):
+    root = generate(dns_ip_blocks="")
+    objects = render(root / "helm/base", "demo", "demo", [root / GITOPS_VALUES])
+    assert not allows(network_policy(objects), "egress", Peer(ip="169.254.20.10"), 53, "UDP")
+
+
 def test_ingress_alternative(app):
     objects = Case(app, "canonical", ["ingress.yaml"]).render()
     ingress = one(objects, "Ingress")["spec"]
@@ -284,7 +320,7 @@ def test_platform_wiring_uses_the_contract_names(app):
         {"secretRef": {"name": "billing-api-secrets"}},
     ]
     assert "metrics" in {port["name"] for port in one(objects, "Service")["spec"]["ports"]}
-    assert allowed_in(objects) == {"gateway-system", "monitoring"}
+    assert allowed_in(objects) == {"envoy-gateway-system", "monitoring"}
     assert egress_ports(objects) == {53, 5432, 8080}
     route = one(objects, "HTTPRoute")["spec"]
     assert route["hostnames"] == ["billing-api.apps.example.com"]

@@ -224,3 +224,15 @@ def test_cluster_server_accepted(url):
                                  "https://k8s.example.com:port", "https://k8s.example.com/api", "kubernetes.default.svc"])
 def test_cluster_server_refused(url):
     assert naming.cluster_server_error(url).startswith("cluster_server: must be an https:// URL")
+
+
+@pytest.mark.parametrize(("value", "blocks"), [("", []), ("169.254.20.10/32", ["169.254.20.10/32"]),
+                                               ("169.254.20.10/32, fd00::10/128", ["169.254.20.10/32", "fd00::10/128"])])
+def test_cidr_list_accepted(value, blocks):
+    assert naming.cidr_list_error("dns_ip_blocks", value) == ""
+    assert naming.cidr_list(value) == blocks
+
+
+@pytest.mark.parametrize("value", ["169.254.20.10/33", "dns", "10.0.0.1/32;10.0.0.2/32", None, ["10.0.0.1/32"]])
+def test_cidr_list_refused(value):
+    assert naming.cidr_list_error("dns_ip_blocks", value).startswith("dns_ip_blocks: ")
