@@ -376,3 +376,22 @@ def test_readme_commands_name_real_objects(app, name):
         assert "flux create secret git" in readme
     if any(o.get("spec", {}).get("suspend") for o in objects.values()):
         assert "flux resume helmrelease" in readme
+
+
+def flux_identity(obj: dict, default_service_account: str | None) -> str:
+    """Whom Flux applies `obj` as: its serviceAccountName; else, on a cluster locked down with
+    --default-service-account, that account (Flux's multi-tenancy lockdown); else its own controller."""
+    return obj["spec"].get("serviceAccountName") or default_service_account or "the controller"
+
+
+@pytest.mark.parametrize("lockdown", [None, "default"], ids=["flux-default", "multi-tenancy-lockdown"])
+@pytest.mark.parametrize("account", ["", "flux-apps"], ids=["no-org-account", "org-account"])
+def test_flux_applies_as_the_org_account(generate, lockdown, account):
+    root = generate(flux_service_account=account, postgres=True)
+    applied = [o for o in gitops_objects(root) if o["kind"] in ("Kustomization", "HelmRelease")]
+    assert len(applied) == 4
+    for obj in applied:
+        # Locked down, an object naming no account gets `default`, which has no rights.
+        assert flux_identity(obj, lockdown) == (account or lockdown or "the controller")
+    readme = (root / "README.md").read_text()
+    assert ("Flux applies both charts as the ServiceAccount `flux-apps`" in readme) == bool(account)
