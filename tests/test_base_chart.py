@@ -18,6 +18,7 @@ import yaml
 
 from conftest import ANSWER_SETS, load_answers
 from support.helm import CLUSTER_API_VERSIONS, HelmError, lint, render
+from support.gitops import as_flux_builds_it
 from support.kube import allowed_in, validation_errors
 from support.netpol import Peer, allows
 
@@ -119,6 +120,16 @@ def test_lints(case):
 
 def test_objects_are_valid_at_every_kubernetes_version(case, crd_schemas):
     assert validation_errors(case.render(), crd_schemas) == []
+
+
+def test_pod_template_ignores_the_chart_version(case, tmp_path):
+    """Flux rebuilds the chart on every commit as <version>+<commit>.<n>: pods must not restart for it,
+    and Argo CD (which keeps 0.1.0) and Flux must deploy the same pods."""
+    def template(chart: Path) -> dict:
+        return one(render(chart, case.release, case.namespace, case.values), "Deployment")["spec"]["template"]
+
+    assert yaml.safe_load((case.chart / "Chart.yaml").read_text())["version"] == "0.1.0"
+    assert template(case.chart) == template(as_flux_builds_it(case.chart, tmp_path, "abcdef123456"))
 
 
 def test_pods_meet_the_restricted_pod_security_standard(case):
