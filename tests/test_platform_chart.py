@@ -141,6 +141,7 @@ def test_database_follows_the_app(chart):
     assert cluster["plugins"] == [
         {
             "name": "barman-cloud.cloudnative-pg.io",
+            "enabled": True,
             "isWALArchiver": True,
             "parameters": {"barmanObjectName": "demo-db-backup"},
         }
