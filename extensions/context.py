@@ -52,6 +52,8 @@ class NamingFilters(Extension):
             description_error=naming.description_error,
             cidr_list_error=lambda value, question: naming.cidr_list_error(question, value),
             cidr_list=naming.cidr_list,
+            label_map_error=lambda value, question: naming.label_map_error(question, value),
+            label_map=naming.label_map,
             default_repo_url=naming.default_repo_url,
             default_image_repository=naming.default_image_repository,
         )

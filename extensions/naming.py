@@ -47,6 +47,8 @@ _SCP_URL = re.compile(r"(?P<user>[A-Za-z0-9._-]+)@(?P<host>[A-Za-z0-9.-]+):(?P<p
 _PATH_SEGMENT = re.compile(r"[A-Za-z0-9._-]+")
 _GIT_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
 _VERSION_TAG = re.compile(r"(v[0-9]+(\.[0-9]+)*|[0-9]+(\.[0-9]+)+)([-+][0-9A-Za-z.-]+)?")
+_LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?")
+_LABEL_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?")
 _IMAGE_REPOSITORY = re.compile(
     r"(?P<registry>[a-z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*"
 )
@@ -198,6 +200,26 @@ def cidr_list_error(question: str, value: object) -> str:
 
 def cidr_list(value: str) -> list[str]:
     return [block.strip() for block in value.split(",") if block.strip()]
+
+
+def label_map_error(question: str, value: object) -> str:
+    """Comma-separated Kubernetes labels, key=value (key optionally prefixed, as in example.com/team)."""
+    if not isinstance(value, str) or any("=" not in pair for pair in _pairs(value)):
+        return f"{question}: must be comma-separated labels such as release=kube-prometheus-stack"
+    for key, label in label_map(value).items():
+        prefix, _, name = key.rpartition("/")
+        if (not _LABEL_NAME.fullmatch(name) or (prefix and not _DNS1123_SUBDOMAIN.fullmatch(prefix))
+                or not _LABEL_VALUE.fullmatch(label)):
+            return f"{question}: {key}={label} is not a valid Kubernetes label"
+    return ""
+
+
+def _pairs(value: str) -> list[str]:
+    return [pair.strip() for pair in value.split(",") if pair.strip()]
+
+
+def label_map(value: str) -> dict[str, str]:
+    return dict(pair.split("=", 1) for pair in _pairs(value))
 
 
 # --- Repository URL ----------------------------------------------------------------------

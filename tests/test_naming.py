@@ -236,3 +236,15 @@ def test_cidr_list_accepted(value, blocks):
 @pytest.mark.parametrize("value", ["169.254.20.10/33", "dns", "10.0.0.1/32;10.0.0.2/32", None, ["10.0.0.1/32"]])
 def test_cidr_list_refused(value):
     assert naming.cidr_list_error("dns_ip_blocks", value).startswith("dns_ip_blocks: ")
+
+
+@pytest.mark.parametrize(("value", "labels"), [("", {}), ("release=kps", {"release": "kps"}),
+                                               ("a=1, example.com/team=", {"a": "1", "example.com/team": ""})])
+def test_label_map_accepted(value, labels):
+    assert naming.label_map_error("prometheus_labels", value) == ""
+    assert naming.label_map(value) == labels
+
+
+@pytest.mark.parametrize("value", ["release", "release=kube prometheus", "-x=1", "Example.com/x=1", "x=" + "a" * 64, None])
+def test_label_map_refused(value):
+    assert naming.label_map_error("prometheus_labels", value).startswith("prometheus_labels: ")

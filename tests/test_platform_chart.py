@@ -12,6 +12,7 @@ import yaml
 
 from conftest import ROOT, naming
 from support.helm import CLUSTER_API_VERSIONS, HelmError, lint, render
+from support.netpol import selects
 from support.kube import validation_errors
 
 VALUES = Path(__file__).parent / "values" / "platform"
@@ -311,3 +312,28 @@ def test_readme_documents_every_value(chart):
         (chart / "README.md").read_text(), "## Values"
     )}
     assert table == documented
+
+
+# What kube-prometheus-stack (release kube-prometheus-stack) loads with its default values: its
+# Prometheus selects monitors and rules by `release`, its Grafana sidecar dashboards by label.
+KUBE_PROMETHEUS_STACK = {"ServiceMonitor": {"matchLabels": {"release": "kube-prometheus-stack"}},
+                         "PodMonitor": {"matchLabels": {"release": "kube-prometheus-stack"}},
+                         "PrometheusRule": {"matchLabels": {"release": "kube-prometheus-stack"}},
+                         "ConfigMap": {"matchLabels": {"grafana_dashboard": "1"}}}
+
+
+@pytest.mark.parametrize(("answers", "selectors"), [
+    pytest.param({}, KUBE_PROMETHEUS_STACK, id="org-defaults"),
+    pytest.param({"prometheus_labels": "prometheus=apps", "grafana_dashboard_labels": "dashboards=apps"},
+                 {**{kind: {"matchLabels": {"prometheus": "apps"}} for kind in ("ServiceMonitor", "PodMonitor", "PrometheusRule")},
+                  "ConfigMap": {"matchLabels": {"dashboards": "apps"}}}, id="forked"),
+])
+def test_monitoring_is_picked_up_by_the_org_prometheus_and_grafana(generate, answers, selectors):
+    root = generate(postgres=True, monitoring=True, **answers)
+    # Both controllers layer gitops/values-platform.yaml over the chart's values.yaml (test_gitops).
+    objects = render(root / "helm/platform", "demo-platform", "demo", [root / "gitops/values-platform.yaml"],
+                     CLUSTER_API_VERSIONS)
+    monitoring = [o for o in objects if o["kind"] in selectors]
+    assert {o["kind"] for o in monitoring} == set(selectors)
+    for obj in monitoring:
+        assert selects(selectors[obj["kind"]], obj["metadata"]["labels"]), obj["kind"]
