@@ -337,3 +337,22 @@ def test_monitoring_is_picked_up_by_the_org_prometheus_and_grafana(generate, ans
     assert {o["kind"] for o in monitoring} == set(selectors)
     for obj in monitoring:
         assert selects(selectors[obj["kind"]], obj["metadata"]["labels"]), obj["kind"]
+
+
+def drain_completes(cluster: dict) -> bool:
+    """Whether `kubectl drain` of the primary's node completes, as CloudNativePG documents it: unless
+    enablePDB is false (it defaults to true), the primary has a PodDisruptionBudget of minAvailable 1,
+    which refuses its eviction; the operator then switches over to a replica on another node, after
+    which the old primary may go. With no replica there is nothing to switch to: the drain hangs."""
+    spec = cluster["spec"]
+    return not spec.get("enablePDB", True) or spec["instances"] > 1
+
+
+@pytest.mark.parametrize("instances", [1, 2, 3])
+def test_database_never_blocks_a_node_drain(chart, tmp_path, instances):
+    values = tmp_path / "values.yaml"
+    values.write_text(yaml.safe_dump({"postgres": {"enabled": True, "instances": instances}}))
+    cluster = by_kind(render(chart, "demo-platform", "demo", [values], CLUSTER_API_VERSIONS))["Cluster"]
+    assert drain_completes(cluster)
+    # With replicas the budgets stay: they keep the database up through the drain.
+    assert cluster["spec"]["enablePDB"] is (instances > 1)
