@@ -356,3 +356,22 @@ def test_database_never_blocks_a_node_drain(chart, tmp_path, instances):
     assert drain_completes(cluster)
     # With replicas the budgets stay: they keep the database up through the drain.
     assert cluster["spec"]["enablePDB"] is (instances > 1)
+
+
+def scheduled_backup_creates(scheduled: dict) -> dict:
+    """A Backup as CloudNativePG creates it for a ScheduledBackup: owned as backupOwnerReference
+    says (none, the default: unowned; self: by the ScheduledBackup; cluster: by the Cluster)."""
+    owner = {"self": ("ScheduledBackup", scheduled["metadata"]["name"]),
+             "cluster": ("Cluster", scheduled["spec"]["cluster"]["name"])}.get(
+        scheduled["spec"].get("backupOwnerReference", "none"))
+    return {"kind": "Backup", "metadata": {"ownerReferences": [{"kind": owner[0], "name": owner[1]}] if owner else []}}
+
+
+def test_backups_belong_to_the_release(chart):
+    """Argo CD lists an object it does not track and whose owner it does not track as an orphan
+    (the AppProject warns about those); Backups with an owner go when it goes."""
+    objects = render(chart, "demo-platform", "demo", [VALUES / "all.yaml"], CLUSTER_API_VERSIONS)
+    tracked = kinds_and_names(objects)
+    backup = scheduled_backup_creates(by_kind(objects)["ScheduledBackup"])
+    assert [(ref["kind"], ref["name"]) for ref in backup["metadata"]["ownerReferences"]] == [("ScheduledBackup", "demo-db-backup")]
+    assert all((ref["kind"], ref["name"]) in tracked for ref in backup["metadata"]["ownerReferences"])
