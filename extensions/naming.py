@@ -309,6 +309,7 @@ def derived_names(app_name: str) -> dict[str, str]:
         "flux_source": app_name,
         "flux_base": f"{app_name}-base",
         "flux_platform": f"{app_name}-platform",
+        "flux_platform_source": f"{app_name}-platform",
         "database_cluster": f"{app_name}-db",
         "database_secret": f"{app_name}-db-app",
         "database_backup": f"{app_name}-db-backup",
@@ -330,6 +331,9 @@ PATHS: dict[str, str] = {
 
 
 PLATFORM_FEATURES = ("postgres", "object_storage", "external_secrets", "monitoring")
+# The git tag a person moves onto a commit once its platform changes are reviewed; Flux deploys the
+# platform from it when platform_sync is manual.
+PLATFORM_REVIEW_TAG = "platform-reviewed"
 
 
 def derive(answers: dict) -> dict[str, object]:
@@ -340,6 +344,7 @@ def derive(answers: dict) -> dict[str, object]:
         # With no platform feature there is nothing to wait for or to review.
         derived["has_platform"] = any(answers.get(feature) for feature in PLATFORM_FEATURES)
         derived["platform_needs_review"] = derived["has_platform"] and answers.get("platform_sync") == "manual"
+        derived["platform_review_tag"] = PLATFORM_REVIEW_TAG
     return derived
 
 

@@ -135,12 +135,16 @@ def test_names_repo_revision_and_namespaces_agree(app, name):
         assert source["spec"]["ref"] == {ref: answers["git_revision"]}
         assert naming.parse_repo_url(source["spec"]["url"]) == naming.parse_repo_url(answers["repo_url"])
         assert source["spec"].get("secretRef", {}).get("name", "") == answers["git_secret_name"]
+        reviewed = answers.get("platform_sync") == "manual" and any(answers[f] for f in naming.PLATFORM_FEATURES)
         for chart in CHARTS:
             for kind in ("Kustomization", "HelmRelease"):
                 obj = objects[(kind, f"{app_name}-{chart}")]
                 assert obj["metadata"]["namespace"] == answers["flux_namespace"]
-                source_ref = obj["spec"]["sourceRef"] if kind == "Kustomization" else obj["spec"]["chart"]["spec"]["sourceRef"]
-                assert source_ref == {"kind": "GitRepository", "name": app_name}
+                source = chart_source(objects, kind, f"{app_name}-{chart}")
+                assert source["metadata"]["namespace"] == answers["flux_namespace"]
+                assert source["spec"]["url"] == objects[("GitRepository", app_name)]["spec"]["url"]
+                expected = f"{app_name}-platform" if chart == "platform" and reviewed else app_name
+                assert source["metadata"]["name"] == expected
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -162,22 +166,67 @@ def test_platform_goes_before_base(app, name):
             assert "dependsOn" not in objects[(kind, f"{app_name}-{chart}")]["spec"]
 
 
+def chart_source(objects: dict, kind: str, name: str) -> dict:
+    """The GitRepository a Flux Kustomization or HelmRelease takes its files from."""
+    spec = objects[(kind, name)]["spec"]
+    ref = spec["sourceRef"] if kind == "Kustomization" else spec["chart"]["spec"]["sourceRef"]
+    return objects[(ref["kind"], ref["name"])]
+
+
 @pytest.mark.parametrize("platform_sync", ["manual", "automated"])
 def test_platform_sync_choice_under_both_controllers(generate, platform_sync):
     root = generate(platform_sync=platform_sync, postgres=True)
     objects = by_name(gitops_objects(root))
     platform_app = objects[("Application", "demo-platform")]["spec"]["syncPolicy"]
-    platform_release = objects[("HelmRelease", "demo-platform")]["spec"]
     assert objects[("Application", "demo-base")]["spec"]["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
-    for kind, chart in (("HelmRelease", "base"), ("Kustomization", "base"), ("Kustomization", "platform")):
-        assert "suspend" not in objects[(kind, f"demo-{chart}")]["spec"]
+    # Nothing is suspended: a suspended platform held the app back and let newer commits in on resume.
+    for kind in ("HelmRelease", "Kustomization"):
+        for chart in CHARTS:
+            assert "suspend" not in objects[(kind, f"demo-{chart}")]["spec"]
+            assert objects[("Kustomization", f"demo-{chart}")]["spec"]["wait"] is True
+        assert chart_source(objects, kind, "demo-base")["spec"]["ref"] == {"branch": "main"}
+        platform_ref = chart_source(objects, kind, "demo-platform")["spec"]["ref"]
     if platform_sync == "manual":
         assert "automated" not in platform_app
-        assert platform_release["suspend"] is True
-        assert objects[("Kustomization", "demo-platform")]["spec"]["wait"] is False
+        assert platform_ref == {"tag": naming.PLATFORM_REVIEW_TAG}
     else:
         assert platform_app["automated"] == {"prune": False, "selfHeal": True}
-        assert "suspend" not in platform_release
+        assert platform_ref == {"branch": "main"}
+
+
+def commit_of(repo: Path, source: dict) -> str | None:
+    """The commit Flux's source-controller fetches for a GitRepository; None while its ref does not exist."""
+    (kind, revision), = source["spec"]["ref"].items()
+    ref = {"branch": f"refs/heads/{revision}", "tag": f"refs/tags/{revision}^{{commit}}"}[kind]
+    result = subprocess.run(["git", "rev-parse", "--verify", "--quiet", ref], cwd=repo, capture_output=True, text=True)
+    return result.stdout.strip() or None
+
+
+def test_flux_deploys_only_the_reviewed_platform(generate, tmp_path):
+    """A review covers exactly what Flux deploys: the platform stays at the tagged commit, whatever is
+    pushed after it, until the README's command moves the tag."""
+    repo = generate(postgres=True)
+    objects = by_name(gitops_objects(repo))
+    base, platform = (chart_source(objects, "HelmRelease", f"demo-{chart}") for chart in CHARTS)
+    assert chart_source(objects, "Kustomization", "demo-platform") is platform
+    git = lambda *args: subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True)
+    git("init", "--quiet", "--initial-branch=main")
+    git("add", "--all")
+    git("commit", "--quiet", "--message", "the app")
+    assert commit_of(repo, platform) is None  # README: tag the first commit before deploying
+    readme = (repo / "README.md").read_text()
+    command = re.search(r"`(git tag -f \S+ <commit>) && git push -f origin \S+`", readme)[1]
+    subprocess.run(command.replace("<commit>", "HEAD"), shell=True, cwd=repo, check=True)
+    reviewed = commit_of(repo, platform)
+
+    values = repo / "gitops/values-platform.yaml"
+    values.write_text(values.read_text().replace("postgres:\n  enabled: true\n", "postgres:\n  enabled: true\n  instances: 3\n"))
+    git("commit", "--quiet", "--all", "--message", "an unreviewed platform change")
+    head = commit_of(repo, base)
+    assert head != reviewed and commit_of(repo, platform) == reviewed
+
+    subprocess.run(command.replace("<commit>", head), shell=True, cwd=repo, check=True)
+    assert commit_of(repo, platform) == head
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -341,6 +390,7 @@ def test_without_platform_features_nothing_waits_for_review(generate):
     root = generate()  # every platform feature off, platform_sync left at its default
     objects = by_name(gitops_objects(root))
     assert "suspend" not in objects[("HelmRelease", "demo-platform")]["spec"]
+    assert [name for kind, name in objects if kind == "GitRepository"] == ["demo"]
     assert "dependsOn" not in objects[("HelmRelease", "demo-base")]["spec"]
     assert objects[("Kustomization", "demo-platform")]["spec"]["wait"] is True
     assert "platform_sync" not in yaml.safe_load((root / ".copier-answers.yml").read_text())
@@ -359,6 +409,10 @@ def test_readme_commands_name_real_objects(app, name):
         assert obj["metadata"]["namespace"] == namespace
         assert obj["spec"].get("suspend") is True  # only a suspended object needs resuming
         checked += 1
+    for tag, pushed in re.findall(r"git tag -f (\S+) <commit> && git push -f origin (\S+)`", readme):
+        assert tag == pushed
+        assert {"tag": tag} in [o["spec"]["ref"] for o in objects.values() if o["kind"] == "GitRepository"]
+        checked += 1
     for application in re.findall(r"argocd app sync ([\w-]+)", readme):
         assert "automated" not in objects[("Application", application)]["spec"]["syncPolicy"]
         checked += 1
@@ -376,6 +430,9 @@ def test_readme_commands_name_real_objects(app, name):
         assert "flux create secret git" in readme
     if any(o.get("spec", {}).get("suspend") for o in objects.values()):
         assert "flux resume helmrelease" in readme
+    for source in (o for o in objects.values() if o["kind"] == "GitRepository" and "tag" in o["spec"]["ref"]):
+        if source["spec"]["ref"]["tag"] == naming.PLATFORM_REVIEW_TAG:
+            assert f"git tag -f {naming.PLATFORM_REVIEW_TAG} <commit>" in readme
 
 
 def flux_identity(obj: dict, default_service_account: str | None) -> str:

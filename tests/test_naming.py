@@ -34,6 +34,7 @@ def test_naming_contract():
         "flux_source": "shop",
         "flux_base": "shop-base",
         "flux_platform": "shop-platform",
+        "flux_platform_source": "shop-platform",
         "database_cluster": "shop-db",
         "database_secret": "shop-db-app",
         "database_backup": "shop-db-backup",
