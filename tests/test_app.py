@@ -25,6 +25,7 @@ FLUXCD_FILES = {
     "gitops/fluxcd-releases/base/kustomization.yaml",
     "gitops/fluxcd-releases/platform/helm-release.yaml",
     "gitops/fluxcd-releases/platform/kustomization.yaml",
+    "gitops/fluxcd-releases/platform/namespace.yaml",
 }
 COMMON_FILES = {
     ".copier-answers.yml", ".yamllint.yaml", "README.md", "Dockerfile", ".dockerignore",

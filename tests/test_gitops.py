@@ -237,7 +237,8 @@ def test_kubectl_kustomize_builds_every_flux_folder(app, name):
     for folder in folders:
         result = subprocess.run(["kubectl", "kustomize", str(folder)], capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
-        assert [o["kind"] for o in yaml.safe_load_all(result.stdout) if o] == ["HelmRelease"]
+        kinds = ["HelmRelease", "Namespace"] if folder.name == "platform" else ["HelmRelease"]
+        assert sorted(o["kind"] for o in yaml.safe_load_all(result.stdout) if o) == kinds
 
 
 def test_app_project_allows_exactly_the_rendered_kinds(app):
@@ -474,3 +475,21 @@ def test_argocd_sees_no_drift_once_synced(app, name, chart, crd_schemas):
     for application in [o for o in gitops_objects(root) if o["kind"] == "Application"]:
         options = application["metadata"]["annotations"]["argocd.argoproj.io/compare-options"].split(",")
         assert "ServerSideDiff=true" in options
+
+
+@pytest.mark.parametrize("level", ["restricted", "baseline"])
+def test_app_namespace_enforces_the_pod_security_standard(generate, level):
+    """Argo CD labels the namespace it creates (managedNamespaceMetadata); Flux's createNamespace
+    cannot, so Flux applies a Namespace object: both give the namespace the same labels."""
+    root = generate(pod_security_level=level, namespace="shop")
+    objects = by_name(gitops_objects(root))
+    expected = {f"pod-security.kubernetes.io/{mode}": level for mode in ("enforce", "audit", "warn")}
+    for chart in CHARTS:
+        policy = objects[("Application", f"demo-{chart}")]["spec"]["syncPolicy"]
+        assert "CreateNamespace=true" in policy["syncOptions"]
+        assert policy["managedNamespaceMetadata"]["labels"] == expected
+    assert objects[("Namespace", "shop")]["metadata"]["labels"] == expected
+    # Applied by the Kustomization that never prunes, so deleting it cannot take the data with it.
+    folder = root / "gitops/fluxcd-releases/platform"
+    assert "namespace.yaml" in load_all(folder / "kustomization.yaml")[0]["resources"]
+    assert objects[("Kustomization", "demo-platform")]["spec"]["prune"] is False
