@@ -54,6 +54,7 @@ class NamingFilters(Extension):
             cidr_list=naming.cidr_list,
             label_map_error=lambda value, question: naming.label_map_error(question, value),
             label_map=naming.label_map,
+            notification_target_error=lambda value, question: naming.notification_target_error(question, value),
             default_repo_url=naming.default_repo_url,
             default_image_repository=naming.default_image_repository,
         )

@@ -49,6 +49,7 @@ _GIT_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
 _VERSION_TAG = re.compile(r"(v[0-9]+(\.[0-9]+)*|[0-9]+(\.[0-9]+)+)([-+][0-9A-Za-z.-]+)?")
 _LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?")
 _LABEL_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?")
+_NOTIFICATION_TARGET = re.compile(r"[a-z0-9][-a-z0-9]*:[A-Za-z0-9_#@.-]+")
 _IMAGE_REPOSITORY = re.compile(
     r"(?P<registry>[a-z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*"
 )
@@ -220,6 +221,15 @@ def _pairs(value: str) -> list[str]:
 
 def label_map(value: str) -> dict[str, str]:
     return dict(pair.split("=", 1) for pair in _pairs(value))
+
+
+def notification_target_error(question: str, value: object) -> str:
+    """service:recipient, as Argo CD notifications subscribe (slack:platform-alerts); empty for none."""
+    if value == "":
+        return ""
+    if not isinstance(value, str) or not _NOTIFICATION_TARGET.fullmatch(value):
+        return f"{question}: must be service:recipient, such as slack:platform-alerts"
+    return ""
 
 
 # --- Repository URL ----------------------------------------------------------------------

@@ -493,3 +493,37 @@ def test_app_namespace_enforces_the_pod_security_standard(generate, level):
     folder = root / "gitops/fluxcd-releases/platform"
     assert "namespace.yaml" in load_all(folder / "kustomization.yaml")[0]["resources"]
     assert objects[("Kustomization", "demo-platform")]["spec"]["prune"] is False
+
+
+def flux_alerts_for(objects: list[dict], kind: str, name: str, namespace: str, severity: str) -> list[str]:
+    """The Providers an event of a Flux object reaches, as notification-controller matches Alerts:
+    same namespace, an eventSources entry of its kind and name (or "*"), and a severity the Alert takes."""
+    return [alert["spec"]["providerRef"]["name"] for alert in objects
+            if alert["kind"] == "Alert" and alert["metadata"]["namespace"] == namespace
+            and (alert["spec"].get("eventSeverity", "info") == "info" or severity == "error")
+            and any(source["kind"] == kind and source["name"] in (name, "*") for source in alert["spec"]["eventSources"])]
+
+
+def argocd_subscriptions(application: dict) -> set[tuple[str, str, str]]:
+    """(trigger, service, recipient) of an Application, as Argo CD notifications reads its annotations."""
+    prefix = "notifications.argoproj.io/subscribe."
+    return {(*key.removeprefix(prefix).split(".", 1), recipient)
+            for key, value in application["metadata"].get("annotations", {}).items() if key.startswith(prefix)
+            for recipient in value.split(";")}
+
+
+@pytest.mark.parametrize("org", [{}, {"flux_alert_provider": "platform-alerts", "argocd_notify": "slack:apps"}],
+                         ids=["no-notifications", "org-notifications"])
+def test_deployment_failures_reach_the_org(generate, org):
+    root = generate(postgres=True, **org)
+    objects = gitops_objects(root)
+    flux = [o for o in objects if o["kind"] in ("GitRepository", "Kustomization", "HelmRelease")]
+    assert len(flux) == 6  # the app's and the reviewed platform's sources, 2 Kustomizations, 2 HelmReleases
+    for obj in flux:
+        providers = flux_alerts_for(objects, obj["kind"], obj["metadata"]["name"], obj["metadata"]["namespace"], "error")
+        assert providers == ([org["flux_alert_provider"]] if org else [])
+        # Routine events (info) stay quiet.
+        assert flux_alerts_for(objects, obj["kind"], obj["metadata"]["name"], obj["metadata"]["namespace"], "info") == []
+    for application in (o for o in objects if o["kind"] == "Application"):
+        expected = {("on-sync-failed", "slack", "apps"), ("on-health-degraded", "slack", "apps")} if org else set()
+        assert argocd_subscriptions(application) == expected

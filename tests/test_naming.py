@@ -249,3 +249,13 @@ def test_label_map_accepted(value, labels):
 @pytest.mark.parametrize("value", ["release", "release=kube prometheus", "-x=1", "Example.com/x=1", "x=" + "a" * 64, None])
 def test_label_map_refused(value):
     assert naming.label_map_error("prometheus_labels", value).startswith("prometheus_labels: ")
+
+
+@pytest.mark.parametrize("value", ["", "slack:platform-alerts", "email:ops@example.com", "teams:#ops"])
+def test_notification_target_accepted(value):
+    assert naming.notification_target_error("argocd_notify", value) == ""
+
+
+@pytest.mark.parametrize("value", ["slack", "slack:", ":ops", "Slack:ops", "slack:two words", None])
+def test_notification_target_refused(value):
+    assert naming.notification_target_error("argocd_notify", value).startswith("argocd_notify: must be service:recipient")

@@ -178,8 +178,10 @@ def test_monitoring_scrapes_the_base_charts_metrics_port(chart):
     alerts = {rule["alert"] for group in objects["PrometheusRule"]["spec"]["groups"] for rule in group["rules"]}
     assert alerts == {
         "AppTargetDown",
+        "AppMetricsAbsent",
         "AppPodCrashLooping",
         "DatabaseDown",
+        "DatabaseMetricsAbsent",
         "DatabaseReplicationLagging",
         "DatabaseBackupFailing",
     }
@@ -375,3 +377,25 @@ def test_backups_belong_to_the_release(chart):
     backup = scheduled_backup_creates(by_kind(objects)["ScheduledBackup"])
     assert [(ref["kind"], ref["name"]) for ref in backup["metadata"]["ownerReferences"]] == [("ScheduledBackup", "demo-db-backup")]
     assert all((ref["kind"], ref["name"]) in tracked for ref in backup["metadata"]["ownerReferences"])
+
+
+SELECTOR = re.compile(r"(?P<metric>[a-z_]+)\{(?P<labels>[^}]*)\}")
+
+
+def fires_without_series(expr: str) -> bool:
+    """Whether a PromQL alert expression returns anything when its series do not exist at all.
+    A selector over no series is empty, and so is any comparison or function of it; only absent()
+    turns nothing into a result."""
+    return expr.startswith("absent(")
+
+
+@pytest.mark.parametrize("values", ["monitoring", "all"])
+def test_alerts_fire_when_targets_vanish(chart, values):
+    """Every series the alerts watch has an alert that fires when it is gone altogether."""
+    rule = by_kind(render(chart, "demo-platform", "demo", [VALUES / f"{values}.yaml"], CLUSTER_API_VERSIONS))["PrometheusRule"]
+    rules = [r for group in rule["spec"]["groups"] for r in group["rules"]]
+    watched = {m.group(0) for r in rules for m in [SELECTOR.search(r["expr"])] if m and m["metric"] in ("up", "cnpg_collector_up")}
+    assert watched == ({'up{namespace="demo", job="demo"}'}
+                       | ({'cnpg_collector_up{namespace="demo", pod=~"demo-db-[0-9]+"}'} if values == "all" else set()))
+    for selector in watched:
+        assert any(fires_without_series(r["expr"]) and selector in r["expr"] for r in rules), selector
