@@ -240,6 +240,8 @@ def test_envoy_gateway_proxies_reach_the_app_by_default(app):
     http = {"http": 8080}
     assert allows(policy, "ingress", Peer("envoy-gateway-system", ENVOY_PROXY), 8080, port_names=http)
     assert not allows(policy, "ingress", Peer("elsewhere", ENVOY_PROXY), 8080, port_names=http)
+    # Implementations that run proxies beside the Gateway (Istio, NGINX Gateway Fabric) get in too.
+    assert allows(policy, "ingress", Peer("gateway-system", {"istio.io/gateway-name": "public"}), 8080, port_names=http)
 
 
 @pytest.mark.parametrize("address", ["169.254.20.10", "169.254.169.254"], ids=["nodelocaldns", "gke-cloud-dns"])
@@ -394,7 +396,7 @@ def test_platform_wiring_uses_the_contract_names(app):
         {"secretRef": {"name": "billing-api-secrets"}},
     ]
     assert "metrics" in {port["name"] for port in one(objects, "Service")["spec"]["ports"]}
-    assert allowed_in(objects) == {"envoy-gateway-system", "monitoring"}
+    assert allowed_in(objects) == {"gateway-system", "envoy-gateway-system", "monitoring"}
     assert egress_ports(objects) == {53, 5432, 8080}
     route = one(objects, "HTTPRoute")["spec"]
     assert route["hostnames"] == ["billing-api.apps.example.com"]
