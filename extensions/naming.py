@@ -9,6 +9,7 @@ answer, else one sentence that names the question and the rule it breaks.
 
 from __future__ import annotations
 
+import ipaddress
 import posixpath
 import re
 import unicodedata
@@ -58,6 +59,9 @@ _IMAGE_PATH = re.compile(r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__
 IMAGE_NAME_MAX = 255
 # Docker's rule: a first component without '.' or ':' (other than localhost) is a path on Docker Hub.
 DOCKER_HUB = "docker.io"
+_LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?")
+_LABEL_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?")
+_NOTIFICATION_TARGET = re.compile(r"[a-z0-9][-a-z0-9]*:[A-Za-z0-9_#@.-]+")
 
 
 # --- Validators (copier.yml `validator:`) ---------------------------------------------
@@ -259,6 +263,52 @@ def destination_error(path: str, entries: list[str], overwrite: bool) -> str:
     return ""
 
 
+def cidr_list_error(question: str, value: object) -> str:
+    """Comma-separated IP blocks in CIDR notation (10.0.0.10/32), as NetworkPolicy ipBlock takes them;
+    empty for none."""
+    if not isinstance(value, str):
+        return f"{question}: must be comma-separated CIDR blocks such as 169.254.20.10/32"
+    for block in cidr_list(value):
+        try:
+            ipaddress.ip_network(block)
+        except ValueError:
+            return f"{question}: {block!r} is not a CIDR block such as 169.254.20.10/32"
+    return ""
+
+
+def cidr_list(value: str) -> list[str]:
+    return [block.strip() for block in value.split(",") if block.strip()]
+
+
+def label_map_error(question: str, value: object) -> str:
+    """Comma-separated Kubernetes labels, key=value (key optionally prefixed, as in example.com/team)."""
+    if not isinstance(value, str) or any("=" not in pair for pair in _pairs(value)):
+        return f"{question}: must be comma-separated labels such as release=kube-prometheus-stack"
+    for key, label in label_map(value).items():
+        prefix, _, name = key.rpartition("/")
+        if (not _LABEL_NAME.fullmatch(name) or (prefix and not _DNS1123_SUBDOMAIN.fullmatch(prefix))
+                or not _LABEL_VALUE.fullmatch(label)):
+            return f"{question}: {key}={label} is not a valid Kubernetes label"
+    return ""
+
+
+def _pairs(value: str) -> list[str]:
+    return [pair.strip() for pair in value.split(",") if pair.strip()]
+
+
+def label_map(value: str) -> dict[str, str]:
+    return dict(pair.split("=", 1) for pair in _pairs(value))
+
+
+def notification_target_error(question: str, value: object) -> str:
+    """service:recipient, as Argo CD notifications subscribe (slack:platform-alerts); empty for none."""
+    if value == "":
+        return ""
+    if not isinstance(value, str) or not _NOTIFICATION_TARGET.fullmatch(value):
+        return f"{question}: must be service:recipient, such as slack:platform-alerts"
+    return ""
+
+
 # --- Repository URL ----------------------------------------------------------------------
 
 
@@ -395,6 +445,7 @@ def derived_names(app_name: str) -> dict[str, str]:
         "flux_source": app_name,
         "flux_base": f"{app_name}-base",
         "flux_platform": f"{app_name}-platform",
+        "flux_platform_source": f"{app_name}-platform",
         "database_cluster": f"{app_name}-db",
         "database_secret": f"{app_name}-db-app",
         "database_backup": f"{app_name}-db-backup",
@@ -416,6 +467,9 @@ PATHS: dict[str, str] = {
 
 
 PLATFORM_FEATURES = ("postgres", "object_storage", "external_secrets", "monitoring")
+# The git tag a person moves onto a commit once its platform changes are reviewed; Flux deploys the
+# platform from it when platform_sync is manual.
+PLATFORM_REVIEW_TAG = "platform-reviewed"
 
 
 def derive(answers: dict) -> dict[str, object]:
@@ -426,6 +480,7 @@ def derive(answers: dict) -> dict[str, object]:
         # With no platform feature there is nothing to wait for or to review.
         derived["has_platform"] = any(answers.get(feature) for feature in PLATFORM_FEATURES)
         derived["platform_needs_review"] = derived["has_platform"] and answers.get("platform_sync") == "manual"
+        derived["platform_review_tag"] = PLATFORM_REVIEW_TAG
     return derived
 
 

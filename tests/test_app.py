@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from yamllint import linter
 from yamllint.config import YamlLintConfig
 
 from conftest import ANSWER_SETS, ROOT, load_answers, naming
+from support.helm import CLUSTER_API_VERSIONS, render
 from support.kube import K8S_VERSIONS
 
 ARGOCD_FILES = {"gitops/argocd/project.yaml", "gitops/argocd/base-application.yaml",
@@ -23,6 +25,7 @@ FLUXCD_FILES = {
     "gitops/fluxcd-releases/base/kustomization.yaml",
     "gitops/fluxcd-releases/platform/helm-release.yaml",
     "gitops/fluxcd-releases/platform/kustomization.yaml",
+    "gitops/fluxcd-releases/platform/namespace.yaml",
 }
 COMMON_FILES = {
     ".copier-answers.yml", ".yamllint.yaml", "README.md", "Dockerfile", ".dockerignore", "renovate.json",
@@ -130,7 +133,7 @@ def test_image_and_port_agree_everywhere(app, name):
     workflow = root / ".github/workflows/ci.yaml"
     if workflow.exists():
         jobs = yaml.safe_load(workflow.read_text())["jobs"]
-        env = jobs["release"]["steps"][1]["env"]
+        [env] = [step["env"] for step in jobs["release"]["steps"] if step.get("name") == "Build and push the image"]
         assert (env["IMAGE"], env["REGISTRY"]) == (image, naming.split_image_repository(image)[0])
 
 
@@ -167,10 +170,47 @@ def test_help_names_the_question_and_fits_80_columns():
 def test_an_image_without_a_registry_logs_in_to_docker_hub(generate):
     # Docker's rule: `team/app` is docker.io/team/app, not an image on a registry called "team".
     workflow = yaml.safe_load((generate(image_repository="team/app") / ".github/workflows/ci.yaml").read_text())
-    env = workflow["jobs"]["release"]["steps"][1]["env"]
+    [env] = [step["env"] for step in workflow["jobs"]["release"]["steps"] if step.get("name") == "Build and push the image"]
     assert (env["IMAGE"], env["REGISTRY"]) == ("team/app", "docker.io")
 
 
 def test_an_app_name_with_a_double_dash_gets_its_default_image(generate):
     answers = yaml.safe_load((generate(app_name="my--app") / ".copier-answers.yml").read_text())
     assert answers["image_repository"] == "ghcr.io/acme/my--app"
+def test_readme_tells_how_the_gateway_must_admit_the_route(generate):
+    """Gateway API listeners admit routes of their own namespace only unless allowedRoutes says more."""
+    readme = (generate(namespace="shop-prod") / "README.md").read_text()
+    deploy = readme[readme.index("## Deploy"):readme.index("### Render locally")]
+    assert "Gateway `gateway-system/public`" in deploy
+    assert "allowedRoutes.namespaces.from" in deploy and "`Same`" in deploy
+    assert "kubernetes.io/metadata.name: shop-prod" in deploy
+
+
+@pytest.mark.parametrize(("ref", "ref_name"), [("refs/heads/trunk", "trunk"), ("refs/tags/v1.2.3", "v1.2.3")])
+def test_ci_publishes_the_image_the_first_deploy_pulls(generate, tmp_path, ref, ref_name):
+    """The workflow's release job runs on the default branch too, and tags the image as the chart deploys it."""
+    root = generate(default_branch="trunk")
+    release = yaml.safe_load((root / ".github/workflows/ci.yaml").read_text())["jobs"]["release"]
+    assert release["if"] == "github.ref == 'refs/heads/trunk' || startsWith(github.ref, 'refs/tags/v')"
+    [step] = [s for s in release["steps"] if s.get("id") == "tag"]
+    output = tmp_path / "github-output"
+    env = {"PATH": os.environ["PATH"], "GITHUB_REF": ref, "GITHUB_REF_NAME": ref_name, "GITHUB_OUTPUT": str(output)}
+    subprocess.run(["bash", "-eo", "pipefail", "-c", step["run"]], cwd=root, env=env, check=True)
+    tag = output.read_text().strip().removeprefix("tag=")
+    if ref.startswith("refs/tags/"):
+        assert tag == "1.2.3"
+        return
+    # What both controllers deploy: the chart with gitops/values-base.yaml.
+    objects = render(root / "helm/base", "demo", "demo", [root / "gitops/values-base.yaml"], CLUSTER_API_VERSIONS)
+    [deployment] = [o for o in objects if o["kind"] == "Deployment"]
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == f"ghcr.io/acme/demo:{tag}"
+    assert tag == "0.1.0"
+
+
+@pytest.mark.parametrize("secret", ["", "registry-credentials"])
+def test_pods_pull_with_the_org_registry_secret(generate, secret):
+    root = generate(image_pull_secret=secret)
+    objects = render(root / "helm/base", "demo", "demo", [root / "gitops/values-base.yaml"], CLUSTER_API_VERSIONS)
+    [deployment] = [o for o in objects if o["kind"] == "Deployment"]
+    expected = [{"name": secret}] if secret else None
+    assert deployment["spec"]["template"]["spec"].get("imagePullSecrets") == expected

@@ -55,6 +55,10 @@ BAD_ANSWERS = [
     pytest.param({"git_revision": "HEAD"}, "git_revision: must be a branch, tag, full ref", id="revision-head"),
     pytest.param({"domain": "example.com:8443"}, "domain: must be a lowercase DNS name such as example.com",
                  id="domain-with-port"),
+    pytest.param({"dns_ip_blocks": "kube-dns"}, "dns_ip_blocks: 'kube-dns' is not a CIDR block",
+                 id="dns-ip-block"),
+    pytest.param({"prometheus_labels": "release"}, "prometheus_labels: must be comma-separated labels", id="labels"),
+    pytest.param({"argocd_notify": "slack"}, "argocd_notify: must be service:recipient", id="notify"),
     pytest.param({"gitops_controller": "jenkins"}, "Invalid choice for 'gitops_controller'", id="unknown-controller"),
 ]
 

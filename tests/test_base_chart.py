@@ -18,7 +18,9 @@ import yaml
 
 from conftest import ANSWER_SETS, load_answers
 from support.helm import CLUSTER_API_VERSIONS, HelmError, lint, render
+from support.gitops import as_flux_builds_it
 from support.kube import allowed_in, validation_errors
+from support.netpol import Peer, allows, selects
 
 VALUES = Path(__file__).parent / "values" / "base"
 GITOPS_VALUES = Path("gitops") / "values-base.yaml"
@@ -120,6 +122,16 @@ def test_objects_are_valid_at_every_kubernetes_version(case, crd_schemas):
     assert validation_errors(case.render(), crd_schemas) == []
 
 
+def test_pod_template_ignores_the_chart_version(case, tmp_path):
+    """Flux rebuilds the chart on every commit as <version>+<commit>.<n>: pods must not restart for it,
+    and Argo CD (which keeps 0.1.0) and Flux must deploy the same pods."""
+    def template(chart: Path) -> dict:
+        return one(render(chart, case.release, case.namespace, case.values), "Deployment")["spec"]["template"]
+
+    assert yaml.safe_load((case.chart / "Chart.yaml").read_text())["version"] == "0.1.0"
+    assert template(case.chart) == template(as_flux_builds_it(case.chart, tmp_path, "abcdef123456"))
+
+
 def test_pods_meet_the_restricted_pod_security_standard(case):
     objects = case.render()
     pod = pod_spec(objects)
@@ -190,7 +202,7 @@ def test_httproute_attaches_to_the_gateway_and_lets_it_in(app):
     assert route["parentRefs"] == [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "internal",
                                     "namespace": "envoy-gateway-system", "sectionName": "https"}]
     assert route["hostnames"] == ["app.example.com"]
-    assert route["rules"][0]["backendRefs"] == [{"name": "shop", "port": 80}]
+    assert route["rules"][0]["backendRefs"] == [{"group": "", "kind": "Service", "name": "shop", "port": 80, "weight": 1}]
     assert "envoy-gateway-system" in allowed_in(objects)
 
 
@@ -204,11 +216,49 @@ def test_httproute_needs_the_gateway_api(app, tmp_path):
     assert render(case.chart, case.release, case.namespace, [ingress], without_gateway_api)
 
 
-def test_gateway_proxies_let_in_from_their_own_namespace(app, tmp_path):
-    proxies = write_values(tmp_path, {"networkPolicy": {"gatewayNamespace": "envoy-gateway-system"}})
+def test_gateway_proxies_let_in_from_the_gateways_namespace_when_empty(app, tmp_path):
+    """Implementations that run proxies beside their Gateway (Istio, NGINX Gateway Fabric)."""
+    proxies = write_values(tmp_path, {"networkPolicy": {"gatewayNamespace": ""}})
     allowed = allowed_in(Case(app, "canonical").render(proxies))
-    assert "envoy-gateway-system" in allowed
-    assert "gateway-system" not in allowed
+    assert "gateway-system" in allowed
+    assert "envoy-gateway-system" not in allowed
+
+
+# The labels Envoy Gateway puts on the proxy pods of the Gateway gateway-system/public.
+ENVOY_PROXY = {"app.kubernetes.io/name": "envoy", "app.kubernetes.io/component": "proxy",
+               "app.kubernetes.io/managed-by": "envoy-gateway", "gateway.envoyproxy.io/owning-gateway-name": "public",
+               "gateway.envoyproxy.io/owning-gateway-namespace": "gateway-system"}
+
+
+def network_policy(objects: list[dict]) -> dict:
+    return one(objects, "NetworkPolicy")
+
+
+def test_envoy_gateway_proxies_reach_the_app_by_default(app):
+    """Envoy Gateway's default mode runs every proxy in its controller's namespace, not the Gateway's."""
+    policy = network_policy(Case(app, "canonical", None).render())
+    http = {"http": 8080}
+    assert allows(policy, "ingress", Peer("envoy-gateway-system", ENVOY_PROXY), 8080, port_names=http)
+    assert not allows(policy, "ingress", Peer("elsewhere", ENVOY_PROXY), 8080, port_names=http)
+    # Implementations that run proxies beside the Gateway (Istio, NGINX Gateway Fabric) get in too.
+    assert allows(policy, "ingress", Peer("gateway-system", {"istio.io/gateway-name": "public"}), 8080, port_names=http)
+
+
+@pytest.mark.parametrize("address", ["169.254.20.10", "169.254.169.254"], ids=["nodelocaldns", "gke-cloud-dns"])
+def test_dns_through_node_local_resolvers(app, address):
+    """NodeLocal DNSCache and GKE Cloud DNS answer on link-local addresses no pod selector matches."""
+    policy = network_policy(Case(app, "canonical", None).render())
+    for protocol in ("UDP", "TCP"):
+        assert allows(policy, "egress", Peer(ip=address), 53, protocol)
+        assert allows(policy, "egress", Peer("kube-system", {"k8s-app": "kube-dns"}), 53, protocol)
+    # Only DNS: the metadata server's HTTP API stays closed.
+    assert not allows(policy, "egress", Peer(ip=address), 80)
+
+
+def test_dns_addresses_are_an_org_default(generate):
+    root = generate(dns_ip_blocks="")
+    objects = render(root / "helm/base", "demo", "demo", [root / GITOPS_VALUES])
+    assert not allows(network_policy(objects), "egress", Peer(ip="169.254.20.10"), 53, "UDP")
 
 
 def test_ingress_alternative(app):
@@ -257,6 +307,68 @@ def test_config_change_rolls_the_pods(canonical, tmp_path):
     assert checksum({"A": "1"}) != checksum({"A": "2"})
 
 
+# How long endpoint removal takes to reach kube-proxy and the Gateway's proxies: a few seconds.
+ENDPOINT_PROPAGATION_SECONDS = 5
+
+
+@pytest.mark.parametrize("kube_version", ["1.29.0", "1.37.0"])
+def test_stopping_pods_finish_their_requests(canonical, kube_version):
+    """On termination the kubelet runs preStop, then sends SIGTERM; proxies keep routing to the pod until
+    its endpoint removal reaches them. Serving through that window, then stopping within the grace
+    period, means no request meets a closed port."""
+    objects = render(canonical.chart, canonical.release, canonical.namespace, canonical.values,
+                     kube_version=kube_version)
+    pod = pod_spec(objects)
+    pre_stop = pod["containers"][0]["lifecycle"]["preStop"]
+    # The sleep action is on by default from Kubernetes 1.30; before, the image's sleep does it.
+    wait = (int(pre_stop["exec"]["command"][1]) if kube_version < "1.30"
+            else pre_stop["sleep"]["seconds"])
+    assert pre_stop.keys() == ({"exec"} if kube_version < "1.30" else {"sleep"})
+    assert wait >= ENDPOINT_PROPAGATION_SECONDS
+    assert pod["terminationGracePeriodSeconds"] - wait >= 10  # the app's own shutdown
+
+
+@pytest.mark.parametrize(("values", "spread"), [(["replicas.yaml"], True), (["autoscaling.yaml"], True), ([], False)])
+def test_pods_spread_over_nodes_and_zones(app, values, spread):
+    objects = Case(app, "canonical", values).render()
+    pod = one(objects, "Deployment")["spec"]["template"]
+    constraints = pod["spec"].get("topologySpreadConstraints", [])
+    assert [c["topologyKey"] for c in constraints] == (["kubernetes.io/hostname", "topology.kubernetes.io/zone"]
+                                                       if spread else [])
+    for constraint in constraints:
+        # Best effort: never leaves a pod pending; and it counts exactly the app's pods.
+        assert constraint["whenUnsatisfiable"] == "ScheduleAnyway"
+        assert selects(constraint["labelSelector"], pod["metadata"]["labels"])
+
+
+def loaded_sources(pod: dict) -> set[tuple[str, str]]:
+    """The Secrets and ConfigMaps a pod loads, which Reloader watches for a Deployment annotated
+    reloader.stakater.com/auto: env valueFrom, envFrom and volumes."""
+    sources = set()
+    for container in pod["containers"]:
+        for env in container.get("env", []):
+            for kind, ref in env.get("valueFrom", {}).items():
+                sources.add(({"secretKeyRef": "Secret", "configMapKeyRef": "ConfigMap"}[kind], ref["name"]))
+        for env_from in container.get("envFrom", []):
+            for kind, ref in env_from.items():
+                sources.add(({"secretRef": "Secret", "configMapRef": "ConfigMap"}[kind], ref["name"]))
+    for volume in pod.get("volumes", []):
+        if "secret" in volume:
+            sources.add(("Secret", volume["secret"]["secretName"]))
+        if "configMap" in volume:
+            sources.add(("ConfigMap", volume["configMap"]["name"]))
+    return sources
+
+
+def test_pods_roll_when_a_platform_secret_changes(app):
+    """CloudNativePG rotates the database password, External Secrets refreshes the app's: the
+    pods load them at start, so they must restart (Reloader) to see the new values."""
+    deployment = one(Case(app, "argocd-platform", None).render(), "Deployment")
+    assert deployment["metadata"]["annotations"]["reloader.stakater.com/auto"] == "true"
+    assert {("Secret", "billing-api-db-app"), ("Secret", "billing-api-secrets"),
+            ("Secret", "billing-api-bucket")} <= loaded_sources(deployment["spec"]["template"]["spec"])
+
+
 def test_service_account_token_only_when_asked(canonical, tmp_path):
     objects = canonical.render(write_values(tmp_path, {"serviceAccount": {"automountToken": True}}))
     assert pod_spec(objects)["automountServiceAccountToken"] is True
@@ -284,7 +396,7 @@ def test_platform_wiring_uses_the_contract_names(app):
         {"secretRef": {"name": "billing-api-secrets"}},
     ]
     assert "metrics" in {port["name"] for port in one(objects, "Service")["spec"]["ports"]}
-    assert allowed_in(objects) == {"gateway-system", "monitoring"}
+    assert allowed_in(objects) == {"gateway-system", "envoy-gateway-system", "monitoring"}
     assert egress_ports(objects) == {53, 5432, 8080}
     route = one(objects, "HTTPRoute")["spec"]
     assert route["hostnames"] == ["billing-api.apps.example.com"]
@@ -354,6 +466,8 @@ def test_schema_rejects_misspelt_keys(canonical, tmp_path, values):
                      id="ingress-without-hosts"),
         pytest.param({"persistence": {"enabled": True}, "replicaCount": 2}, "ReadWriteOnce volume",
                      id="shared-readwriteonce-volume"),
+        pytest.param({"preStopSleepSeconds": 30}, "preStopSleepSeconds must be shorter than terminationGracePeriodSeconds",
+                     id="prestop-beyond-grace"),
         pytest.param({"image": {"tag": "latest"}}, "/image/tag", id="latest-tag"),
         pytest.param({"podSecurityContext": {"runAsUser": 0}}, "/podSecurityContext/runAsUser", id="root-user"),
         pytest.param({"httpRoute": {"hostnames": ["shop.example.com:8443"]}}, "/httpRoute/hostnames/0",

@@ -18,7 +18,7 @@ import yaml
 from conftest import ANSWER_SETS, COMBINATIONS, naming
 from support import helm
 from support.gitops import argocd_deployments, chart_for, flux_deployments, gitops_objects, load_all, merge
-from support.kube import K8S_VERSIONS, allowed_in, by_name, validation_errors
+from support.kube import K8S_VERSIONS, allowed_in, as_stored, by_name, is_builtin, legacy_diff, validation_errors
 
 CHARTS = ("base", "platform")
 # The named answer sets, and every controller choice with the platform off and on.
@@ -134,12 +134,16 @@ def test_names_repo_revision_and_namespaces_agree(app, name):
         assert source["spec"]["ref"] == {naming.flux_git_ref(answers["git_revision"]): answers["git_revision"]}
         assert naming.parse_repo_url(source["spec"]["url"]) == naming.parse_repo_url(answers["repo_url"])
         assert source["spec"].get("secretRef", {}).get("name", "") == answers["git_secret_name"]
+        reviewed = answers.get("platform_sync") == "manual" and any(answers[f] for f in naming.PLATFORM_FEATURES)
         for chart in CHARTS:
             for kind in ("Kustomization", "HelmRelease"):
                 obj = objects[(kind, f"{app_name}-{chart}")]
                 assert obj["metadata"]["namespace"] == answers["flux_namespace"]
-                source_ref = obj["spec"]["sourceRef"] if kind == "Kustomization" else obj["spec"]["chart"]["spec"]["sourceRef"]
-                assert source_ref == {"kind": "GitRepository", "name": app_name}
+                source = chart_source(objects, kind, f"{app_name}-{chart}")
+                assert source["metadata"]["namespace"] == answers["flux_namespace"]
+                assert source["spec"]["url"] == objects[("GitRepository", app_name)]["spec"]["url"]
+                expected = f"{app_name}-platform" if chart == "platform" and reviewed else app_name
+                assert source["metadata"]["name"] == expected
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -161,22 +165,67 @@ def test_platform_goes_before_base(app, name):
             assert "dependsOn" not in objects[(kind, f"{app_name}-{chart}")]["spec"]
 
 
+def chart_source(objects: dict, kind: str, name: str) -> dict:
+    """The GitRepository a Flux Kustomization or HelmRelease takes its files from."""
+    spec = objects[(kind, name)]["spec"]
+    ref = spec["sourceRef"] if kind == "Kustomization" else spec["chart"]["spec"]["sourceRef"]
+    return objects[(ref["kind"], ref["name"])]
+
+
 @pytest.mark.parametrize("platform_sync", ["manual", "automated"])
 def test_platform_sync_choice_under_both_controllers(generate, platform_sync):
     root = generate(platform_sync=platform_sync, postgres=True)
     objects = by_name(gitops_objects(root))
     platform_app = objects[("Application", "demo-platform")]["spec"]["syncPolicy"]
-    platform_release = objects[("HelmRelease", "demo-platform")]["spec"]
     assert objects[("Application", "demo-base")]["spec"]["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
-    for kind, chart in (("HelmRelease", "base"), ("Kustomization", "base"), ("Kustomization", "platform")):
-        assert "suspend" not in objects[(kind, f"demo-{chart}")]["spec"]
+    # Nothing is suspended: a suspended platform held the app back and let newer commits in on resume.
+    for kind in ("HelmRelease", "Kustomization"):
+        for chart in CHARTS:
+            assert "suspend" not in objects[(kind, f"demo-{chart}")]["spec"]
+            assert objects[("Kustomization", f"demo-{chart}")]["spec"]["wait"] is True
+        assert chart_source(objects, kind, "demo-base")["spec"]["ref"] == {"branch": "main"}
+        platform_ref = chart_source(objects, kind, "demo-platform")["spec"]["ref"]
     if platform_sync == "manual":
         assert "automated" not in platform_app
-        assert platform_release["suspend"] is True
-        assert objects[("Kustomization", "demo-platform")]["spec"]["wait"] is False
+        assert platform_ref == {"tag": naming.PLATFORM_REVIEW_TAG}
     else:
         assert platform_app["automated"] == {"prune": False, "selfHeal": True}
-        assert "suspend" not in platform_release
+        assert platform_ref == {"branch": "main"}
+
+
+def commit_of(repo: Path, source: dict) -> str | None:
+    """The commit Flux's source-controller fetches for a GitRepository; None while its ref does not exist."""
+    (kind, revision), = source["spec"]["ref"].items()
+    ref = {"branch": f"refs/heads/{revision}", "tag": f"refs/tags/{revision}^{{commit}}"}[kind]
+    result = subprocess.run(["git", "rev-parse", "--verify", "--quiet", ref], cwd=repo, capture_output=True, text=True)
+    return result.stdout.strip() or None
+
+
+def test_flux_deploys_only_the_reviewed_platform(generate, tmp_path):
+    """A review covers exactly what Flux deploys: the platform stays at the tagged commit, whatever is
+    pushed after it, until the README's command moves the tag."""
+    repo = generate(postgres=True)
+    objects = by_name(gitops_objects(repo))
+    base, platform = (chart_source(objects, "HelmRelease", f"demo-{chart}") for chart in CHARTS)
+    assert chart_source(objects, "Kustomization", "demo-platform") is platform
+    git = lambda *args: subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True)
+    git("init", "--quiet", "--initial-branch=main")
+    git("add", "--all")
+    git("commit", "--quiet", "--message", "the app")
+    assert commit_of(repo, platform) is None  # README: tag the first commit before deploying
+    readme = (repo / "README.md").read_text()
+    command = re.search(r"`(git tag -f \S+ <commit>) && git push -f origin \S+`", readme)[1]
+    subprocess.run(command.replace("<commit>", "HEAD"), shell=True, cwd=repo, check=True)
+    reviewed = commit_of(repo, platform)
+
+    values = repo / "gitops/values-platform.yaml"
+    values.write_text(values.read_text().replace("postgres:\n  enabled: true\n", "postgres:\n  enabled: true\n  instances: 3\n"))
+    git("commit", "--quiet", "--all", "--message", "an unreviewed platform change")
+    head = commit_of(repo, base)
+    assert head != reviewed and commit_of(repo, platform) == reviewed
+
+    subprocess.run(command.replace("<commit>", head), shell=True, cwd=repo, check=True)
+    assert commit_of(repo, platform) == head
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -187,7 +236,8 @@ def test_kubectl_kustomize_builds_every_flux_folder(app, name):
     for folder in folders:
         result = subprocess.run(["kubectl", "kustomize", str(folder)], capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
-        assert [o["kind"] for o in yaml.safe_load_all(result.stdout) if o] == ["HelmRelease"]
+        kinds = ["HelmRelease", "Namespace"] if folder.name == "platform" else ["HelmRelease"]
+        assert sorted(o["kind"] for o in yaml.safe_load_all(result.stdout) if o) == kinds
 
 
 def test_app_project_allows_exactly_the_rendered_kinds(app):
@@ -283,7 +333,7 @@ def test_org_defaults_reach_the_rendered_objects(app, name):
     image = base[("Deployment", app_name)]["spec"]["template"]["spec"]["containers"][0]["image"]
     assert image.rpartition(":")[0] == answers["image_repository"]
     allowed = allowed_in(list(base.values()))
-    assert (answers["gateway_proxy_namespace"] or answers["gateway_namespace"]) in allowed
+    assert {answers["gateway_proxy_namespace"], answers["gateway_namespace"]} - {""} <= allowed
     assert (answers["prometheus_namespace"] in allowed) == answers["monitoring"]
     if answers["object_storage"]:
         claim = platform[("ObjectBucketClaim", f"{app_name}-bucket")]["spec"]
@@ -340,6 +390,7 @@ def test_without_platform_features_nothing_waits_for_review(generate):
     root = generate()  # every platform feature off, platform_sync left at its default
     objects = by_name(gitops_objects(root))
     assert "suspend" not in objects[("HelmRelease", "demo-platform")]["spec"]
+    assert [name for kind, name in objects if kind == "GitRepository"] == ["demo"]
     assert "dependsOn" not in objects[("HelmRelease", "demo-base")]["spec"]
     assert objects[("Kustomization", "demo-platform")]["spec"]["wait"] is True
     assert "platform_sync" not in yaml.safe_load((root / ".copier-answers.yml").read_text())
@@ -358,6 +409,10 @@ def test_readme_commands_name_real_objects(app, name):
         assert obj["metadata"]["namespace"] == namespace
         assert obj["spec"].get("suspend") is True  # only a suspended object needs resuming
         checked += 1
+    for tag, pushed in re.findall(r"git tag -f (\S+) <commit> && git push -f origin (\S+)`", readme):
+        assert tag == pushed
+        assert {"tag": tag} in [o["spec"]["ref"] for o in objects.values() if o["kind"] == "GitRepository"]
+        checked += 1
     for application in re.findall(r"argocd app sync ([\w-]+)", readme):
         assert "automated" not in objects[("Application", application)]["spec"]["syncPolicy"]
         checked += 1
@@ -375,3 +430,99 @@ def test_readme_commands_name_real_objects(app, name):
         assert "flux create secret git" in readme
     if any(o.get("spec", {}).get("suspend") for o in objects.values()):
         assert "flux resume helmrelease" in readme
+    for source in (o for o in objects.values() if o["kind"] == "GitRepository" and "tag" in o["spec"]["ref"]):
+        if source["spec"]["ref"]["tag"] == naming.PLATFORM_REVIEW_TAG:
+            assert f"git tag -f {naming.PLATFORM_REVIEW_TAG} <commit>" in readme
+
+
+def flux_identity(obj: dict, default_service_account: str | None) -> str:
+    """Whom Flux applies `obj` as: its serviceAccountName; else, on a cluster locked down with
+    --default-service-account, that account (Flux's multi-tenancy lockdown); else its own controller."""
+    return obj["spec"].get("serviceAccountName") or default_service_account or "the controller"
+
+
+@pytest.mark.parametrize("lockdown", [None, "default"], ids=["flux-default", "multi-tenancy-lockdown"])
+@pytest.mark.parametrize("account", ["", "flux-apps"], ids=["no-org-account", "org-account"])
+def test_flux_applies_as_the_org_account(generate, lockdown, account):
+    root = generate(flux_service_account=account, postgres=True)
+    applied = [o for o in gitops_objects(root) if o["kind"] in ("Kustomization", "HelmRelease")]
+    assert len(applied) == 4
+    for obj in applied:
+        # Locked down, an object naming no account gets `default`, which has no rights.
+        assert flux_identity(obj, lockdown) == (account or lockdown or "the controller")
+    readme = (root / "README.md").read_text()
+    assert ("Flux applies both charts as the ServiceAccount `flux-apps`" in readme) == bool(account)
+
+
+# Lists the app team fills in, whose items External Secrets defaults differently from one version to
+# the next: only server-side diff can tell those defaults from drift.
+USER_LISTS = {("ExternalSecret", ".spec.data"), ("ExternalSecret", ".spec.dataFrom")}
+
+
+@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("chart", CHARTS)
+def test_argocd_sees_no_drift_once_synced(app, name, chart, crd_schemas):
+    """What Argo CD compares after a sync: the manifests against what the API server stored."""
+    root = app(name)
+    d = deployments(root)[chart][0]
+    drift = [(obj["kind"], path)
+             for obj in helm.render(d.chart, d.release, d.namespace, d.values) if not is_builtin(obj)
+             for path in legacy_diff(obj, as_stored(obj, crd_schemas))]
+    # Even Argo CD's default diff (before 2.10, or server-side diff turned off) sees none in the lists
+    # the charts write themselves.
+    assert [(kind, path) for kind, path in drift if (kind, path) not in USER_LISTS] == []
+    for application in [o for o in gitops_objects(root) if o["kind"] == "Application"]:
+        options = application["metadata"]["annotations"]["argocd.argoproj.io/compare-options"].split(",")
+        assert "ServerSideDiff=true" in options
+
+
+@pytest.mark.parametrize("level", ["restricted", "baseline"])
+def test_app_namespace_enforces_the_pod_security_standard(generate, level):
+    """Argo CD labels the namespace it creates (managedNamespaceMetadata); Flux's createNamespace
+    cannot, so Flux applies a Namespace object: both give the namespace the same labels."""
+    root = generate(pod_security_level=level, namespace="shop")
+    objects = by_name(gitops_objects(root))
+    expected = {f"pod-security.kubernetes.io/{mode}": level for mode in ("enforce", "audit", "warn")}
+    for chart in CHARTS:
+        policy = objects[("Application", f"demo-{chart}")]["spec"]["syncPolicy"]
+        assert "CreateNamespace=true" in policy["syncOptions"]
+        assert policy["managedNamespaceMetadata"]["labels"] == expected
+    assert objects[("Namespace", "shop")]["metadata"]["labels"] == expected
+    # Applied by the Kustomization that never prunes, so deleting it cannot take the data with it.
+    folder = root / "gitops/fluxcd-releases/platform"
+    assert "namespace.yaml" in load_all(folder / "kustomization.yaml")[0]["resources"]
+    assert objects[("Kustomization", "demo-platform")]["spec"]["prune"] is False
+
+
+def flux_alerts_for(objects: list[dict], kind: str, name: str, namespace: str, severity: str) -> list[str]:
+    """The Providers an event of a Flux object reaches, as notification-controller matches Alerts:
+    same namespace, an eventSources entry of its kind and name (or "*"), and a severity the Alert takes."""
+    return [alert["spec"]["providerRef"]["name"] for alert in objects
+            if alert["kind"] == "Alert" and alert["metadata"]["namespace"] == namespace
+            and (alert["spec"].get("eventSeverity", "info") == "info" or severity == "error")
+            and any(source["kind"] == kind and source["name"] in (name, "*") for source in alert["spec"]["eventSources"])]
+
+
+def argocd_subscriptions(application: dict) -> set[tuple[str, str, str]]:
+    """(trigger, service, recipient) of an Application, as Argo CD notifications reads its annotations."""
+    prefix = "notifications.argoproj.io/subscribe."
+    return {(*key.removeprefix(prefix).split(".", 1), recipient)
+            for key, value in application["metadata"].get("annotations", {}).items() if key.startswith(prefix)
+            for recipient in value.split(";")}
+
+
+@pytest.mark.parametrize("org", [{}, {"flux_alert_provider": "platform-alerts", "argocd_notify": "slack:apps"}],
+                         ids=["no-notifications", "org-notifications"])
+def test_deployment_failures_reach_the_org(generate, org):
+    root = generate(postgres=True, **org)
+    objects = gitops_objects(root)
+    flux = [o for o in objects if o["kind"] in ("GitRepository", "Kustomization", "HelmRelease")]
+    assert len(flux) == 6  # the app's and the reviewed platform's sources, 2 Kustomizations, 2 HelmReleases
+    for obj in flux:
+        providers = flux_alerts_for(objects, obj["kind"], obj["metadata"]["name"], obj["metadata"]["namespace"], "error")
+        assert providers == ([org["flux_alert_provider"]] if org else [])
+        # Routine events (info) stay quiet.
+        assert flux_alerts_for(objects, obj["kind"], obj["metadata"]["name"], obj["metadata"]["namespace"], "info") == []
+    for application in (o for o in objects if o["kind"] == "Application"):
+        expected = {("on-sync-failed", "slack", "apps"), ("on-health-degraded", "slack", "apps")} if org else set()
+        assert argocd_subscriptions(application) == expected

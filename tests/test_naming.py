@@ -44,6 +44,7 @@ def test_naming_contract():
         "flux_source": "shop",
         "flux_base": "shop-base",
         "flux_platform": "shop-platform",
+        "flux_platform_source": "shop-platform",
         "database_cluster": "shop-db",
         "database_secret": "shop-db-app",
         "database_backup": "shop-db-backup",
@@ -425,3 +426,35 @@ def test_markdown_text_renders_as_typed_on_github(text):
 def test_markdown_code_renders_as_typed_on_github(text):
     markup = cmarkgfm.github_flavored_markdown_to_html(f"at {naming.markdown_code(text)} here\n")
     assert html.unescape(markup.split("<code>", 1)[1].split("</code>", 1)[0]) == text
+@pytest.mark.parametrize(("value", "blocks"), [("", []), ("169.254.20.10/32", ["169.254.20.10/32"]),
+                                               ("169.254.20.10/32, fd00::10/128", ["169.254.20.10/32", "fd00::10/128"])])
+def test_cidr_list_accepted(value, blocks):
+    assert naming.cidr_list_error("dns_ip_blocks", value) == ""
+    assert naming.cidr_list(value) == blocks
+
+
+@pytest.mark.parametrize("value", ["169.254.20.10/33", "dns", "10.0.0.1/32;10.0.0.2/32", None, ["10.0.0.1/32"]])
+def test_cidr_list_refused(value):
+    assert naming.cidr_list_error("dns_ip_blocks", value).startswith("dns_ip_blocks: ")
+
+
+@pytest.mark.parametrize(("value", "labels"), [("", {}), ("release=kps", {"release": "kps"}),
+                                               ("a=1, example.com/team=", {"a": "1", "example.com/team": ""})])
+def test_label_map_accepted(value, labels):
+    assert naming.label_map_error("prometheus_labels", value) == ""
+    assert naming.label_map(value) == labels
+
+
+@pytest.mark.parametrize("value", ["release", "release=kube prometheus", "-x=1", "Example.com/x=1", "x=" + "a" * 64, None])
+def test_label_map_refused(value):
+    assert naming.label_map_error("prometheus_labels", value).startswith("prometheus_labels: ")
+
+
+@pytest.mark.parametrize("value", ["", "slack:platform-alerts", "email:ops@example.com", "teams:#ops"])
+def test_notification_target_accepted(value):
+    assert naming.notification_target_error("argocd_notify", value) == ""
+
+
+@pytest.mark.parametrize("value", ["slack", "slack:", ":ops", "Slack:ops", "slack:two words", None])
+def test_notification_target_refused(value):
+    assert naming.notification_target_error("argocd_notify", value).startswith("argocd_notify: must be service:recipient")

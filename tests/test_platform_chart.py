@@ -12,6 +12,7 @@ import yaml
 
 from conftest import ROOT, naming
 from support.helm import CLUSTER_API_VERSIONS, HelmError, lint, render
+from support.netpol import selects
 from support.kube import validation_errors
 
 VALUES = Path(__file__).parent / "values" / "platform"
@@ -141,6 +142,7 @@ def test_database_follows_the_app(chart):
     assert cluster["plugins"] == [
         {
             "name": "barman-cloud.cloudnative-pg.io",
+            "enabled": True,
             "isWALArchiver": True,
             "parameters": {"barmanObjectName": "demo-db-backup"},
         }
@@ -176,8 +178,10 @@ def test_monitoring_scrapes_the_base_charts_metrics_port(chart):
     alerts = {rule["alert"] for group in objects["PrometheusRule"]["spec"]["groups"] for rule in group["rules"]}
     assert alerts == {
         "AppTargetDown",
+        "AppMetricsAbsent",
         "AppPodCrashLooping",
         "DatabaseDown",
+        "DatabaseMetricsAbsent",
         "DatabaseReplicationLagging",
         "DatabaseBackupFailing",
     }
@@ -310,3 +314,88 @@ def test_readme_documents_every_value(chart):
         (chart / "README.md").read_text(), "## Values"
     )}
     assert table == documented
+
+
+# What kube-prometheus-stack (release kube-prometheus-stack) loads with its default values: its
+# Prometheus selects monitors and rules by `release`, its Grafana sidecar dashboards by label.
+KUBE_PROMETHEUS_STACK = {"ServiceMonitor": {"matchLabels": {"release": "kube-prometheus-stack"}},
+                         "PodMonitor": {"matchLabels": {"release": "kube-prometheus-stack"}},
+                         "PrometheusRule": {"matchLabels": {"release": "kube-prometheus-stack"}},
+                         "ConfigMap": {"matchLabels": {"grafana_dashboard": "1"}}}
+
+
+@pytest.mark.parametrize(("answers", "selectors"), [
+    pytest.param({}, KUBE_PROMETHEUS_STACK, id="org-defaults"),
+    pytest.param({"prometheus_labels": "prometheus=apps", "grafana_dashboard_labels": "dashboards=apps"},
+                 {**{kind: {"matchLabels": {"prometheus": "apps"}} for kind in ("ServiceMonitor", "PodMonitor", "PrometheusRule")},
+                  "ConfigMap": {"matchLabels": {"dashboards": "apps"}}}, id="forked"),
+])
+def test_monitoring_is_picked_up_by_the_org_prometheus_and_grafana(generate, answers, selectors):
+    root = generate(postgres=True, monitoring=True, **answers)
+    # Both controllers layer gitops/values-platform.yaml over the chart's values.yaml (test_gitops).
+    objects = render(root / "helm/platform", "demo-platform", "demo", [root / "gitops/values-platform.yaml"],
+                     CLUSTER_API_VERSIONS)
+    monitoring = [o for o in objects if o["kind"] in selectors]
+    assert {o["kind"] for o in monitoring} == set(selectors)
+    for obj in monitoring:
+        assert selects(selectors[obj["kind"]], obj["metadata"]["labels"]), obj["kind"]
+
+
+def drain_completes(cluster: dict) -> bool:
+    """Whether `kubectl drain` of the primary's node completes, as CloudNativePG documents it: unless
+    enablePDB is false (it defaults to true), the primary has a PodDisruptionBudget of minAvailable 1,
+    which refuses its eviction; the operator then switches over to a replica on another node, after
+    which the old primary may go. With no replica there is nothing to switch to: the drain hangs."""
+    spec = cluster["spec"]
+    return not spec.get("enablePDB", True) or spec["instances"] > 1
+
+
+@pytest.mark.parametrize("instances", [1, 2, 3])
+def test_database_never_blocks_a_node_drain(chart, tmp_path, instances):
+    values = tmp_path / "values.yaml"
+    values.write_text(yaml.safe_dump({"postgres": {"enabled": True, "instances": instances}}))
+    cluster = by_kind(render(chart, "demo-platform", "demo", [values], CLUSTER_API_VERSIONS))["Cluster"]
+    assert drain_completes(cluster)
+    # With replicas the budgets stay: they keep the database up through the drain.
+    assert cluster["spec"]["enablePDB"] is (instances > 1)
+
+
+def scheduled_backup_creates(scheduled: dict) -> dict:
+    """A Backup as CloudNativePG creates it for a ScheduledBackup: owned as backupOwnerReference
+    says (none, the default: unowned; self: by the ScheduledBackup; cluster: by the Cluster)."""
+    owner = {"self": ("ScheduledBackup", scheduled["metadata"]["name"]),
+             "cluster": ("Cluster", scheduled["spec"]["cluster"]["name"])}.get(
+        scheduled["spec"].get("backupOwnerReference", "none"))
+    return {"kind": "Backup", "metadata": {"ownerReferences": [{"kind": owner[0], "name": owner[1]}] if owner else []}}
+
+
+def test_backups_belong_to_the_release(chart):
+    """Argo CD lists an object it does not track and whose owner it does not track as an orphan
+    (the AppProject warns about those); Backups with an owner go when it goes."""
+    objects = render(chart, "demo-platform", "demo", [VALUES / "all.yaml"], CLUSTER_API_VERSIONS)
+    tracked = kinds_and_names(objects)
+    backup = scheduled_backup_creates(by_kind(objects)["ScheduledBackup"])
+    assert [(ref["kind"], ref["name"]) for ref in backup["metadata"]["ownerReferences"]] == [("ScheduledBackup", "demo-db-backup")]
+    assert all((ref["kind"], ref["name"]) in tracked for ref in backup["metadata"]["ownerReferences"])
+
+
+SELECTOR = re.compile(r"(?P<metric>[a-z_]+)\{(?P<labels>[^}]*)\}")
+
+
+def fires_without_series(expr: str) -> bool:
+    """Whether a PromQL alert expression returns anything when its series do not exist at all.
+    A selector over no series is empty, and so is any comparison or function of it; only absent()
+    turns nothing into a result."""
+    return expr.startswith("absent(")
+
+
+@pytest.mark.parametrize("values", ["monitoring", "all"])
+def test_alerts_fire_when_targets_vanish(chart, values):
+    """Every series the alerts watch has an alert that fires when it is gone altogether."""
+    rule = by_kind(render(chart, "demo-platform", "demo", [VALUES / f"{values}.yaml"], CLUSTER_API_VERSIONS))["PrometheusRule"]
+    rules = [r for group in rule["spec"]["groups"] for r in group["rules"]]
+    watched = {m.group(0) for r in rules for m in [SELECTOR.search(r["expr"])] if m and m["metric"] in ("up", "cnpg_collector_up")}
+    assert watched == ({'up{namespace="demo", job="demo"}'}
+                       | ({'cnpg_collector_up{namespace="demo", pod=~"demo-db-[0-9]+"}'} if values == "all" else set()))
+    for selector in watched:
+        assert any(fires_without_series(r["expr"]) and selector in r["expr"] for r in rules), selector

@@ -98,3 +98,16 @@ def merge(base: dict, override: dict) -> dict:
         else:
             merged[key] = value
     return merged
+
+
+def as_flux_builds_it(chart: Path, scratch: Path, commit: str = "abcdef1234567890", builds: int = 1) -> Path:
+    """The chart as Flux's source-controller packages it with `reconcileStrategy: Revision`: its
+    version becomes <version>+<the commit's first 12 characters>.<build number>."""
+    built = scratch / f"{chart.name}-{commit[:12]}.{builds}"
+    shutil.copytree(chart, built)
+    chart_yaml = built / "Chart.yaml"
+    meta = yaml.safe_load(chart_yaml.read_text())
+    chart_yaml.write_text(chart_yaml.read_text().replace(
+        f"version: {meta['version']}\n", f"version: {meta['version']}+{commit[:12]}.{builds}\n", 1))
+    assert yaml.safe_load(chart_yaml.read_text())["version"] == f"{meta['version']}+{commit[:12]}.{builds}"
+    return built

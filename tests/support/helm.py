@@ -42,9 +42,13 @@ def template(
     namespace: str,
     values: Sequence[Path] = (),
     api_versions: Sequence[str] = CLUSTER_API_VERSIONS,
+    kube_version: str | None = None,
 ) -> str:
-    """The manifests `helm template` renders, as one YAML stream."""
+    """The manifests `helm template` renders, as one YAML stream (for Helm's default Kubernetes
+    version unless `kube_version` names another)."""
     args = ["template", release, str(chart), "--namespace", namespace, *_values_args(values)]
+    if kube_version:
+        args += ["--kube-version", kube_version]
     for api in api_versions:
         args += ["--api-versions", api]
     return helm(*args)

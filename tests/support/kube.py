@@ -8,6 +8,7 @@ never a pass.
 
 from __future__ import annotations
 
+import copy
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -122,3 +123,32 @@ def validation_errors(objects: list[dict], crd_schemas: Path | None) -> list[str
         else:
             errors += _crd_errors(obj, crd_schemas)
     return errors
+
+
+def _defaulted(node, schema: dict):
+    if isinstance(node, dict) and isinstance(schema.get("properties"), dict):
+        node = dict(node)
+        for key, sub in schema["properties"].items():
+            if key not in node and "default" in sub:
+                node[key] = copy.deepcopy(sub["default"])
+            if key in node:
+                node[key] = _defaulted(node[key], sub)
+    elif isinstance(node, list) and isinstance(schema.get("items"), dict):
+        node = [_defaulted(item, schema["items"]) for item in node]
+    return node
+
+
+def as_stored(obj: dict, crd_schemas: Path) -> dict:
+    """A custom resource as the API server stores it: with its CRD schema's defaults filled in."""
+    group, version = group_version(obj)
+    schema = json.loads((crd_schemas / group / f"{obj['kind'].lower()}_{version}.json").read_text())
+    return _defaulted(obj, schema)
+
+
+def legacy_diff(desired, live, path: str = "") -> list[str]:
+    """Where Argo CD's default (legacy, client-side) diff sees drift in a custom resource. Fields the
+    server adds to a map are not drift, but a list has no merge keys there: it is compared whole, so
+    a default filled into one of its items is drift, and self-heal re-applies it forever."""
+    if isinstance(desired, dict) and isinstance(live, dict):
+        return [p for key, value in desired.items() for p in legacy_diff(value, live.get(key), f"{path}.{key}")]
+    return [] if desired == live else [path]

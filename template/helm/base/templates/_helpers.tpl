@@ -39,6 +39,17 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
 {{/*
+base.podLabels: the labels of the pods. Not helm.sh/chart: Flux rewrites the chart version to
+<version>+<commit>.<n> on every commit (reconcileStrategy: Revision), and a label that changes
+with it would restart every pod on any commit, README-only ones included.
+*/}}
+{{- define "base.podLabels" -}}
+{{ include "base.selectorLabels" . }}
+app.kubernetes.io/component: app
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+{{- end }}
+
+{{/*
 base.selectorLabels: the labels that select the app's pods, and that the platform chart's
 ServiceMonitor uses to find the Service. Part of the base/platform contract: do not change.
 */}}
