@@ -133,7 +133,8 @@ def assert_lands_as_typed(app: Path, answers: dict, crd_schemas: Path, scratch: 
         source = read["gitops/argocd/base-application.yaml"]["spec"]
         assert (source["source"]["targetRevision"], source["destination"]["namespace"]) == (revision, namespace)
     if answers["gitops_controller"] != "argocd":
-        ref = read["gitops/fluxcd/git-repository.yaml"]["spec"]["ref"]
+        sources = read["gitops/fluxcd/git-repository.yaml"]
+        ref = (sources[0] if isinstance(sources, list) else sources)["spec"]["ref"]
         assert ref == {naming.flux_git_ref(revision): revision}
         release = read["gitops/fluxcd-releases/base/helm-release.yaml"]
         assert (release["metadata"]["namespace"], release["spec"]["targetNamespace"]) == (

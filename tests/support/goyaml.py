@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from pathlib import Path
 
 import yaml
@@ -20,22 +21,32 @@ READ = """\
 """
 
 
+def _documents(text: str) -> list[str]:
+    # A stream's documents, split where a line is `---` alone (the form the template and Helm write).
+    return [document for document in re.split(r"(?m)^---\n", text) if document.strip()]
+
+
 def go_read(paths: list[Path], scratch: Path) -> list[object]:
-    """Each file's single document as Go reads it, converted to JSON as Helm does; a file
-    Go cannot read comes back as {"Error": "<go-yaml's message>"}."""
+    """Each file as Go reads it, converted to JSON as Helm does: its document, or the list of
+    its documents; a document Go cannot read comes back as {"Error": "<go-yaml's message>"}."""
     chart = scratch / "go-yaml"
     (chart / "files").mkdir(parents=True)
     (chart / "templates").mkdir()
     (chart / "Chart.yaml").write_text(CHART)
     (chart / "templates" / "read.yaml").write_text(READ)
-    names = [f"files/{i:04}.yaml" for i in range(len(paths))]
-    for name, path in zip(names, paths):
-        (chart / name).write_bytes(path.read_bytes())
+    names_per_path = []
+    for path in paths:
+        names_per_path.append([])
+        for document in _documents(path.read_bytes().decode("utf-8")):
+            name = f"files/{sum(map(len, names_per_path)):04}.yaml"
+            (chart / name).write_bytes(document.encode("utf-8"))
+            names_per_path[-1].append(name)
     read = yaml.safe_load(helm("template", "read", str(chart)))
-    return [json.loads(base64.b64decode(read[name])) for name in names]
+    documents = [[json.loads(base64.b64decode(read[name])) for name in names] for names in names_per_path]
+    return [docs[0] if len(docs) == 1 else docs for docs in documents]
 
 
 def python_read(path: Path) -> object:
-    """The file's single document as PyYAML reads it (a second document would go unchecked)."""
-    [document] = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
-    return document
+    """The file as PyYAML reads it: its document, or the list of its documents."""
+    documents = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+    return documents[0] if len(documents) == 1 else documents
