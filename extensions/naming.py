@@ -56,6 +56,7 @@ _REF_FORBIDDEN = set(" ~^:?*[\\")
 # The OCI distribution reference grammar (distribution/reference), without tag or digest:
 # [registry[:port]/]path, each path component alphanumerics joined by '.', '_', '__' or '-'s.
 _IMAGE_PATH = re.compile(r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*")
+_IMAGE_COMPONENT = re.compile(r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*")
 IMAGE_NAME_MAX = 255
 # Docker's rule: a first component without '.' or ':' (other than localhost) is a path on Docker Hub.
 DOCKER_HUB = "docker.io"
@@ -399,7 +400,16 @@ def default_image_repository(repo_url: str, image_registry: str) -> str:
     if repo_url_error(repo_url):
         return ""
     _, owner, name = parse_repo_url(repo_url)
-    return f"{image_registry}/{owner}/{name}".lower()
+    components = [_image_component(c) for c in f"{owner}/{name}".lower().split("/")]
+    return f"{image_registry}/{'/'.join(components)}" if all(components) else ""
+
+
+def _image_component(component: str) -> str:
+    """A repository path segment as an OCI path component: git allows `my_app_` or `a..b`,
+    registries do not, so a segment outside the grammar has its separators made single dashes."""
+    if _IMAGE_COMPONENT.fullmatch(component):
+        return component
+    return "-".join(re.findall(r"[a-z0-9]+", component))
 
 
 # Answers whose default copier.yml derives from other answers, each from those before it.

@@ -458,3 +458,15 @@ def test_notification_target_accepted(value):
 @pytest.mark.parametrize("value", ["slack", "slack:", ":ops", "Slack:ops", "slack:two words", None])
 def test_notification_target_refused(value):
     assert naming.notification_target_error("argocd_notify", value).startswith("argocd_notify: must be service:recipient")
+
+
+@pytest.mark.parametrize(("repo_url", "image"), [
+    ("https://github.com/acme/my_app_.git", "ghcr.io/acme/my-app"),
+    ("ssh://git@y:1/0/0_", "ghcr.io/0/0"),
+    ("https://github.com/Acme/a..b.git", "ghcr.io/acme/a-b"),
+    ("https://github.com/acme/my--app.git", "ghcr.io/acme/my--app"),
+])
+def test_default_image_is_a_valid_oci_name_whatever_git_allows(repo_url, image):
+    """Found by the property tests: git allows repository names that registries refuse."""
+    assert naming.default_image_repository(repo_url, "ghcr.io") == image
+    assert naming.image_repository_error(image) == ""
