@@ -31,7 +31,7 @@ import yaml
 
 TARGET = 1.3
 ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE_PATHS = ("copier.yml", "extensions/", "template/")
+TEMPLATE_PATHS = ("copier.yml", "extensions/", "migrations/", "template/")
 ANSWERS_TEMPLATE = "{{ _copier_conf.answers_file }}.jinja"
 BASELINE_COPIER_YML = "_subdirectory: template\n_templates_suffix: .jinja\n"
 OPTIONS = {"quiet": True, "defaults": True, "unsafe": True}
