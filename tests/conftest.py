@@ -7,9 +7,11 @@ with the project's provisioned tools (scripts/get_tools.py) first on PATH.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -22,7 +24,7 @@ ANSWERS_DIR = Path(__file__).parent / "answers"
 # Where the offline mirror of CRD schemas lives; CRD_SCHEMAS overrides it.
 CRD_SCHEMAS = Path(os.environ.get("CRD_SCHEMAS", ROOT.parent / "shared" / "crd-schemas"))
 # What a template is made of; everything else in the repo is for developing it.
-TEMPLATE_PARTS = ("copier.yml", "extensions", "migrations", "template")
+TEMPLATE_PARTS = ("copier.yml", "extensions", "migrations", "template", "orchestration")
 
 
 def _load_naming():
@@ -168,3 +170,107 @@ def template_repo(tmp_path) -> Path:
     git(repo, "commit", "--quiet", "--message", "template v1")
     git(repo, "tag", "v1")
     return repo
+
+
+# --- The orchestration repository -------------------------------------------------------------
+
+# Each orchestration answer set (tests/answers/orchestration/) with the apps it registers, as
+# answer sets: each app with the controller's gitops/ folder, different platforms and namespaces.
+FLEETS = {
+    "argocd": ["canonical", "argocd-platform", "orchestration/inventory"],
+    "applicationset": ["canonical", "argocd-platform", "orchestration/inventory"],
+    "fluxcd": ["canonical", "fluxcd-private", "orchestration/inventory"],
+}
+
+
+@dataclass
+class Fleet:
+    """An orchestration repository with its apps registered, each a local git repository
+    served under the URLs the manifests give."""
+
+    name: str
+    root: Path
+    answers: dict
+    settings: dict
+    apps: dict[str, Path]
+    server: "GitServer"
+    scratch: Path
+
+    @property
+    def controller(self) -> str:
+        return self.settings["cluster_controller"]
+
+    def bootstrap(self) -> list[dict]:
+        """What a person applies by hand: the root of the graph."""
+        path = "bootstrap/argocd/root.yaml" if self.controller == "argocd" else "bootstrap/flux/flux-instance.yaml"
+        return [doc for doc in yaml.safe_load_all((self.root / path).read_text()) if doc]
+
+    def walk(self) -> "Graph":
+        from support.orchestration import Walker
+
+        scratch = self.scratch / f"walk-{len(list(self.scratch.glob('walk-*')))}"
+        scratch.mkdir()
+        return Walker(self.server, scratch).walk(self.bootstrap())
+
+
+def registry_script(root: Path, *args: str) -> subprocess.CompletedProcess:
+    """The orchestration's own scripts/registry.py, with the system's plain Python."""
+    return subprocess.run([shutil.which("python3"), "scripts/registry.py", *args], cwd=root, capture_output=True,
+                          text=True)
+
+
+def commit_all(repo: Path, message: str) -> str:
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "--allow-empty", "--message", message)
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+def serve_orchestration(server, root: Path, answers: dict) -> None:
+    url = answers["orchestration_repo_url"]
+    server.serve(root, url, naming.flux_repo_url(url))
+
+
+@pytest.fixture(scope="session")
+def fleet(template_dir, tmp_path_factory):
+    """fleet(name) -> the Fleet of FLEETS[name], made once per session, its graph walked by
+    `.walk()` when a test asks."""
+    from support.orchestration import GitServer
+
+    fleets: dict[str, Fleet] = {}
+
+    def _fleet(name: str) -> Fleet:
+        if name in fleets:
+            return fleets[name]
+        base = tmp_path_factory.mktemp(f"fleet-{name}")
+        server = GitServer(base)
+        answers = load_answers(f"orchestration/{name}")
+        root = base / "orchestration"
+        run_copy(str(template_dir), root, data=answers, defaults=True, unsafe=True, quiet=True)
+        recorded = recorded_answers(root)
+        apps = {}
+        for app_answers in FLEETS[name]:
+            repo = copy_app(template_dir, base / "apps" / app_answers.replace("/", "-"), answers_for(app_answers))
+            git(repo, "init", "--quiet", "--initial-branch", "main")
+            commit = commit_all(repo, "generated")
+            answers_of_app = recorded_answers(repo)
+            revision = answers_of_app["git_revision"]
+            if naming.revision_is_tag(revision):
+                git(repo, "tag", revision)
+            server.serve(repo, answers_of_app["repo_url"], naming.flux_repo_url(answers_of_app["repo_url"]))
+            # Flux registers the inventory at its commit: the registry takes every revision form.
+            registered = commit if name == "fluxcd" and answers_of_app["app_name"] == "inventory" else revision
+            options = ["--repo-url", answers_of_app["repo_url"], "--git-revision", registered,
+                       "--namespace", answers_of_app["namespace"]]
+            if answers_of_app.get("git_secret_name"):
+                options += ["--git-secret-name", answers_of_app["git_secret_name"]]
+            result = registry_script(root, "register", answers_of_app["app_name"], *options)
+            assert result.returncode == 0, result.stderr
+            apps[answers_of_app["app_name"]] = repo
+        git(root, "init", "--quiet", "--initial-branch", recorded["orchestration_branch"])
+        commit_all(root, "the orchestration, its apps registered")
+        serve_orchestration(server, root, recorded)
+        settings = json.loads((root / "registry/orchestration.json").read_text())
+        fleets[name] = Fleet(name, root, recorded, settings, apps, server, base)
+        return fleets[name]
+
+    return _fleet
