@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -214,8 +215,8 @@ class Fleet:
 
 
 def registry_script(root: Path, *args: str) -> subprocess.CompletedProcess:
-    """The orchestration's own scripts/registry.py, with the system's plain Python."""
-    return subprocess.run([shutil.which("python3"), "scripts/registry.py", *args], cwd=root, capture_output=True,
+    """The orchestration's own scripts/registry.py, run without site-packages: it needs Python alone."""
+    return subprocess.run([sys.executable, "-S", "scripts/registry.py", *args], cwd=root, capture_output=True,
                           text=True)
 
 
@@ -231,9 +232,28 @@ def serve_orchestration(server, root: Path, answers: dict) -> None:
 
 
 @pytest.fixture(scope="session")
-def fleet(template_dir, tmp_path_factory):
-    """fleet(name) -> the Fleet of FLEETS[name], made once per session, its graph walked by
-    `.walk()` when a test asks."""
+def app_repo(template_dir, tmp_path_factory):
+    """app_repo(answer set) -> (a git repository of that app, its commit), made once per session;
+    a version-like git_revision is tagged."""
+    repos: dict[str, tuple[Path, str]] = {}
+
+    def _app_repo(name: str) -> tuple[Path, str]:
+        if name not in repos:
+            repo = copy_app(template_dir, tmp_path_factory.mktemp("app-repo") / "app", answers_for(name))
+            git(repo, "init", "--quiet", "--initial-branch", "main")
+            commit = commit_all(repo, "generated")
+            revision = recorded_answers(repo)["git_revision"]
+            if naming.revision_is_tag(revision):
+                git(repo, "tag", revision)
+            repos[name] = (repo, commit)
+        return repos[name]
+
+    return _app_repo
+
+
+@pytest.fixture(scope="session")
+def fleet(app_repo, template_dir, tmp_path_factory):
+    """fleet(name) -> the Fleet of FLEETS[name], made once per session; `.walk()` walks it."""
     from support.orchestration import GitServer
 
     fleets: dict[str, Fleet] = {}
@@ -243,34 +263,29 @@ def fleet(template_dir, tmp_path_factory):
             return fleets[name]
         base = tmp_path_factory.mktemp(f"fleet-{name}")
         server = GitServer(base)
-        answers = load_answers(f"orchestration/{name}")
         root = base / "orchestration"
-        run_copy(str(template_dir), root, data=answers, defaults=True, unsafe=True, quiet=True)
-        recorded = recorded_answers(root)
+        run_copy(str(template_dir), root, data=load_answers(f"orchestration/{name}"), defaults=True, unsafe=True,
+                 quiet=True)
+        answers = recorded_answers(root)
         apps = {}
         for app_answers in FLEETS[name]:
-            repo = copy_app(template_dir, base / "apps" / app_answers.replace("/", "-"), answers_for(app_answers))
-            git(repo, "init", "--quiet", "--initial-branch", "main")
-            commit = commit_all(repo, "generated")
-            answers_of_app = recorded_answers(repo)
-            revision = answers_of_app["git_revision"]
-            if naming.revision_is_tag(revision):
-                git(repo, "tag", revision)
-            server.serve(repo, answers_of_app["repo_url"], naming.flux_repo_url(answers_of_app["repo_url"]))
+            repo, commit = app_repo(app_answers)
+            recorded = recorded_answers(repo)
+            app_name, repo_url = recorded["app_name"], recorded["repo_url"]
+            server.serve(repo, repo_url, naming.flux_repo_url(repo_url))
             # Flux registers the inventory at its commit: the registry takes every revision form.
-            registered = commit if name == "fluxcd" and answers_of_app["app_name"] == "inventory" else revision
-            options = ["--repo-url", answers_of_app["repo_url"], "--git-revision", registered,
-                       "--namespace", answers_of_app["namespace"]]
-            if answers_of_app.get("git_secret_name"):
-                options += ["--git-secret-name", answers_of_app["git_secret_name"]]
-            result = registry_script(root, "register", answers_of_app["app_name"], *options)
+            revision = commit if name == "fluxcd" and app_name == "inventory" else recorded["git_revision"]
+            options = ["--repo-url", repo_url, "--git-revision", revision, "--namespace", recorded["namespace"]]
+            if recorded.get("git_secret_name"):
+                options += ["--git-secret-name", recorded["git_secret_name"]]
+            result = registry_script(root, "register", app_name, *options)
             assert result.returncode == 0, result.stderr
-            apps[answers_of_app["app_name"]] = repo
-        git(root, "init", "--quiet", "--initial-branch", recorded["orchestration_branch"])
+            apps[app_name] = repo
+        git(root, "init", "--quiet", "--initial-branch", answers["orchestration_branch"])
         commit_all(root, "the orchestration, its apps registered")
-        serve_orchestration(server, root, recorded)
+        serve_orchestration(server, root, answers)
         settings = json.loads((root / "registry/orchestration.json").read_text())
-        fleets[name] = Fleet(name, root, recorded, settings, apps, server, base)
+        fleets[name] = Fleet(name, root, answers, settings, apps, server, base)
         return fleets[name]
 
     return _fleet

@@ -55,6 +55,8 @@ def draw(entries: dict[str, dict]) -> None:
 
 def register(args: argparse.Namespace) -> None:
     app, entries = args.app, registry()
+    if error := naming.app_name_error(app):
+        sys.exit(error)
     filename = f"{app}.yaml"
     if filename in entries:
         sys.exit(f"{SETTINGS['paths']['registry_apps']}/{filename}: {app} is registered already: "

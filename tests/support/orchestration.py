@@ -82,6 +82,12 @@ class GitServer:
         self._mirrors: dict[str, Path] = {}
         self._trees: dict[tuple[str, str, tuple[str, ...]], Path] = {}
 
+    def copy(self, scratch: Path) -> GitServer:
+        """Another server of the same repositories (serve() then replaces some)."""
+        server = GitServer(scratch)
+        server.urls = dict(self.urls)
+        return server
+
     def serve(self, repo: Path, *urls: str) -> None:
         for url in urls:
             self.urls[url] = repo

@@ -37,7 +37,7 @@ every rule of a registry entry; this is the guard for an entry that reaches git 
 {{- end }}
 {{- range $entries }}
 {{- $gitops := printf "%s%s" .app_name $settings.registered_suffix }}
-{{- if hasKey $registered $gitops }}
+{{- if and (eq $settings.cluster_controller "fluxcd") (hasKey $registered $gitops) }}
 {{- fail (printf "registry/apps/%s.yaml: the app %s is registered too, and the objects applying %s are named %s: register one under another name" $gitops $gitops .app_name $gitops) }}
 {{- end }}
 {{- end }}
@@ -51,7 +51,7 @@ the entry's values; the ApplicationSet takes it as its template, with Go templat
 placeholders for values, so both make the same Applications.
 */}}
 {{- define "registry.application" -}}
-{{- $settings := .settings }}
+{{- $settings := .settings -}}
 apiVersion: argoproj.io/v1alpha1
 kind: Application
 metadata:
