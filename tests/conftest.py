@@ -289,3 +289,16 @@ def fleet(app_repo, template_dir, tmp_path_factory):
         return fleets[name]
 
     return _fleet
+
+
+@pytest.fixture(scope="session")
+def graph(fleet):
+    """graph(fleet name) -> its graph (support/orchestration.py), walked once per session."""
+    graphs = {}
+
+    def _graph(name: str):
+        if name not in graphs:
+            graphs[name] = fleet(name).walk()
+        return graphs[name]
+
+    return _graph

@@ -23,19 +23,6 @@ from support.orchestration import (Walker, deployed_kinds, describe, project_vio
 FLEET_NAMES = list(FLEETS)
 
 
-@pytest.fixture(scope="session")
-def graph(fleet):
-    """graph(fleet name) -> its graph, walked once per session."""
-    graphs = {}
-
-    def _graph(name: str):
-        if name not in graphs:
-            graphs[name] = fleet(name).walk()
-        return graphs[name]
-
-    return _graph
-
-
 def apps_of(fleet) -> set[str]:
     return set(fleet.apps)
 
