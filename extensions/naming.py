@@ -690,8 +690,7 @@ def registry_errors(settings: dict, entries: dict[str, dict]) -> list[str]:
 
 def registry_entry_text(entry: dict) -> str:
     """A registry entry as `make register` writes it: one double-quoted string per field."""
-    app_name = entry["app_name"]
-    lines = [f"# {app_name}, as this cluster deploys it. `make remove APP={app_name}` unregisters it."]
+    lines = ["# A registered app, as this cluster deploys it (`make register` writes this, `make remove` deletes it)."]
     lines += [f"{key}: {yaml_string(entry[key])}" for key in REGISTRY_FIELDS if entry.get(key)]
     return "\n".join(lines) + "\n"
 
