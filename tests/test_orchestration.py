@@ -9,15 +9,17 @@ rendered by Helm with the values each controller passes.
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
+import sys
 
 import pytest
 import yaml
 
-from conftest import FLEETS, commit_all, git, naming, registry_script, serve_orchestration
+from conftest import FLEETS, ROOT, commit_all, git, naming, recorded_answers, registry_script, serve_orchestration
 from support.kube import validation_errors
-from support.orchestration import (Walker, deployed_kinds, describe, project_violations, removed,
+from support.orchestration import (GitServer, Walker, deployed_kinds, describe, project_violations, removed,
                                    unresolved_dependencies)
 
 FLEET_NAMES = list(FLEETS)
@@ -217,3 +219,31 @@ def test_flux_registry_refuses_an_ssh_app_without_credentials(fleet, tmp_path):
     assert result.returncode != 0 and "git_secret_name: required for an ssh repo_url" in result.stderr
     assert registry_script(clone, "register", "orders", "--repo-url", "git@github.com:acme/orders.git").returncode == 0
     assert naming.parse_registry_entry((clone / "registry/apps/orders.yaml").read_text())["git_secret_name"] == "orders-git"
+
+
+def test_the_example_fleet_resolves(template_dir, tmp_path, monkeypatch, crd_schemas):
+    """`make example`'s orchestration repository and three apps: registered, and its graph whole."""
+    spec = importlib.util.spec_from_file_location("example", ROOT / "scripts/example_orchestration.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    # From the plain template copy, as every test copies.
+    monkeypatch.setattr(example, "ROOT", template_dir)
+    monkeypatch.setattr(example, "OPTIONS", {"defaults": True, "unsafe": True, "quiet": True})
+    monkeypatch.setattr(sys, "argv", ["example", str(tmp_path / "example")])
+    example.main()
+    fleet_root = tmp_path / "example/fleet"
+    server = GitServer(tmp_path)
+    for app in example.APPS:
+        repo = tmp_path / "example/apps" / app
+        git(repo, "init", "--quiet", "--initial-branch", "main")
+        commit_all(repo, "generated")
+        server.serve(repo, recorded_answers(repo)["repo_url"])
+    answers = recorded_answers(fleet_root)
+    git(fleet_root, "init", "--quiet", "--initial-branch", answers["orchestration_branch"])
+    commit_all(fleet_root, "generated")
+    serve_orchestration(server, fleet_root, answers)
+    roots = list(yaml.safe_load_all((fleet_root / "bootstrap/argocd/root.yaml").read_text()))
+    walked = Walker(server, tmp_path).walk(roots)
+    assert {key[2] for key in walked.of_kind("Application")} >= {f"{app}-base" for app in example.APPS}
+    assert walked.duplicates == [] and project_violations(walked) == []
+    assert validation_errors(list(walked.objects.values()), crd_schemas) == []
