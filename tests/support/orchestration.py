@@ -92,18 +92,21 @@ class GitServer:
         for url in urls:
             self.urls[url] = repo
 
-    def _git(self, *args: str, cwd: Path | None = None) -> str:
-        rewrites = [arg for url, repo in self.urls.items() for arg in ("-c", f"url.{repo.as_uri()}.insteadOf={url}")]
-        result = subprocess.run(["git", *rewrites, *args], cwd=cwd, capture_output=True, text=True)
+    @staticmethod
+    def _git(*args: str, cwd: Path | None = None) -> str:
+        result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
         if result.returncode:
             raise GraphError(f"git {' '.join(args)}: {result.stderr.strip()}")
         return result.stdout
 
     def mirror(self, url: str) -> Path:
-        """The repository at `url`, cloned by that URL (once)."""
+        """The repository at `url`, cloned by that URL (once). Git rewrites the URL it is given
+        by the longest `insteadOf` it starts with, so a served URL reaches its repository."""
         if url not in self._mirrors:
             destination = self.scratch / f"mirror-{len(self._mirrors)}"
-            self._git("clone", "--quiet", "--mirror", url, str(destination))
+            rewrites = [arg for served, repo in self.urls.items() if url.startswith(served)
+                        for arg in ("-c", f"url.{repo.as_uri()}.insteadOf={served}")]
+            self._git(*rewrites, "clone", "--quiet", "--mirror", url, str(destination))
             self._mirrors[url] = destination
         return self._mirrors[url]
 
