@@ -106,10 +106,13 @@ def isolated_env(tmp_path_factory, default_gitconfig):
 
 
 def copy_template(dst: Path) -> Path:
-    """The template as it is in the working tree, uncommitted changes included."""
+    """The template as it is in the working tree, uncommitted changes included (over any
+    older copy of a part already at dst)."""
     dst.mkdir(parents=True, exist_ok=True)
     for part in TEMPLATE_PARTS:
         src = ROOT / part
+        if (dst / part).is_dir():
+            shutil.rmtree(dst / part)
         if src.is_dir():
             shutil.copytree(src, dst / part, ignore=shutil.ignore_patterns("__pycache__"))
         else:
