@@ -534,9 +534,6 @@ def markdown_code(value: object) -> str:
 # applying each registered app's gitops/ folder <app>-gitops. registry_errors() refuses the few
 # registrations whose names could still meet another object's.
 
-PROJECT_KINDS = ("app", "orchestration")
-CLUSTER_CONTROLLERS = ("argocd", "fluxcd")
-
 # Suffixes of the orchestration's own names, with the limit each derived name must respect.
 ORCHESTRATION_SUFFIXES: dict[str, int] = {
     "": LABEL_MAX,  # Argo CD root Application and its AppProject

@@ -363,3 +363,47 @@ def test_update_keeps_the_registry(template_repo, tmp_path):
     assert recorded_answers(root)["project_kind"] == "orchestration"
     assert registry_script(root, "check").returncode == 0
     assert not list(root.rglob("*.rej"))
+
+
+def yaml_documents(root: Path, scratch: Path) -> list[Path]:
+    """Every YAML document of a repository (Helm templates aside), one per file in scratch."""
+    documents = []
+    for path in sorted(root.rglob("*.yaml")):
+        if "templates" in path.parts:
+            continue
+        for i, text in enumerate(path.read_text().split("\n---\n")):
+            documents.append(scratch / f"{len(documents):03}.yaml")
+            documents[-1].write_text(text)
+    return documents
+
+
+@pytest.mark.parametrize("name", list(FLEETS))
+def test_every_yaml_file_reads_the_same_in_go(fleet, name, tmp_path):
+    """As Argo CD, Flux and kubectl read them (Go's YAML), every document is what Python reads."""
+    documents = yaml_documents(fleet(name).root, tmp_path)
+    assert len(documents) >= 8
+    assert go_read(documents, tmp_path / "go") == [yaml.safe_load(p.read_text()) for p in documents]
+
+
+# Answers YAML reads as booleans, numbers or null unless quoted.
+YAML_WORDS = {"orchestration_name": "on", "cluster_name": "12", "orchestration_branch": "null",
+              "argocd_namespace": "no", "flux_namespace": "off", "git_owner": "0x1f"}
+
+
+@pytest.mark.parametrize("controller", ["argocd", "fluxcd"])
+def test_yaml_words_land_as_typed(orchestration, controller, tmp_path, crd_schemas):
+    root = orchestration("argocd", cluster_controller=controller, **YAML_WORDS)
+    documents = yaml_documents(root, tmp_path)
+    read = go_read(documents, tmp_path / "go")
+    assert read == [yaml.safe_load(p.read_text()) for p in documents]
+    # Kubernetes objects, not kustomize's own files.
+    objects = [doc for doc in read if "metadata" in doc and not doc["apiVersion"].startswith(("kustomize.config", "builtin"))]
+    names = {(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]) for o in objects}
+    if controller == "argocd":
+        assert ("Application", "no", "on") in names and ("Application", "no", "on-apps") in names
+    else:
+        [instance] = [o for o in objects if o["kind"] == "FluxInstance"]
+        assert instance["metadata"]["namespace"] == "off"
+        assert instance["spec"]["sync"] == {"kind": "GitRepository", "url": "https://github.com/0x1f/on.git",
+                                            "ref": "refs/heads/null", "path": "clusters/12", "pullSecret": "off"}
+    assert validation_errors(objects, crd_schemas) == []
