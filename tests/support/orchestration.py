@@ -193,7 +193,6 @@ class Walker:
     def __init__(self, server: GitServer, scratch: Path):
         self.server = server
         self.scratch = scratch
-        self.renders = 0
         self._files = 0
 
     def walk(self, roots: list[dict]) -> Graph:
@@ -400,7 +399,6 @@ class Walker:
 
     def _render(self, graph: Graph, owner: Key, chart: Path, release: str, namespace: str,
                 values: list[Path]) -> list[dict]:
-        self.renders += 1
         manifest = helm.template(chart, release, namespace, values)
         graph.releases.append(Release(owner, release, namespace, manifest))
         return load_all(manifest)
