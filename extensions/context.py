@@ -37,6 +37,8 @@ class NamingFilters(Extension):
         super().__init__(environment)
         environment.filters.update(
             app_name_error=naming.app_name_error,
+            orchestration_name_error=naming.orchestration_name_error,
+            branch_error=lambda value, question: naming.branch_error(value, question),
             namespace_error=naming.namespace_error,
             dns_label_error=lambda value, question: naming.dns_label_error(question, value),
             hostname_error=lambda value, question, allow_port=False: naming.hostname_error(question, value, allow_port),
@@ -60,6 +62,7 @@ class NamingFilters(Extension):
             yaml_string=naming.yaml_string,
             markdown_text=naming.markdown_text,
             markdown_code=naming.markdown_code,
+            shell_word=naming.shell_word,
         )
 
 

@@ -10,8 +10,10 @@ answer, else one sentence that names the question and the rule it breaks.
 from __future__ import annotations
 
 import ipaddress
+import json
 import posixpath
 import re
+import shlex
 import unicodedata
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -86,16 +88,21 @@ def _text_error(question: str, value: object) -> str:
 
 def app_name_error(value: object) -> str:
     """`app_name`: a DNS-1035 label short enough for every derived name."""
-    if error := _text_error("app_name", value):
+    return _derived_name_error("app_name", value, APP_NAME_MAX)
+
+
+def _derived_name_error(question: str, value: object, limit: int) -> str:
+    """A name that names objects with suffixes after it: a DNS-1035 label of at most `limit`."""
+    if error := _text_error(question, value):
         return error
-    if len(value) > APP_NAME_MAX:
+    if len(value) > limit:
         return (
-            f"app_name: at most {APP_NAME_MAX} characters so that every derived name "
+            f"{question}: at most {limit} characters so that every derived name "
             f"fits Kubernetes limits (got {len(value)})"
         )
     if not _DNS1035_LABEL.fullmatch(value):
         return (
-            "app_name: must be a DNS-1035 label: lowercase letters, digits and '-', "
+            f"{question}: must be a DNS-1035 label: lowercase letters, digits and '-', "
             "starting with a letter and ending with a letter or digit"
         )
     return ""
@@ -151,16 +158,16 @@ def port_is_valid(port: str) -> bool:
     return port.isascii() and port.isdigit() and 1 <= int(port) <= 65535
 
 
-def repo_url_error(value: object) -> str:
+def repo_url_error(value: object, question: str = "repo_url") -> str:
     """`repo_url`: an https or ssh git URL with an owner and a name, and no credentials."""
-    if error := _text_error("repo_url", value):
+    if error := _text_error(question, value):
         return error
     if any(c.isspace() for c in value):
-        return "repo_url: must not contain spaces"
+        return f"{question}: must not contain spaces"
     try:
         parse_repo_url(value)
     except ValueError as exc:
-        return f"repo_url: {exc}"
+        return f"{question}: {exc}"
     return ""
 
 
@@ -484,6 +491,8 @@ PLATFORM_REVIEW_TAG = "platform-reviewed"
 
 def derive(answers: dict) -> dict[str, object]:
     """All derived values for a set of answers; {} while `app_name` is not answered yet."""
+    if answers.get("project_kind") == "orchestration":
+        return derive_orchestration(answers)
     keys = ("app_name", "repo_url", "gitops_controller", "git_revision", "domain", "image_repository")
     derived = dict(_derive(*(answers.get(key) for key in keys)))
     if derived:
@@ -568,9 +577,302 @@ def markdown_text(value: object) -> str:
     return "\\" + text if text.startswith(("#", "+", "-", "=")) else text
 
 
+def shell_word(value: object) -> str:
+    """`value` as one shell word, quoted only if it needs to be, for commands a README gives."""
+    return shlex.quote(str(value))
+
+
 def markdown_code(value: object) -> str:
     """`value` as a Markdown code span, fenced by more backticks than it holds in a row."""
     text = str(value)
     fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"
+
+
+# --- The orchestration repository ----------------------------------------------------------
+#
+# The second kind of project (copier.yml `project_kind`): one repository that assembles
+# registered apps onto a cluster run by one controller. An app names its GitOps objects <app>,
+# <app>-base and <app>-platform (derived_names); the orchestration names its own
+# <orchestration>, <orchestration>-apps and <orchestration>-infrastructure, and the object
+# applying each registered app's gitops/ folder <app>-gitops. registry_errors() refuses the few
+# registrations whose names could still meet another object's.
+
+# Suffixes of the orchestration's own names, with the limit each derived name must respect.
+ORCHESTRATION_SUFFIXES: dict[str, int] = {
+    "": LABEL_MAX,  # Argo CD root Application and its AppProject
+    "-apps": RELEASE_MAX,  # the apps layer: the registry chart's Helm release, its AppProject
+    "-infrastructure": LABEL_MAX,  # the infrastructure layer, ready before any app
+}
+ORCHESTRATION_NAME_MAX = min(limit - len(suffix) for suffix, limit in ORCHESTRATION_SUFFIXES.items())
+# The Argo CD Application, or Flux GitRepository and Kustomization, applying a registered app's
+# gitops/<controller> folder: <app>-gitops. No app names an object of its own so.
+REGISTERED_SUFFIX = "-gitops"
+
+# Folders of the orchestration repository, and the app repository's folder per controller.
+ORCHESTRATION_PATHS = {
+    "registry": "registry",  # the registry chart, which renders each controller's objects
+    "registry_apps": "registry/apps",  # one <app>.yaml per registered app
+    "infrastructure": "infrastructure",  # what apps need installed before them
+}
+APP_GITOPS_PATHS = {"argocd": "gitops/argocd", "fluxcd": "gitops/fluxcd"}
+
+# A registry entry: the registered app's own answers, as this cluster deploys it.
+REGISTRY_FIELDS = ("app_name", "repo_url", "git_revision", "namespace", "git_secret_name")
+REGISTRY_REQUIRED = REGISTRY_FIELDS[:4]
+_REGISTRY_LINE = re.compile(r'(?P<key>[a-z_]+): (?P<value>".*")')
+
+# The answers orchestration_settings() carries into the repository (registry/orchestration.json).
+ORCHESTRATION_ANSWERS = (
+    "orchestration_name", "orchestration_repo_url", "orchestration_branch", "cluster_name",
+    "cluster_controller", "argocd_applicationset", "git_host", "git_owner", "default_branch",
+    "argocd_namespace", "flux_namespace", "cluster_server",
+)
+
+
+def orchestration_name_error(value: object) -> str:
+    """`orchestration_name`: a DNS-1035 label short enough for every name derived from it."""
+    return _derived_name_error("orchestration_name", value, ORCHESTRATION_NAME_MAX)
+
+
+def branch_error(value: object, question: str) -> str:
+    """A branch name: what `flux bootstrap` and the Flux Operator track."""
+    if error := git_revision_error(value, question):
+        return error
+    if flux_git_ref(value) != "branch":
+        return (f"{question}: must be a branch, such as main (flux bootstrap and the Flux Operator "
+                "track a branch, not a version tag, full ref or commit)")
+    return ""
+
+
+def orchestration_names(name: str) -> dict[str, str]:
+    """The orchestration's own object names, from its name."""
+    return {
+        "root_app": name,
+        "root_project": name,
+        "infrastructure_layer": f"{name}-infrastructure",
+        "apps_layer": f"{name}-apps",
+        "apps_project": f"{name}-apps",
+    }
+
+
+def registered_name(app_name: str) -> str:
+    return f"{app_name}{REGISTERED_SUFFIX}"
+
+
+def _own_objects(settings: dict) -> list[tuple[str, str, str]]:
+    """(kind, namespace, name) of the orchestration's own GitOps objects on its cluster."""
+    names = settings["names"]
+    if settings["cluster_controller"] == "argocd":
+        namespace = settings["argocd_namespace"]
+        own = [("AppProject", names["root_project"]), ("Application", names["root_app"]),
+               ("Application", names["infrastructure_layer"]), ("Application", names["apps_layer"]),
+               ("AppProject", names["apps_project"])]
+        if settings["argocd_applicationset"]:
+            own.append(("ApplicationSet", names["apps_layer"]))
+    else:
+        namespace = settings["flux_namespace"]
+        # flux bootstrap and the Flux Operator name the cluster's sync after Flux's namespace.
+        own = [("GitRepository", namespace), ("Kustomization", namespace),
+               ("Kustomization", names["infrastructure_layer"]), ("HelmRelease", names["apps_layer"])]
+    return [(kind, namespace, name) for kind, name in own]
+
+
+def _registered_objects(settings: dict, app_name: str) -> list[tuple[tuple[str, str, str], str]]:
+    """What one registered app puts on the cluster, GitOps objects only, each with its creator:
+    the orchestration's object applying the app's gitops/ folder, and what that folder holds."""
+    names = derived_names(app_name)
+    ours, theirs = f"the orchestration (for app {app_name})", f"app {app_name}"
+    gitops = registered_name(app_name)
+    if settings["cluster_controller"] == "argocd":
+        namespace = settings["argocd_namespace"]
+        objects = [(("Application", gitops), ours), (("AppProject", names["argocd_project"]), theirs),
+                   (("Application", names["argocd_base_app"]), theirs),
+                   (("Application", names["argocd_platform_app"]), theirs)]
+    else:
+        namespace = settings["flux_namespace"]
+        objects = [(("GitRepository", gitops), ours), (("Kustomization", gitops), ours),
+                   (("GitRepository", names["flux_source"]), theirs)]
+        objects += [((kind, names[key]), theirs) for key in ("flux_base", "flux_platform")
+                    for kind in ("Kustomization", "HelmRelease")]
+    return [((kind, namespace, name), creator) for (kind, name), creator in objects]
+
+
+def reserved_app_names(settings: dict) -> list[str]:
+    """App names a registration must not take: their objects would be the orchestration's own."""
+    own = set(_own_objects(settings))
+    candidates = {name.removesuffix(suffix) for _, _, name in own for suffix in ("", "-base", "-platform")}
+    candidates |= {name.removesuffix(REGISTERED_SUFFIX) for _, _, name in own}
+    return sorted(name for name in candidates if not app_name_error(name)
+                  and any(key in own for key, _ in _registered_objects(settings, name)))
+
+
+def registry_entry_errors(entry: dict, filename: str, controller: str) -> list[str]:
+    """What is wrong with one registry entry, each message naming the field and the rule."""
+    errors = [f"unknown field {key} (the fields are {', '.join(REGISTRY_FIELDS)})"
+              for key in entry if key not in REGISTRY_FIELDS]
+    missing = [key for key in REGISTRY_REQUIRED if key not in entry]
+    errors += [f"{key}: required" for key in missing]
+    if missing:
+        return errors
+    checks = (app_name_error(entry["app_name"]), repo_url_error(entry["repo_url"]),
+              git_revision_error(entry["git_revision"]), namespace_error(entry["namespace"]),
+              git_secret_name_error(entry.get("git_secret_name", ""), entry["repo_url"], controller))
+    errors += [error for error in checks if error]
+    if not errors and filename != f"{entry['app_name']}.yaml":
+        errors.append(f"app_name: the file must be named after it, {entry['app_name']}.yaml")
+    return errors
+
+
+def registry_errors(settings: dict, entries: dict[str, dict]) -> list[str]:
+    """Every reason the registry (file name -> entry) cannot be deployed as it is: a bad entry,
+    two objects of one kind, namespace and name, or apps whose objects could meet."""
+    errors = [f"{filename}: {error}" for filename, entry in sorted(entries.items())
+              for error in registry_entry_errors(entry, filename, settings["cluster_controller"])]
+    if errors:
+        return errors
+    creators: dict[tuple[str, str, str], str] = {key: "the orchestration" for key in _own_objects(settings)}
+    for filename, entry in sorted(entries.items()):
+        for key, creator in _registered_objects(settings, entry["app_name"]):
+            if key in creators:
+                kind, namespace, name = key
+                errors.append(f"{filename}: {kind} {namespace}/{name} would be created by both "
+                              f"{creators[key]} and {creator}: register the app under another name")
+            creators.setdefault(key, creator)
+    # Each app names its objects <app> and <app>-<suffix>: in one namespace, "a" and "a-db" could meet.
+    apps = sorted((entry["namespace"], entry["app_name"]) for entry in entries.values())
+    for namespace, first in apps:
+        for other_namespace, second in apps:
+            if namespace == other_namespace and second.startswith(f"{first}-"):
+                errors.append(f"{second}.yaml: namespace {namespace} already holds app {first}, and {second} "
+                              f"starts with {first}-, so their objects could share names: use another namespace")
+    return errors
+
+
+def registry_entry_text(entry: dict) -> str:
+    """A registry entry as `make register` writes it: one double-quoted string per field."""
+    lines = ["# A registered app, as this cluster deploys it (`make register` writes this, `make remove` deletes it)."]
+    lines += [f"{key}: {yaml_string(entry[key])}" for key in REGISTRY_FIELDS if entry.get(key)]
+    return "\n".join(lines) + "\n"
+
+
+def parse_registry_entry(text: str) -> dict[str, str]:
+    """A registry entry: `key: "value"` lines (double-quoted, as YAML and JSON both read them
+    alike) and comments. Anything else is refused, naming its line."""
+    entry: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        match = _REGISTRY_LINE.fullmatch(line)
+        try:
+            value = json.loads(match["value"]) if match else None
+        except ValueError:
+            value = None
+        if not isinstance(value, str):
+            raise ValueError(f'line {number}: write each field as key: "value", one per line, the value '
+                             'double-quoted (\\" and \\\\ inside it)')
+        if match["key"] in entry:
+            raise ValueError(f"line {number}: {match['key']} is given twice")
+        entry[match["key"]] = value
+    return entry
+
+
+def orchestration_settings(answers: dict) -> dict:
+    """What the orchestration repository's tools read (registry/orchestration.json): its answers
+    and every name, path and rule they derive, so the registry chart (Go templates) and
+    scripts/registry.py (Python) apply the rules of this module, not copies of them."""
+    settings = {key: answers[key] for key in ORCHESTRATION_ANSWERS}
+    settings["argocd_applicationset"] = bool(settings["argocd_applicationset"]
+                                             and settings["cluster_controller"] == "argocd")
+    settings["names"] = orchestration_names(answers["orchestration_name"])
+    settings["registered_suffix"] = REGISTERED_SUFFIX
+    settings["paths"] = {**ORCHESTRATION_PATHS, "cluster": f"clusters/{answers['cluster_name']}",
+                         **{f"app_{controller}": path for controller, path in APP_GITOPS_PATHS.items()}}
+    settings["reserved_app_names"] = reserved_app_names(settings)
+    # flux_git_ref() and flux_repo_url(), for the registry chart's Go templates (RE2 reads them alike).
+    settings["patterns"] = {"commit": _COMMIT_SHA.pattern, "version_tag": _VERSION_TAG.pattern,
+                            "scp_url": _SCP_URL.pattern}
+    return settings
+
+
+def derive_orchestration(answers: dict) -> dict[str, object]:
+    """The derived values of an orchestration project; its names as soon as its name is valid."""
+    name = answers.get("orchestration_name")
+    if not isinstance(name, str) or orchestration_name_error(name):
+        return {}
+    derived: dict[str, object] = dict(orchestration_names(name))
+    controller = answers.get("cluster_controller")
+    derived.update(use_argocd=controller == "argocd", use_fluxcd=controller == "fluxcd")
+    if all(isinstance(answers.get(key), (str, bool)) for key in ORCHESTRATION_ANSWERS):
+        settings = orchestration_settings(answers)
+        url = settings["orchestration_repo_url"]
+        derived.update(
+            orchestration=settings,
+            use_applicationset=settings["argocd_applicationset"],
+            cluster_path=settings["paths"]["cluster"],
+            flux_orchestration_url=flux_repo_url(url),
+            orchestration_is_ssh=is_ssh_url(url),
+            flux_sync_ref=f"refs/heads/{settings['orchestration_branch']}",
+            registry_diagram=registry_diagram(settings, []),
+            diagram_start=DIAGRAM_START,
+            diagram_end=DIAGRAM_END,
+        )
+    return derived
+
+
+# --- The registry's picture (README.md) ----------------------------------------------------
+
+DIAGRAM_START = "<!-- registry diagram: `make diagram` writes it from registry/apps/ -->"
+DIAGRAM_END = "<!-- end of registry diagram -->"
+# Characters Mermaid shows as they are in a quoted label; any other becomes an entity code.
+_MERMAID_PLAIN = re.compile(r"[A-Za-z0-9 ._/:@+-]")
+
+
+def mermaid_text(text: str) -> str:
+    return "".join(c if _MERMAID_PLAIN.fullmatch(c) else f"#{ord(c)};" for c in text)
+
+
+def _node(node_id: str, *lines: str) -> str:
+    return f'  {node_id}["{"<br>".join(mermaid_text(line) for line in lines)}"]'
+
+
+def registry_diagram(settings: dict, entries: list[dict]) -> str:
+    """The graph the cluster's controller follows, root to layers to apps, as a Mermaid flowchart."""
+    names, paths = settings["names"], settings["paths"]
+    argocd = settings["cluster_controller"] == "argocd"
+    kinds = ("Application", "Application", "Application") if argocd else (
+        "Kustomization", "Kustomization", "HelmRelease")
+    root = names["root_app"] if argocd else settings["flux_namespace"]
+    lines = [
+        "flowchart LR",
+        _node("root", f"{kinds[0]} {root}", paths["cluster"] + "/"),
+        _node("infrastructure", f"{kinds[1]} {names['infrastructure_layer']}", paths["infrastructure"] + "/"),
+        _node("apps", f"{kinds[2]} {names['apps_layer']}", paths["registry"] + "/"),
+        "  root --> infrastructure",
+        "  root --> apps",
+        '  infrastructure -. "ready before every app" .-> apps',
+    ]
+    parent = "apps"
+    if settings["argocd_applicationset"]:
+        lines += [_node("applicationset", f"ApplicationSet {names['apps_layer']}",
+                        paths["registry_apps"] + "/*.yaml"), "  apps --> applicationset"]
+        parent = "applicationset"
+    kind = "Application" if argocd else "Kustomization"
+    for entry in sorted(entries, key=lambda entry: entry["app_name"]):
+        node_id = "app_" + entry["app_name"].replace("-", "_")
+        lines += [_node(node_id, f"{kind} {registered_name(entry['app_name'])}",
+                        f"{entry['repo_url']} @ {entry['git_revision']}", f"namespace {entry['namespace']}"),
+                  f"  {parent} --> {node_id}"]
+    if not entries:
+        lines += [_node("none", "no app registered yet"), f"  {parent} --> none"]
+    return "\n".join(lines) + "\n"
+
+
+def with_diagram(readme: str, diagram: str) -> str:
+    """README.md with the registry diagram between its markers replaced by `diagram`."""
+    start, end = readme.find(DIAGRAM_START), readme.find(DIAGRAM_END)
+    if start < 0 or end < start:
+        raise ValueError(f"README.md has no registry diagram: keep the lines {DIAGRAM_START} and {DIAGRAM_END}")
+    start += len(DIAGRAM_START)
+    return f"{readme[:start]}\n```mermaid\n{diagram}```\n{readme[end:]}"

@@ -7,9 +7,12 @@ with the project's provisioned tools (scripts/get_tools.py) first on PATH.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -22,7 +25,7 @@ ANSWERS_DIR = Path(__file__).parent / "answers"
 # Where the offline mirror of CRD schemas lives; CRD_SCHEMAS overrides it.
 CRD_SCHEMAS = Path(os.environ.get("CRD_SCHEMAS", ROOT.parent / "shared" / "crd-schemas"))
 # What a template is made of; everything else in the repo is for developing it.
-TEMPLATE_PARTS = ("copier.yml", "extensions", "migrations", "template")
+TEMPLATE_PARTS = ("copier.yml", "extensions", "migrations", "template", "orchestration")
 
 
 def _load_naming():
@@ -103,10 +106,13 @@ def isolated_env(tmp_path_factory, default_gitconfig):
 
 
 def copy_template(dst: Path) -> Path:
-    """The template as it is in the working tree, uncommitted changes included."""
+    """The template as it is in the working tree, uncommitted changes included (over any
+    older copy of a part already at dst)."""
     dst.mkdir(parents=True, exist_ok=True)
     for part in TEMPLATE_PARTS:
         src = ROOT / part
+        if (dst / part).is_dir():
+            shutil.rmtree(dst / part)
         if src.is_dir():
             shutil.copytree(src, dst / part, ignore=shutil.ignore_patterns("__pycache__"))
         else:
@@ -168,3 +174,134 @@ def template_repo(tmp_path) -> Path:
     git(repo, "commit", "--quiet", "--message", "template v1")
     git(repo, "tag", "v1")
     return repo
+
+
+# --- The orchestration repository -------------------------------------------------------------
+
+# Each orchestration answer set (tests/answers/orchestration/) with the apps it registers, as
+# answer sets: each app with the controller's gitops/ folder, different platforms and namespaces.
+FLEETS = {
+    "argocd": ["canonical", "argocd-platform", "orchestration/inventory"],
+    "applicationset": ["canonical", "argocd-platform", "orchestration/inventory"],
+    "fluxcd": ["canonical", "fluxcd-private", "orchestration/inventory"],
+}
+
+
+@dataclass
+class Fleet:
+    """An orchestration repository with its apps registered, each a local git repository
+    served under the URLs the manifests give."""
+
+    name: str
+    root: Path
+    answers: dict
+    settings: dict
+    apps: dict[str, Path]
+    server: "GitServer"
+    scratch: Path
+
+    @property
+    def controller(self) -> str:
+        return self.settings["cluster_controller"]
+
+    def bootstrap(self) -> list[dict]:
+        """What a person applies by hand: the root of the graph."""
+        path = "bootstrap/argocd/root.yaml" if self.controller == "argocd" else "bootstrap/flux/flux-instance.yaml"
+        return [doc for doc in yaml.safe_load_all((self.root / path).read_text()) if doc]
+
+    def walk(self) -> "Graph":
+        from support.orchestration import Walker
+
+        scratch = self.scratch / f"walk-{len(list(self.scratch.glob('walk-*')))}"
+        scratch.mkdir()
+        return Walker(self.server, scratch).walk(self.bootstrap())
+
+
+def registry_script(root: Path, *args: str) -> subprocess.CompletedProcess:
+    """The orchestration's own scripts/registry.py, run without site-packages: it needs Python alone."""
+    return subprocess.run([sys.executable, "-S", "scripts/registry.py", *args], cwd=root, capture_output=True,
+                          text=True)
+
+
+def commit_all(repo: Path, message: str) -> str:
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "--allow-empty", "--message", message)
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+def serve_orchestration(server, root: Path, answers: dict) -> None:
+    url = answers["orchestration_repo_url"]
+    server.serve(root, url, naming.flux_repo_url(url))
+
+
+@pytest.fixture(scope="session")
+def app_repo(template_dir, tmp_path_factory):
+    """app_repo(answer set) -> (a git repository of that app, its commit), made once per session;
+    a version-like git_revision is tagged."""
+    repos: dict[str, tuple[Path, str]] = {}
+
+    def _app_repo(name: str) -> tuple[Path, str]:
+        if name not in repos:
+            repo = copy_app(template_dir, tmp_path_factory.mktemp("app-repo") / "app", answers_for(name))
+            git(repo, "init", "--quiet", "--initial-branch", "main")
+            commit = commit_all(repo, "generated")
+            revision = recorded_answers(repo)["git_revision"]
+            if naming.revision_is_tag(revision):
+                git(repo, "tag", revision)
+            repos[name] = (repo, commit)
+        return repos[name]
+
+    return _app_repo
+
+
+@pytest.fixture(scope="session")
+def fleet(app_repo, template_dir, tmp_path_factory):
+    """fleet(name) -> the Fleet of FLEETS[name], made once per session; `.walk()` walks it."""
+    from support.orchestration import GitServer
+
+    fleets: dict[str, Fleet] = {}
+
+    def _fleet(name: str) -> Fleet:
+        if name in fleets:
+            return fleets[name]
+        base = tmp_path_factory.mktemp(f"fleet-{name}")
+        server = GitServer(base)
+        root = base / "orchestration"
+        run_copy(str(template_dir), root, data=load_answers(f"orchestration/{name}"), defaults=True, unsafe=True,
+                 quiet=True)
+        answers = recorded_answers(root)
+        apps = {}
+        for app_answers in FLEETS[name]:
+            repo, commit = app_repo(app_answers)
+            recorded = recorded_answers(repo)
+            app_name, repo_url = recorded["app_name"], recorded["repo_url"]
+            server.serve(repo, repo_url, naming.flux_repo_url(repo_url))
+            # Flux registers the inventory at its commit: the registry takes every revision form.
+            revision = commit if name == "fluxcd" and app_name == "inventory" else recorded["git_revision"]
+            options = ["--repo-url", repo_url, "--git-revision", revision, "--namespace", recorded["namespace"]]
+            if recorded.get("git_secret_name"):
+                options += ["--git-secret-name", recorded["git_secret_name"]]
+            result = registry_script(root, "register", app_name, *options)
+            assert result.returncode == 0, result.stderr
+            apps[app_name] = repo
+        git(root, "init", "--quiet", "--initial-branch", answers["orchestration_branch"])
+        commit_all(root, "the orchestration, its apps registered")
+        serve_orchestration(server, root, answers)
+        settings = json.loads((root / "registry/orchestration.json").read_text())
+        fleets[name] = Fleet(name, root, answers, settings, apps, server, base)
+        return fleets[name]
+
+    return _fleet
+
+
+@pytest.fixture(scope="session")
+def graph(fleet):
+    """graph(fleet name) -> its graph (support/orchestration.py), walked once per session."""
+    graphs = {}
+
+    def _graph(name: str):
+        if name not in graphs:
+            graphs[name] = fleet(name).walk()
+        return graphs[name]
+
+    return _graph

@@ -470,3 +470,139 @@ def test_default_image_is_a_valid_oci_name_whatever_git_allows(repo_url, image):
     """Found by the property tests: git allows repository names that registries refuse."""
     assert naming.default_image_repository(repo_url, "ghcr.io") == image
     assert naming.image_repository_error(image) == ""
+
+
+
+
+# --- The orchestration repository ----------------------------------------------------------
+
+ORCHESTRATION = {
+    "orchestration_name": "fleet", "orchestration_repo_url": "https://github.com/acme/fleet.git",
+    "orchestration_branch": "main", "cluster_name": "production", "cluster_controller": "argocd",
+    "argocd_applicationset": False, "git_host": "github.com", "git_owner": "acme", "default_branch": "main",
+    "argocd_namespace": "argocd", "flux_namespace": "flux-system", "cluster_server": "https://kubernetes.default.svc",
+}
+
+
+def settings_for(**changes) -> dict:
+    return naming.orchestration_settings({**ORCHESTRATION, **changes})
+
+
+def entry(app: str, namespace: str | None = None, **fields) -> dict:
+    return {"app_name": app, "repo_url": f"https://github.com/acme/{app}.git", "git_revision": "main",
+            "namespace": namespace or app, **fields}
+
+
+def registry(*entries: dict) -> dict[str, dict]:
+    return {f"{e['app_name']}.yaml": e for e in entries}
+
+
+def test_every_orchestration_name_fits_its_kubernetes_limit():
+    longest = "o" * naming.ORCHESTRATION_NAME_MAX
+    assert naming.orchestration_name_error(longest) == ""
+    assert naming.orchestration_name_error(longest + "o").startswith("orchestration_name: at most 48 characters")
+    for suffix, limit in naming.ORCHESTRATION_SUFFIXES.items():
+        assert len(longest + suffix) <= limit
+    assert all(name.startswith(longest) for name in naming.orchestration_names(longest).values())
+    assert len(naming.registered_name("a" * naming.APP_NAME_MAX)) <= naming.LABEL_MAX
+
+
+@pytest.mark.parametrize(("value", "rule"), [
+    ("main", ""), ("release/2026", ""), ("v1.2.0", "must be a branch, such as main"),
+    ("refs/heads/main", "must be a branch, such as main"), ("0123456789abcdef0123456789abcdef01234567", "must be a branch"),
+    ("a..b", "must be a branch, tag, full ref"),
+])
+def test_branch_error(value, rule):
+    error = naming.branch_error(value, "orchestration_branch")
+    assert (error == "") if not rule else error.startswith(f"orchestration_branch: {rule}")
+
+
+def test_reserved_app_names_are_the_orchestrations_own():
+    assert naming.reserved_app_names(settings_for()) == ["fleet", "fleet-apps"]
+    assert naming.reserved_app_names(settings_for(cluster_controller="fluxcd")) == ["flux-system"]
+    # An orchestration named like an app's Application: the app it would clash with is reserved.
+    assert "shop" in naming.reserved_app_names(settings_for(orchestration_name="shop-base"))
+
+
+def test_a_valid_registry_has_no_errors():
+    assert naming.registry_errors(settings_for(), registry(entry("shop"), entry("billing", "finance"))) == []
+    assert naming.registry_errors(settings_for(cluster_controller="fluxcd"), registry(
+        entry("ledger", repo_url="git@github.com:acme/ledger.git", git_secret_name="ledger-git"))) == []
+
+
+@pytest.mark.parametrize(("controller", "entries", "error"), [
+    ("argocd", {"shop.yaml": {**entry("shop"), "owner": "me"}}, "shop.yaml: unknown field owner"),
+    ("argocd", {"shop.yaml": {"app_name": "shop"}}, "shop.yaml: repo_url: required"),
+    ("argocd", {"shop.yaml": entry("shop", git_revision="a b")}, "shop.yaml: git_revision: must be"),
+    ("argocd", {"shop.yaml": entry("shop", namespace="Shop")}, "shop.yaml: namespace: must be a DNS-1123 label"),
+    ("argocd", {"store.yaml": entry("shop")}, "store.yaml: app_name: the file must be named after it, shop.yaml"),
+    ("fluxcd", registry(entry("ledger", repo_url="git@github.com:acme/ledger.git")),
+     "ledger.yaml: git_secret_name: required for an ssh repo_url"),
+    ("argocd", registry(entry("fleet")), "fleet.yaml: AppProject argocd/fleet would be created by both the orchestration"),
+    ("fluxcd", registry(entry("flux-system")), "GitRepository flux-system/flux-system would be created by both"),
+    ("fluxcd", registry(entry("shop"), entry("shop-gitops")), "GitRepository flux-system/shop-gitops would be created"),
+    ("argocd", registry(entry("shop"), entry("shop-db", "shop")), "shop-db.yaml: namespace shop already holds app shop"),
+])
+def test_registry_errors_name_the_file_field_and_rule(controller, entries, error):
+    errors = naming.registry_errors(settings_for(cluster_controller=controller), entries)
+    assert any(error in e for e in errors), errors
+
+
+def test_an_app_named_another_apps_gitops_is_fine_under_argocd():
+    # Argo CD names the registered app's Application <app>-gitops; no app makes an Application so.
+    assert naming.registry_errors(settings_for(), registry(entry("shop"), entry("shop-gitops"))) == []
+
+
+@given(st.dictionaries(st.sampled_from(naming.REGISTRY_FIELDS), st.text(min_size=1).filter(
+    lambda s: not any("\ud800" <= c <= "\udfff" for c in s)), min_size=1))
+def test_registry_entry_reads_back_as_written(fields):
+    fields.setdefault("app_name", "shop")
+    text = naming.registry_entry_text(fields)
+    assert naming.parse_registry_entry(text) == {k: v for k, v in fields.items() if v}
+    assert yaml.safe_load(text) == {k: v for k, v in fields.items() if v}
+
+
+@pytest.mark.parametrize("text", [
+    "app_name: shop\n", "app_name: 'shop'\n", 'app_name: "shop" # mine\n', 'app_name: "shop"\napp_name: "x"\n',
+    'labels:\n  team: "a"\n', 'app_name: "a\\x41"\n', '  app_name: "shop"\n',
+])
+def test_parse_registry_entry_refuses_anything_but_double_quoted_lines(text):
+    with pytest.raises(ValueError, match="line [12]: "):
+        naming.parse_registry_entry(text)
+
+
+def test_registry_diagram_draws_root_layers_and_apps():
+    settings = settings_for(argocd_applicationset=True)
+    diagram = naming.registry_diagram(settings, [entry("shop"), entry("b-2", git_revision='say "hi"')])
+    assert diagram.startswith("flowchart LR\n")
+    assert '  applicationset["ApplicationSet fleet-apps<br>registry/apps/#42;.yaml"]' in diagram
+    assert "  app_b_2[" in diagram and "applicationset --> app_b_2" in diagram
+    assert "say #34;hi#34;" in diagram and 'say "hi"' not in diagram
+    flux = naming.registry_diagram(settings_for(cluster_controller="fluxcd"), [])
+    assert 'root["Kustomization flux-system<br>clusters/production/"]' in flux
+    assert 'none["no app registered yet"]' in flux and "applicationset" not in flux
+
+
+def test_with_diagram_replaces_only_the_marked_block():
+    readme = f"# x\n{naming.DIAGRAM_START}\nold\n{naming.DIAGRAM_END}\nrest\n"
+    assert naming.with_diagram(readme, "new\n") == (
+        f"# x\n{naming.DIAGRAM_START}\n```mermaid\nnew\n```\n{naming.DIAGRAM_END}\nrest\n")
+    with pytest.raises(ValueError, match="no registry diagram"):
+        naming.with_diagram("# x\n", "new\n")
+
+
+def test_derive_an_orchestration():
+    assert naming.derive({"project_kind": "orchestration"}) == {}
+    partial = naming.derive({"project_kind": "orchestration", "orchestration_name": "fleet"})
+    assert partial["apps_layer"] == "fleet-apps" and "orchestration" not in partial
+    derived = naming.derive({"project_kind": "orchestration", **ORCHESTRATION,
+                             "orchestration_repo_url": "git@github.com:acme/fleet.git"})
+    assert derived["flux_orchestration_url"] == "ssh://git@github.com/acme/fleet.git"
+    assert derived["flux_sync_ref"] == "refs/heads/main" and derived["cluster_path"] == "clusters/production"
+    assert (derived["use_argocd"], derived["use_fluxcd"], derived["use_applicationset"]) == (True, False, False)
+    assert derived["orchestration"]["names"]["infrastructure_layer"] == "fleet-infrastructure"
+
+
+@pytest.mark.parametrize(("value", "word"), [("main", "main"), ("a b", "'a b'"), ("it's", "'it'\"'\"'s'")])
+def test_shell_word(value, word):
+    assert naming.shell_word(value) == word

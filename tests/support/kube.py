@@ -15,6 +15,11 @@ from pathlib import Path
 
 import jsonschema
 import kubernetes_validate
+from kubernetes_validate import utils as _kubernetes_validate_utils
+
+# kubernetes-validate parses its schema files, definitions of several megabytes included, on
+# every call: ten times the cost of validating. They never change, and nothing writes to them.
+_kubernetes_validate_utils.schema_contents = lru_cache(maxsize=None)(_kubernetes_validate_utils.schema_contents)
 
 # Oldest and newest Kubernetes versions the generated charts support (Chart.yaml kubeVersion).
 K8S_VERSIONS = ("1.29", "1.37")

@@ -1,0 +1,546 @@
+"""The orchestration graph, followed as the controllers follow it: from a root object, through
+every repository, revision, folder, generator and chart, to every object applied.
+
+Repositories are served locally: GitServer clones each by the very URL a manifest gives, through
+git's `url.<local>.insteadOf`, so a URL in a form no repository is served under fails as it would
+on a cluster. Revisions resolve as each controller resolves them (Argo CD: any branch, tag, full
+ref or commit; Flux: the one `spec.ref` field it is given); folders are read as each reads them
+(Argo CD: a Helm chart, a kustomization or the folder's manifests; Flux: a kustomization or every
+manifest below the path, after the GitRepository's `ignore`); charts are rendered by Helm with
+the release name, namespace and values each controller passes, and an ApplicationSet's template
+by Go's template engine (Helm's `tpl`). Deleting is emulated from the controllers' documented
+semantics (`removed`).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+import subprocess
+import io
+import tarfile
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from support import helm
+
+Key = tuple[str, str, str]  # kind, namespace ("" when cluster-scoped), name
+
+# Kinds Kubernetes and the operators here serve cluster-scoped; every other kind is namespaced.
+CLUSTER_SCOPED = {"Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "StorageClass",
+                  "PersistentVolume", "PriorityClass", "IngressClass", "GatewayClass", "ClusterSecretStore",
+                  "ClusterIssuer", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "APIService"}
+ARGOCD_FINALIZER = "resources-finalizer.argocd.argoproj.io"
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class GraphError(AssertionError):
+    """A reference the controller could not follow: the graph does not resolve."""
+
+
+def describe(key: Key) -> str:
+    kind, namespace, name = key
+    return f"{kind} {namespace + '/' if namespace else ''}{name}"
+
+
+def key_of(obj: dict) -> Key:
+    meta = obj.get("metadata") or {}
+    return obj["kind"], meta.get("namespace", ""), meta["name"]
+
+
+def annotations(obj: dict) -> dict:
+    return (obj.get("metadata") or {}).get("annotations") or {}
+
+
+def load_all(text: str) -> list[dict]:
+    return [doc for doc in yaml.safe_load_all(text) if doc]
+
+
+def manifests(folder: Path, recurse: bool) -> list[dict]:
+    paths = folder.rglob("*") if recurse else folder.glob("*")
+    return [obj for path in sorted(paths) if path.suffix in MANIFEST_SUFFIXES and path.is_file()
+            for obj in load_all(path.read_text())]
+
+
+def kustomize(folder: Path) -> list[dict]:
+    result = subprocess.run(["kubectl", "kustomize", str(folder)], capture_output=True, text=True)
+    if result.returncode:
+        raise GraphError(f"kustomize build {folder}: {result.stderr}")
+    return load_all(result.stdout)
+
+
+class GitServer:
+    """Local git repositories, served under the URLs the manifests give."""
+
+    def __init__(self, scratch: Path):
+        self.scratch = scratch
+        self.urls: dict[str, Path] = {}
+        self._mirrors: dict[str, Path] = {}
+        self._trees: dict[tuple[str, str, tuple[str, ...]], Path] = {}
+
+    def copy(self, scratch: Path) -> GitServer:
+        """Another server of the same repositories (serve() then replaces some)."""
+        server = GitServer(scratch)
+        server.urls = dict(self.urls)
+        return server
+
+    def serve(self, repo: Path, *urls: str) -> None:
+        for url in urls:
+            self.urls[url] = repo
+
+    @staticmethod
+    def _git(*args: str, cwd: Path | None = None) -> str:
+        result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
+        if result.returncode:
+            raise GraphError(f"git {' '.join(args)}: {result.stderr.strip()}")
+        return result.stdout
+
+    def mirror(self, url: str) -> Path:
+        """The repository at `url`, cloned by that URL (once). Git rewrites the URL it is given
+        by the longest `insteadOf` it starts with, so a served URL reaches its repository."""
+        if url not in self._mirrors:
+            destination = self.scratch / f"mirror-{len(self._mirrors)}"
+            rewrites = [arg for served, repo in self.urls.items() if url.startswith(served)
+                        for arg in ("-c", f"url.{repo.as_uri()}.insteadOf={served}")]
+            self._git(*rewrites, "clone", "--quiet", "--mirror", url, str(destination))
+            self._mirrors[url] = destination
+        return self._mirrors[url]
+
+    def commit(self, url: str, revision: str) -> str:
+        """The commit a git revision (branch, tag, full ref or SHA) names in the repository at `url`."""
+        try:
+            return self._git("rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}", cwd=self.mirror(url)).strip()
+        except GraphError:
+            raise GraphError(f"{url}: no revision {revision!r}") from None
+
+    def flux_commit(self, url: str, ref: dict) -> str:
+        """What a Flux GitRepository's spec.ref fetches: exactly the field it names."""
+        [(field_, value)] = ref.items()
+        revision = {"branch": f"refs/heads/{value}", "tag": f"refs/tags/{value}", "name": value,
+                    "commit": value}.get(field_)
+        if revision is None:
+            raise GraphError(f"{url}: spec.ref.{field_} is not emulated here")
+        commit = self.commit(url, revision)
+        if field_ == "commit" and commit != value:
+            raise GraphError(f"{url}: spec.ref.commit must be a full SHA, got {value!r}")
+        return commit
+
+    def tree(self, url: str, commit: str, include: tuple[str, ...] = ()) -> Path:
+        """The files of a commit; with `include`, only those top-level folders (Flux's ignore)."""
+        cache = (url, commit, include)
+        if cache not in self._trees:
+            destination = self.scratch / f"tree-{len(self._trees)}"
+            destination.mkdir()
+            archive = subprocess.run(["git", "archive", commit, *include], cwd=self.mirror(url), capture_output=True,
+                                     check=True).stdout
+            with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+                tar.extractall(destination, filter="data")
+            self._trees[cache] = destination
+        return self._trees[cache]
+
+
+def flux_included(ignore: str | None) -> tuple[str, ...]:
+    """The top-level folders a GitRepository's `ignore` keeps; only the form `/*` then `!/dir/`
+    lines is emulated (re-including below an excluded folder does not work in .gitignore)."""
+    if ignore is None:
+        return ()
+    lines = [line.strip() for line in ignore.splitlines() if line.strip() and not line.startswith("#")]
+    kept = [re.fullmatch(r"!/([^/*]+)/", line) for line in lines[1:]]
+    if not lines or lines[0] != "/*" or not all(kept):
+        raise GraphError(f"GitRepository ignore rules not emulated here: {ignore!r}")
+    return tuple(match[1] for match in kept)
+
+
+@dataclass
+class Release:
+    """One Helm release a controller installs."""
+
+    owner: Key
+    name: str
+    namespace: str
+    manifest: str
+
+
+@dataclass
+class Graph:
+    objects: dict[Key, dict] = field(default_factory=dict)
+    parents: dict[Key, Key | None] = field(default_factory=dict)
+    children: dict[Key, list[Key]] = field(default_factory=dict)
+    # Objects applied by more than one parent (or twice by one).
+    duplicates: list[str] = field(default_factory=list)
+    releases: list[Release] = field(default_factory=list)
+
+    def of_kind(self, kind: str) -> dict[Key, dict]:
+        return {key: obj for key, obj in self.objects.items() if key[0] == kind}
+
+    def descendants(self, key: Key) -> set[Key]:
+        found, todo = set(), [key]
+        while todo:
+            for child in self.children.get(todo.pop(), []):
+                if child not in found:
+                    found.add(child)
+                    todo.append(child)
+        return found
+
+
+class Walker:
+    """Follows a graph from its roots, as the controllers would."""
+
+    def __init__(self, server: GitServer, scratch: Path):
+        self.server = server
+        self.scratch = scratch
+        self._files = 0
+
+    def walk(self, roots: list[dict]) -> Graph:
+        graph = Graph()
+        queue: deque[Key] = deque()
+        for obj in roots:
+            self._add(graph, queue, obj, None)
+        known = -1
+        while True:
+            # An object whose source another branch of the graph creates waits for it.
+            waiting: list[tuple[Key, str]] = []
+            while queue:
+                key = queue.popleft()
+                try:
+                    children = self._expand(graph, key, graph.objects[key])
+                except _Unresolved as unresolved:
+                    waiting.append((key, str(unresolved)))
+                    continue
+                for child in children:
+                    self._add(graph, queue, child, key)
+            if not waiting:
+                return graph
+            if len(graph.objects) == known:
+                raise GraphError("; ".join(reason for _, reason in waiting))
+            known = len(graph.objects)
+            queue.extend(key for key, _ in waiting)
+
+    @staticmethod
+    def _add(graph: Graph, queue: deque, obj: dict, parent: Key | None) -> None:
+        key = key_of(obj)
+        if key in graph.objects:
+            graph.duplicates.append(f"{describe(key)}: applied by {describe(graph.parents[key]) if graph.parents[key] else 'hand'}"
+                                    f" and by {describe(parent) if parent else 'hand'}")
+            return
+        graph.objects[key] = obj
+        graph.parents[key] = parent
+        graph.children.setdefault(key, [])
+        if parent:
+            graph.children[parent].append(key)
+        queue.append(key)
+
+    def _expand(self, graph: Graph, key: Key, obj: dict) -> list[dict]:
+        expand = {
+            ("argoproj.io", "Application"): self._application,
+            ("argoproj.io", "ApplicationSet"): self._application_set,
+            ("kustomize.toolkit.fluxcd.io", "Kustomization"): self._kustomization,
+            ("helm.toolkit.fluxcd.io", "HelmRelease"): self._helm_release,
+            ("fluxcd.controlplane.io", "FluxInstance"): self._flux_instance,
+        }.get((obj["apiVersion"].rpartition("/")[0], obj["kind"]))
+        return expand(graph, key, obj) if expand else []
+
+    # --- Argo CD ---------------------------------------------------------------------------
+
+    def _application(self, graph: Graph, key: Key, app: dict) -> list[dict]:
+        spec = app["spec"]
+        source, namespace = spec["source"], spec["destination"].get("namespace", "")
+        url = source["repoURL"]
+        tree = self.server.tree(url, self.server.commit(url, source["targetRevision"]))
+        folder = _inside(tree, source.get("path", "."), f"{describe(key)}: path")
+        if "helm" in source or (folder / "Chart.yaml").is_file():
+            helm_spec = source.get("helm", {})
+            values = [_inside(tree, f, f"{describe(key)}: valueFiles", base=folder) for f in helm_spec.get("valueFiles", [])]
+            if "valuesObject" in helm_spec:
+                values.append(self._values_file(helm_spec["valuesObject"]))
+            objects = self._render(graph, key, folder, helm_spec.get("releaseName", key[2]), namespace, values)
+        elif (folder / "kustomization.yaml").is_file():
+            objects = kustomize(folder)
+        else:
+            objects = manifests(folder, recurse=bool(source.get("directory", {}).get("recurse")))
+        return _default_namespace(objects, namespace)
+
+    def _application_set(self, graph: Graph, key: Key, appset: dict) -> list[dict]:
+        spec = appset["spec"]
+        if spec.get("goTemplate") is not True:
+            raise GraphError(f"{describe(key)}: only goTemplate ApplicationSets are emulated")
+        params = []
+        for generator in spec["generators"]:
+            if set(generator) != {"git"} or "files" not in generator["git"]:
+                raise GraphError(f"{describe(key)}: only the git files generator is emulated")
+            git = generator["git"]
+            tree = self.server.tree(git["repoURL"], self.server.commit(git["repoURL"], git["revision"]))
+            for pattern in git["files"]:
+                for path in sorted(tree.glob(pattern["path"])):
+                    relative = path.relative_to(tree)
+                    params.append({**yaml.safe_load(path.read_text()), "path": {
+                        "path": str(relative.parent), "basename": relative.parent.name,
+                        "filename": relative.name, "segments": list(relative.parent.parts)}})
+        template = spec["template"]
+        strings = sorted({s for s in _strings(template) if "{{" in s})
+        for param in params:
+            for string in strings:
+                for reference in re.findall(r"\{\{-?\s*\.([A-Za-z_][\w.]*)\s*-?\}\}", string):
+                    value = param
+                    for part in reference.split("."):
+                        if not isinstance(value, dict) or part not in value:
+                            raise GraphError(f"{describe(key)}: {{{{ .{reference} }}}} is missing (missingkey=error)")
+                        value = value[part]
+        rendered = self._go_templates(strings, params)
+        applications = []
+        for param_rendered in rendered:
+            application = _replace_strings(template, dict(zip(strings, param_rendered)))
+            application = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", **application}
+            application["metadata"].setdefault("namespace", key[1])
+            applications.append(application)
+        return applications
+
+    def _go_templates(self, strings: list[str], params: list[dict]) -> list[list[str]]:
+        """Each string rendered as a Go template with each params, by Helm's `tpl`."""
+        if not strings or not params:
+            return [[] for _ in params]
+        self._files += 1
+        chart = self.scratch / f"go-template-{self._files}"
+        (chart / "templates").mkdir(parents=True)
+        (chart / "Chart.yaml").write_text("apiVersion: v2\nname: go-template\nversion: 0.1.0\n")
+        (chart / "templates/rendered.yaml").write_text(
+            "rendered:\n{{- range $p := .Values.params }}\n  -\n{{- range $s := $.Values.strings }}\n"
+            "    - {{ tpl $s $p | toJson }}\n{{- end }}\n{{- end }}\n")
+        values = self._values_file({"params": params, "strings": strings})
+        return yaml.safe_load(helm.helm("template", "go-template", str(chart), "--values", str(values)))["rendered"]
+
+    # --- Flux ------------------------------------------------------------------------------
+
+    def _source(self, graph: Graph, key: Key, ref: dict) -> Path:
+        """The artifact of the source a Flux object references, as source-controller builds it."""
+        source_key = (ref["kind"], ref.get("namespace", key[1]), ref["name"])
+        if source_key not in graph.objects:
+            raise _Unresolved(f"{describe(key)}: no {describe(source_key)}")
+        if ref["kind"] != "GitRepository":
+            raise GraphError(f"{describe(key)}: {ref['kind']} sources are not emulated")
+        spec = graph.objects[source_key]["spec"]
+        url = spec["url"]
+        if url.startswith("ssh://") and "secretRef" not in spec:
+            raise GraphError(f"{describe(source_key)}: Flux clones over ssh only with a secretRef")
+        commit = self.server.flux_commit(url, spec.get("ref", {"branch": "master"}))
+        return self.server.tree(url, commit, flux_included(spec.get("ignore")))
+
+    def _kustomization(self, graph: Graph, key: Key, kustomization: dict) -> list[dict]:
+        spec = kustomization["spec"]
+        tree = self._source(graph, key, spec["sourceRef"])
+        folder = _inside(tree, spec.get("path", "."), f"{describe(key)}: path")
+        if (folder / "kustomization.yaml").is_file():
+            objects = kustomize(folder)
+        elif any(folder.rglob("kustomization.yaml")):
+            raise GraphError(f"{describe(key)}: nested kustomizations are not emulated")
+        else:
+            # Without a kustomization.yaml, Flux applies every manifest below the path.
+            objects = manifests(folder, recurse=True)
+        if "targetNamespace" in spec:
+            for obj in objects:
+                if obj["kind"] not in CLUSTER_SCOPED:
+                    obj["metadata"]["namespace"] = spec["targetNamespace"]
+        missing = [obj["metadata"]["name"] for obj in objects
+                   if obj["kind"] not in CLUSTER_SCOPED and not obj["metadata"].get("namespace")]
+        if missing:
+            raise GraphError(f"{describe(key)}: objects without a namespace: {missing}")
+        return objects
+
+    def _helm_release(self, graph: Graph, key: Key, release: dict) -> list[dict]:
+        spec = release["spec"]
+        chart_spec = spec["chart"]["spec"]
+        tree = self._source(graph, key, chart_spec["sourceRef"])
+        chart = _inside(tree, chart_spec["chart"], f"{describe(key)}: chart")
+        if "valuesFrom" in spec:
+            raise GraphError(f"{describe(key)}: valuesFrom is not emulated")
+        values = []
+        if "valuesFiles" in chart_spec:
+            # They replace the chart's own values.yaml.
+            values = [_inside(tree, f, f"{describe(key)}: valuesFiles") for f in chart_spec["valuesFiles"]]
+            self._files += 1
+            copy = self.scratch / f"chart-{self._files}"
+            subprocess.run(["cp", "-r", str(chart), str(copy)], check=True)
+            (copy / "values.yaml").write_text("{}\n")
+            chart = copy
+        if "values" in spec:
+            values.append(self._values_file(spec["values"]))
+        namespace = spec.get("targetNamespace", key[1])
+        name = spec.get("releaseName") or (f"{spec['targetNamespace']}-{key[2]}" if "targetNamespace" in spec else key[2])
+        return _default_namespace(self._render(graph, key, chart, name, namespace, values), namespace)
+
+    @staticmethod
+    def _flux_instance(graph: Graph, key: Key, instance: dict) -> list[dict]:
+        """The sync the Flux Operator makes: a source and a Kustomization named after the namespace."""
+        sync, namespace = instance["spec"]["sync"], key[1]
+        name = sync.get("name", namespace)
+        source = {"url": sync["url"], "ref": {"name": sync["ref"]}, "interval": sync.get("interval", "1m")}
+        if "pullSecret" in sync:
+            source["secretRef"] = {"name": sync["pullSecret"]}
+        return [
+            {"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": sync["kind"],
+             "metadata": {"name": name, "namespace": namespace}, "spec": source},
+            {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+             "metadata": {"name": name, "namespace": namespace},
+             "spec": {"interval": sync.get("interval", "1m"), "path": sync["path"], "prune": True,
+                      "sourceRef": {"kind": sync["kind"], "name": name}}},
+        ]
+
+    # --- Helm ------------------------------------------------------------------------------
+
+    def _values_file(self, values: dict) -> Path:
+        self._files += 1
+        path = self.scratch / f"values-{self._files}.yaml"
+        path.write_text(json.dumps(values))
+        return path
+
+    def _render(self, graph: Graph, owner: Key, chart: Path, release: str, namespace: str,
+                values: list[Path]) -> list[dict]:
+        manifest = helm.template(chart, release, namespace, values)
+        graph.releases.append(Release(owner, release, namespace, manifest))
+        return load_all(manifest)
+
+
+class _Unresolved(Exception):
+    """A source not (yet) in the graph."""
+
+
+def _inside(tree: Path, relative: str, what: str, base: Path | None = None) -> Path:
+    """`relative` (to `base`, by default the tree's root): it must exist inside the tree."""
+    path = ((base or tree) / relative).resolve()
+    if not path.is_relative_to(tree.resolve()) or not path.exists():
+        raise GraphError(f"{what} {relative!r} does not exist")
+    return path
+
+
+def _default_namespace(objects: list[dict], namespace: str) -> list[dict]:
+    for obj in objects:
+        if obj["kind"] not in CLUSTER_SCOPED and namespace:
+            obj["metadata"].setdefault("namespace", namespace)
+    return objects
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return []
+
+
+def _replace_strings(value, rendered: dict[str, str]):
+    if isinstance(value, str):
+        return rendered.get(value, value)
+    if isinstance(value, dict):
+        return {k: _replace_strings(v, rendered) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_strings(v, rendered) for v in value]
+    return value
+
+
+# --- What the graph must hold -------------------------------------------------------------
+
+
+def unresolved_dependencies(graph: Graph) -> list[str]:
+    """dependsOn entries that name no object of the same kind."""
+    return [f"{describe(key)} depends on missing {describe((key[0], dep.get('namespace', key[1]), dep['name']))}"
+            for key, obj in graph.objects.items() if key[0] in ("Kustomization", "HelmRelease")
+            for dep in obj["spec"].get("dependsOn", [])
+            if (key[0], dep.get("namespace", key[1]), dep["name"]) not in graph.objects]
+
+
+def _matches(entries: list[dict], group: str, kind: str) -> bool:
+    return any(fnmatch.fnmatchcase(group, e["group"]) and fnmatch.fnmatchcase(kind, e["kind"]) for e in entries)
+
+
+def project_violations(graph: Graph) -> list[str]:
+    """What an Application deploys that its AppProject does not admit, as Argo CD checks it."""
+    violations = []
+    for key, app in graph.of_kind("Application").items():
+        spec = app["spec"]
+        project_key = ("AppProject", key[1], spec["project"])
+        if project_key not in graph.objects:
+            violations.append(f"{describe(key)}: no {describe(project_key)}")
+            continue
+        project = graph.objects[project_key]["spec"]
+        if not any(fnmatch.fnmatchcase(spec["source"]["repoURL"], repo) for repo in project.get("sourceRepos", [])):
+            violations.append(f"{describe(key)}: source {spec['source']['repoURL']} not in {describe(project_key)}")
+        server = spec["destination"]["server"]
+        namespaces = {spec["destination"].get("namespace", "")} | {child[1] for child in graph.children[key] if child[1]}
+        for namespace in sorted(namespaces):
+            if not any(fnmatch.fnmatchcase(server, d["server"]) and fnmatch.fnmatchcase(namespace, d["namespace"])
+                       for d in project.get("destinations", [])):
+                violations.append(f"{describe(key)}: destination {server} {namespace} not in {describe(project_key)}")
+        for child in graph.children[key]:
+            obj = graph.objects[child]
+            group = obj["apiVersion"].rpartition("/")[0]
+            if obj["kind"] in CLUSTER_SCOPED:
+                allowed = _matches(project.get("clusterResourceWhitelist", []), group, obj["kind"])
+            else:
+                whitelist = project.get("namespaceResourceWhitelist")
+                allowed = whitelist is None or _matches(whitelist, group, obj["kind"])
+            if not allowed:
+                violations.append(f"{describe(key)}: {describe(child)} not admitted by {describe(project_key)}")
+    return violations
+
+
+def deployed_kinds(graph: Graph, project: str) -> set[tuple[str, str]]:
+    """(group, kind) of everything the Applications of one AppProject deploy."""
+    return {(graph.objects[child]["apiVersion"].rpartition("/")[0], child[0])
+            for key, app in graph.of_kind("Application").items() if app["spec"]["project"] == project
+            for child in graph.children[key]}
+
+
+# --- Deleting, as the controllers delete --------------------------------------------------
+
+
+def _sync_options(obj: dict) -> str:
+    return annotations(obj).get("argocd.argoproj.io/sync-options", "")
+
+
+def _prunes(parent: dict, child: dict) -> bool:
+    """Whether `parent`, still there, deletes `child`, which it no longer renders."""
+    kind = parent["kind"]
+    if kind == "Application":
+        automated = parent["spec"].get("syncPolicy", {}).get("automated") or {}
+        return bool(automated.get("prune")) and "Prune=false" not in _sync_options(child)
+    if kind == "Kustomization":
+        return bool(parent["spec"].get("prune")) and annotations(child).get("kustomize.toolkit.fluxcd.io/prune") != "disabled"
+    if kind == "HelmRelease":
+        return annotations(child).get("helm.sh/resource-policy") != "keep"
+    # An ApplicationSet deletes the Applications it no longer generates; the Flux Operator its sync.
+    return True
+
+
+def _cascades(parent: dict, child: dict) -> bool:
+    """Whether deleting `parent` deletes `child`, which it applied."""
+    kind = parent["kind"]
+    if kind == "Application":
+        return ARGOCD_FINALIZER in parent["metadata"].get("finalizers", []) and "Delete=false" not in _sync_options(child)
+    if kind == "Kustomization":
+        # Flux garbage-collects what a deleted Kustomization applied only if it prunes.
+        return _prunes(parent, child)
+    if kind == "HelmRelease":
+        return annotations(child).get("helm.sh/resource-policy") != "keep"
+    return True
+
+
+def removed(before: Graph, after: Graph) -> set[Key]:
+    """The objects of `before` the controllers delete once `after` is what git holds."""
+    gone: set[Key] = set()
+
+    def delete(key: Key) -> None:
+        gone.add(key)
+        for child in before.children[key]:
+            if child not in gone and _cascades(before.objects[key], before.objects[child]):
+                delete(child)
+
+    for key, parent in before.parents.items():
+        if key not in after.objects and parent in after.objects and _prunes(before.objects[parent], before.objects[key]):
+            delete(key)
+    return gone

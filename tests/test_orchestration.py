@@ -1,0 +1,249 @@
+"""The orchestration repository's graph, walked as the controllers walk it.
+
+Each fleet (conftest FLEETS) is an orchestration repository generated from this template with
+three apps registered by its own `make register` script, every repository a local git
+repository served under the URLs the manifests give. From the root a person applies, the walk
+(support/orchestration.py) follows the registry to each app's gitops/ folder and its charts,
+rendered by Helm with the values each controller passes.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from conftest import FLEETS, ROOT, commit_all, git, naming, recorded_answers, registry_script, serve_orchestration
+from support.kube import validation_errors
+from support.orchestration import (GitServer, Walker, deployed_kinds, describe, project_violations, removed,
+                                   unresolved_dependencies)
+
+FLEET_NAMES = list(FLEETS)
+
+
+def apps_of(fleet) -> set[str]:
+    return set(fleet.apps)
+
+
+@pytest.mark.parametrize("name", FLEET_NAMES)
+def test_every_reference_resolves(fleet, graph, name):
+    """The walk reaches every registered app's charts: every repository URL, revision, path,
+    source and project a manifest names exists (else the walk raises GraphError)."""
+    walked = graph(name)
+    assert unresolved_dependencies(walked) == []
+    rendered = {(release.name, release.namespace) for release in walked.releases}
+    for app, repo in fleet(name).apps.items():
+        namespace = yaml.safe_load((repo / ".copier-answers.yml").read_text())["namespace"]
+        assert {(app, namespace), (f"{app}-platform", namespace)} <= rendered
+
+
+@pytest.mark.parametrize("name", FLEET_NAMES)
+def test_no_object_has_two_parents_or_shares_a_name(graph, name):
+    walked = graph(name)
+    assert walked.duplicates == []
+    # Each app's own GitRepository has one parent: the Kustomization applying its gitops/fluxcd.
+    for key, parent in walked.parents.items():
+        if key[0] == "GitRepository" and parent and parent[0] == "Kustomization":
+            assert parent[2] == naming.registered_name(key[2]), describe(key)
+
+
+@pytest.mark.parametrize("name", FLEET_NAMES)
+def test_every_object_validates_strictly(graph, name, crd_schemas):
+    assert validation_errors(list(graph(name).objects.values()), crd_schemas) == []
+
+
+@pytest.mark.parametrize("name", ["argocd", "applicationset"])
+def test_app_projects_admit_exactly_what_they_deploy(fleet, graph, name):
+    walked, settings = graph(name), fleet(name).settings
+    assert project_violations(walked) == []
+    # The orchestration's own projects admit no more than what their Applications deploy.
+    for project in (settings["names"]["root_project"], settings["names"]["apps_project"]):
+        spec = walked.objects[("AppProject", settings["argocd_namespace"], project)]["spec"]
+        applications = [app for app in walked.of_kind("Application").values() if app["spec"]["project"] == project]
+        assert {(e["group"], e["kind"]) for e in spec["namespaceResourceWhitelist"]} == deployed_kinds(walked, project)
+        assert "clusterResourceWhitelist" not in spec
+        assert sorted(spec["sourceRepos"]) == sorted({app["spec"]["source"]["repoURL"] for app in applications})
+        assert spec["destinations"] == [{"server": settings["cluster_server"], "namespace": settings["argocd_namespace"]}]
+
+
+def releases_by_name(walked, apps: set[str]) -> dict[tuple[str, str], str]:
+    return {(r.name, r.namespace): r.manifest for r in walked.releases
+            if r.name.removesuffix("-platform") in apps}
+
+
+def test_argocd_and_flux_deploy_the_same_releases_with_the_same_values(fleet, graph):
+    """Apps registered under both controllers: the same Helm releases, rendered the same."""
+    both = apps_of(fleet("argocd")) & apps_of(fleet("fluxcd"))
+    assert len(both) >= 2
+    argocd, flux = releases_by_name(graph("argocd"), both), releases_by_name(graph("fluxcd"), both)
+    assert len(argocd) == 2 * len(both)
+    assert argocd == flux
+
+
+def test_app_of_apps_and_applicationset_make_the_same_applications(fleet, graph):
+    """Both Argo CD variants create the same Application per registered app (the orchestration
+    names aside), with the same children."""
+    def applications(name):
+        settings = fleet(name).settings
+        walked = graph(name)
+        result = {}
+        for key, app in walked.of_kind("Application").items():
+            if key[2].endswith(naming.REGISTERED_SUFFIX):
+                app = yaml.safe_load(yaml.safe_dump(app).replace(settings["names"]["apps_project"], "<apps>"))
+                result[key] = (app, sorted(walked.children[key]))
+        return result
+
+    of_apps, of_set = applications("argocd"), applications("applicationset")
+    assert len(of_apps) == len(FLEETS["argocd"])
+    assert of_apps == of_set
+
+
+def test_infrastructure_is_ready_before_any_app(fleet, graph):
+    for name in ("argocd", "applicationset"):
+        walked, names = graph(name), fleet(name).settings["names"]
+        root = [key for key, parent in walked.parents.items() if parent is None and key[0] == "Application"]
+        layers = {key[2]: obj for key, obj in walked.objects.items() if walked.parents[key] in root}
+        wave = {layer: int(obj["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]) for layer, obj in layers.items()}
+        assert wave[names["infrastructure_layer"]] < wave[names["apps_layer"]]
+        # Every app is below the apps layer, so after the infrastructure.
+        apps_layer = ("Application", fleet(name).settings["argocd_namespace"], names["apps_layer"])
+        gitops = {key for key in walked.of_kind("Application") if key[2].endswith(naming.REGISTERED_SUFFIX)}
+        assert len(gitops) == len(FLEETS[name]) and gitops <= walked.descendants(apps_layer)
+    walked, settings = graph("fluxcd"), fleet("fluxcd").settings
+    infrastructure = ("Kustomization", settings["flux_namespace"], settings["names"]["infrastructure_layer"])
+    assert walked.objects[infrastructure]["spec"]["wait"] is True
+    gitops = [key for key in walked.of_kind("Kustomization") if key[2].endswith(naming.REGISTERED_SUFFIX)]
+    assert len(gitops) == len(FLEETS["fluxcd"])
+    for key in gitops:
+        assert walked.objects[key]["spec"]["dependsOn"] == [{"name": infrastructure[2]}]
+    # Nothing of an app is applied but through its gitops Kustomization, which waits.
+    app_objects = {key for key in walked.objects if key[1] not in ("", settings["flux_namespace"])}
+    below = set().union(*(walked.descendants(key) for key in gitops))
+    assert app_objects <= below
+
+
+@pytest.mark.parametrize("name", FLEET_NAMES)
+def test_removing_an_app_prunes_its_base_and_keeps_its_data(fleet, graph, name, tmp_path):
+    """`make remove`, committed: the controller deletes the app, but not its database or bucket."""
+    original = fleet(name)
+    clone = tmp_path / "orchestration"
+    subprocess.run(["git", "clone", "--quiet", str(original.root), str(clone)], check=True)
+    result = registry_script(clone, "remove", "inventory")
+    assert result.returncode == 0, result.stderr
+    commit_all(clone, "remove inventory")
+    server = original.server.copy(tmp_path)
+    serve_orchestration(server, clone, original.answers)
+    after = Walker(server, tmp_path).walk(original.bootstrap())
+    before = graph(name)
+
+    gone = removed(before, after)
+
+    namespace = "stock"
+    for kind in ("Deployment", "Service", "HTTPRoute"):
+        assert (kind, namespace, "inventory") in gone
+    for kind, data in (("Cluster", "inventory-db"), ("ObjectBucketClaim", "inventory-bucket")):
+        assert (kind, namespace, data) in before.objects
+        assert (kind, namespace, data) not in gone
+    # Nothing of another app, nor of the orchestration's layers, goes.
+    assert all("inventory" in key[2] or key[1] == namespace for key in gone)
+    assert all(key in before.objects for key in after.objects)
+
+
+def test_registering_an_app_is_one_file(fleet, tmp_path):
+    for name in FLEET_NAMES:
+        clone = tmp_path / name
+        subprocess.run(["git", "clone", "--quiet", str(fleet(name).root), str(clone)], check=True)
+        result = registry_script(clone, "register", "orders", "--git-revision", "v2.0.0")
+        assert result.returncode == 0, result.stderr
+        status = git(clone, "status", "--porcelain").splitlines()
+        entry = f"{fleet(name).settings['paths']['registry_apps']}/orders.yaml"
+        assert sorted(status) == sorted([f"?? {entry}", " M README.md"]), name
+        assert naming.parse_registry_entry((clone / entry).read_text()) == {
+            "app_name": "orders", "repo_url": "https://github.com/acme/orders.git", "git_revision": "v2.0.0",
+            "namespace": "orders"}
+        assert registry_script(clone, "check").returncode == 0
+
+
+@pytest.mark.parametrize("name", FLEET_NAMES)
+def test_the_readme_diagram_is_the_registry(fleet, name, tmp_path):
+    root = fleet(name).root
+    entries = [naming.parse_registry_entry(p.read_text()) for p in sorted((root / "registry/apps").glob("*.yaml"))]
+    diagram = naming.registry_diagram(fleet(name).settings, entries)
+    readme = (root / "README.md").read_text()
+    assert f"```mermaid\n{diagram}```" in readme
+    for entry in entries:
+        assert naming.registered_name(entry["app_name"]) in diagram
+    assert registry_script(root, "check").returncode == 0
+    # A registry entry added by hand, without `make diagram`, fails the check.
+    clone = tmp_path / "clone"
+    shutil.copytree(root, clone)
+    (clone / "registry/apps/orders.yaml").write_text(naming.registry_entry_text(
+        {"app_name": "orders", "repo_url": "https://github.com/acme/orders.git", "git_revision": "main",
+         "namespace": "orders"}))
+    result = registry_script(clone, "check")
+    assert result.returncode != 0 and "make diagram" in result.stderr
+    assert registry_script(clone, "diagram").returncode == 0
+    assert registry_script(clone, "check").returncode == 0
+
+
+@pytest.mark.parametrize(("name", "args", "message"), [
+    ("argocd", ["register", "fleet"], "AppProject argocd/fleet would be created by both the orchestration and app fleet"),
+    ("argocd", ["register", "fleet-apps"], "AppProject argocd/fleet-apps would be created by both"),
+    ("fluxcd", ["register", "flux-system"], "GitRepository flux-system/flux-system would be created by both"),
+    ("fluxcd", ["register", "shop-gitops"], "GitRepository flux-system/shop-gitops would be created by both"),
+    ("argocd", ["register", "shop"], "shop is registered already"),
+    ("argocd", ["register", "shop-x", "--namespace", "shop"], "namespace shop already holds app shop"),
+    ("argocd", ["register", "Orders"], "app_name: must be a DNS-1035 label"),
+    ("argocd", ["register", "orders", "--git-revision", "a..b"], "git_revision: must be a branch, tag"),
+    ("argocd", ["register", "orders", "--repo-url", "https://u:p@github.com/acme/orders.git"], "repo_url: must not contain credentials"),
+    ("argocd", ["remove", "orders"], "no such registered app"),
+])
+def test_registry_refuses_naming_the_rule(fleet, tmp_path, name, args, message):
+    clone = tmp_path / "clone"
+    shutil.copytree(fleet(name).root, clone)
+    result = registry_script(clone, *args)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert git(clone, "status", "--porcelain") == ""
+
+
+def test_flux_registry_refuses_an_ssh_app_without_credentials(fleet, tmp_path):
+    clone = tmp_path / "clone"
+    shutil.copytree(fleet("fluxcd").root, clone)
+    result = registry_script(clone, "register", "orders", "--repo-url", "git@github.com:acme/orders.git",
+                             "--git-secret-name", "")
+    assert result.returncode != 0 and "git_secret_name: required for an ssh repo_url" in result.stderr
+    assert registry_script(clone, "register", "orders", "--repo-url", "git@github.com:acme/orders.git").returncode == 0
+    assert naming.parse_registry_entry((clone / "registry/apps/orders.yaml").read_text())["git_secret_name"] == "orders-git"
+
+
+def test_the_example_fleet_resolves(template_dir, tmp_path, monkeypatch, crd_schemas):
+    """`make example`'s orchestration repository and three apps: registered, and its graph whole."""
+    spec = importlib.util.spec_from_file_location("example", ROOT / "scripts/example_orchestration.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    # From the plain template copy, as every test copies.
+    monkeypatch.setattr(example, "ROOT", template_dir)
+    monkeypatch.setattr(example, "OPTIONS", {"defaults": True, "unsafe": True, "quiet": True})
+    monkeypatch.setattr(sys, "argv", ["example", str(tmp_path / "example")])
+    example.main()
+    fleet_root = tmp_path / "example/fleet"
+    server = GitServer(tmp_path)
+    for app in example.APPS:
+        repo = tmp_path / "example/apps" / app
+        git(repo, "init", "--quiet", "--initial-branch", "main")
+        commit_all(repo, "generated")
+        server.serve(repo, recorded_answers(repo)["repo_url"])
+    answers = recorded_answers(fleet_root)
+    git(fleet_root, "init", "--quiet", "--initial-branch", answers["orchestration_branch"])
+    commit_all(fleet_root, "generated")
+    serve_orchestration(server, fleet_root, answers)
+    roots = list(yaml.safe_load_all((fleet_root / "bootstrap/argocd/root.yaml").read_text()))
+    walked = Walker(server, tmp_path).walk(roots)
+    assert {key[2] for key in walked.of_kind("Application")} >= {f"{app}-base" for app in example.APPS}
+    assert walked.duplicates == [] and project_violations(walked) == []
+    assert validation_errors(list(walked.objects.values()), crd_schemas) == []
