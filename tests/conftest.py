@@ -237,7 +237,7 @@ def serve_orchestration(server, root: Path, answers: dict) -> None:
 @pytest.fixture(scope="session")
 def app_repo(template_dir, tmp_path_factory):
     """app_repo(answer set) -> (a git repository of that app, its commit), made once per session;
-    a version-like git_revision is tagged."""
+    a version-like git_revision is tagged, and so is a reviewed platform."""
     repos: dict[str, tuple[Path, str]] = {}
 
     def _app_repo(name: str) -> tuple[Path, str]:
@@ -245,9 +245,12 @@ def app_repo(template_dir, tmp_path_factory):
             repo = copy_app(template_dir, tmp_path_factory.mktemp("app-repo") / "app", answers_for(name))
             git(repo, "init", "--quiet", "--initial-branch", "main")
             commit = commit_all(repo, "generated")
-            revision = recorded_answers(repo)["git_revision"]
-            if naming.revision_is_tag(revision):
-                git(repo, "tag", revision)
+            answers = recorded_answers(repo)
+            if naming.revision_is_tag(answers["git_revision"]):
+                git(repo, "tag", answers["git_revision"])
+            if naming.derive(answers)["platform_needs_review"]:
+                # A person reviewed the platform: Flux deploys it from this tag (the app README's step).
+                git(repo, "tag", naming.PLATFORM_REVIEW_TAG)
             repos[name] = (repo, commit)
         return repos[name]
 
