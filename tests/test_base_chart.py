@@ -64,6 +64,8 @@ NAMED_CASES = [
     pytest.param(
         ["extras.yaml"], ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy", "ConfigMap"}, id="extras"
     ),
+    # Two Services: the HTTP one and the extra one.
+    pytest.param(["ports.yaml"], [*ALWAYS, "Service", "ServiceAccount", "HTTPRoute", "NetworkPolicy"], id="ports"),
 ]
 
 
@@ -369,6 +371,38 @@ def test_pods_roll_when_a_platform_secret_changes(app):
             ("Secret", "billing-api-bucket")} <= loaded_sources(deployment["spec"]["template"]["spec"])
 
 
+def services(objects: list[dict]) -> dict[str, dict]:
+    return {o["metadata"]["name"]: o["spec"] for o in objects if o["kind"] == "Service"}
+
+
+def test_every_port_reaches_the_container_a_service_and_the_network_policy(app):
+    """A multi-protocol server: each port is a container port, a Service port (on the Service it
+    names) and opened by the NetworkPolicy to the app's namespace and the peers it lists."""
+    objects = Case(app, "canonical", ["ports.yaml"]).render()
+    [container] = pod_spec(objects)["containers"]
+    container_ports = {p["name"]: (p["containerPort"], p["protocol"]) for p in container["ports"]}
+    assert container_ports == {"http": (8080, "TCP"), "grpc": (9000, "TCP"), "syslog": (5514, "UDP"),
+                               "smtp": (2525, "TCP"), "imaps": (9993, "TCP")}
+    main, extra = services(objects)["shop"], services(objects)["shop-extra"]
+    assert [(p["name"], p["port"], p["targetPort"], p["protocol"], p.get("appProtocol")) for p in main["ports"]] == [
+        ("http", 80, "http", "TCP", "http"), ("grpc", 9000, "grpc", "TCP", "kubernetes.io/h2c"),
+        ("syslog", 514, "syslog", "UDP", None)]
+    assert main["type"] == "ClusterIP" and main["internalTrafficPolicy"] == "Cluster"
+    assert [(p["name"], p["port"], p["targetPort"]) for p in extra["ports"]] == [("smtp", 25, "smtp"), ("imaps", 993, "imaps")]
+    assert extra["type"] == "LoadBalancer" and extra["externalTrafficPolicy"] == "Local"
+    assert extra["loadBalancerClass"] == "metallb.io/metallb" and extra["selector"] == main["selector"]
+    policy = network_policy(objects)
+    names = {name: port for name, (port, _) in container_ports.items()}
+    neighbour = Peer("shop", {"app.kubernetes.io/name": "other"})
+    client = Peer(ip="198.51.100.7")
+    for name, (port, protocol) in container_ports.items():
+        assert allows(policy, "ingress", neighbour, port, protocol, port_names=names), name
+        assert allows(policy, "ingress", client, port, protocol, port_names=names) == (name in {"smtp", "imaps"}), name
+    # Only the ports' own protocols: the UDP port stays closed to TCP, the TCP ports to UDP.
+    assert not allows(policy, "ingress", neighbour, 5514, "TCP", port_names=names)
+    assert not allows(policy, "ingress", client, 2525, "UDP", port_names=names)
+
+
 def test_service_account_token_only_when_asked(canonical, tmp_path):
     objects = canonical.render(write_values(tmp_path, {"serviceAccount": {"automountToken": True}}))
     assert pod_spec(objects)["automountServiceAccountToken"] is True
@@ -441,6 +475,8 @@ def test_bucket_endpoint_in_or_out_of_the_cluster(app):
         pytest.param({"platform": {"objectstorage": {"enabled": True}}}, id="platform.objectstorage"),
         pytest.param({"networkPolicy": {"extraEgres": []}}, id="networkPolicy.extraEgres"),
         pytest.param({"resources": {"limits": {"cpu": "1", "memroy": "1Gi"}}}, id="resources.limits.memroy"),
+        pytest.param({"ports": [{"name": "smtp", "containerPort": 25, "port": 25}]}, id="ports.0.port"),
+        pytest.param({"extraService": {"enable": True}}, id="extraService.enable"),
     ],
 )
 def test_schema_rejects_misspelt_keys(canonical, tmp_path, values):
@@ -469,6 +505,19 @@ def test_schema_rejects_misspelt_keys(canonical, tmp_path, values):
         pytest.param({"preStopSleepSeconds": 30}, "preStopSleepSeconds must be shorter than terminationGracePeriodSeconds",
                      id="prestop-beyond-grace"),
         pytest.param({"image": {"tag": "latest"}}, "/image/tag", id="latest-tag"),
+        pytest.param({"ports": [{"name": "smtp", "containerPort": 2525, "service": "extra"}]},
+                     "ports: smtp has service: extra, but extraService.enabled is off", id="extra-port-without-service"),
+        pytest.param({"extraService": {"enabled": True}}, "extraService.enabled needs at least one of ports",
+                     id="extra-service-without-ports"),
+        pytest.param({"service": {"externalTrafficPolicy": "Local"}},
+                     "service.externalTrafficPolicy applies to NodePort and LoadBalancer Services only",
+                     id="external-traffic-policy-on-clusterip"),
+        pytest.param({"service": {"loadBalancerSourceRanges": ["10.0.0.0/8"]}},
+                     "service.loadBalancerClass and loadBalancerSourceRanges apply to LoadBalancer Services only",
+                     id="source-ranges-on-clusterip"),
+        pytest.param({"ports": [{"name": "http", "containerPort": 9000}]}, "/ports/0/name", id="port-named-http"),
+        pytest.param({"ports": [{"name": "a-very-long-port-name", "containerPort": 9000}]}, "/ports/0/name",
+                     id="port-name-too-long"),
         pytest.param({"podSecurityContext": {"runAsUser": 0}}, "/podSecurityContext/runAsUser", id="root-user"),
         pytest.param({"httpRoute": {"hostnames": ["shop.example.com:8443"]}}, "/httpRoute/hostnames/0",
                      id="hostname-with-port"),

@@ -91,3 +91,51 @@ PodDisruptionBudget makes sense.
 {{- .Values.replicaCount }}
 {{- end }}
 {{- end }}
+
+{{/*
+base.serviceSpec: a Service's type and traffic settings, from `service` (the values of
+`key`, service or extraService). The API server refuses the load balancer and external
+traffic fields on types they do not apply to: fail here instead, naming the value.
+*/}}
+{{- define "base.serviceSpec" -}}
+{{- $s := .service }}
+type: {{ $s.type | quote }}
+{{- with $s.externalTrafficPolicy }}
+{{- if eq $s.type "ClusterIP" }}
+{{- fail (printf "%s.externalTrafficPolicy applies to NodePort and LoadBalancer Services only" $.key) }}
+{{- end }}
+externalTrafficPolicy: {{ . | quote }}
+{{- end }}
+{{- with $s.internalTrafficPolicy }}
+internalTrafficPolicy: {{ . | quote }}
+{{- end }}
+{{- if and (ne $s.type "LoadBalancer") (or $s.loadBalancerClass $s.loadBalancerSourceRanges) }}
+{{- fail (printf "%s.loadBalancerClass and loadBalancerSourceRanges apply to LoadBalancer Services only" .key) }}
+{{- end }}
+{{- with $s.loadBalancerClass }}
+loadBalancerClass: {{ . | quote }}
+{{- end }}
+{{- with $s.loadBalancerSourceRanges }}
+loadBalancerSourceRanges:
+  {{- range . }}
+  - {{ . | quote }}
+  {{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+base.servicePort: the Service port of one entry of `ports`, sent to the container port of
+the same name.
+*/}}
+{{- define "base.servicePort" -}}
+- name: {{ .name | quote }}
+  port: {{ .servicePort | default .containerPort }}
+  targetPort: {{ .name | quote }}
+  protocol: {{ .protocol | default "TCP" | quote }}
+  {{- with .appProtocol }}
+  appProtocol: {{ . | quote }}
+  {{- end }}
+  {{- with .nodePort }}
+  nodePort: {{ . }}
+  {{- end }}
+{{- end }}
