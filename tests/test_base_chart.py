@@ -66,6 +66,9 @@ NAMED_CASES = [
     ),
     # Two Services: the HTTP one and the extra one.
     pytest.param(["ports.yaml"], [*ALWAYS, "Service", "ServiceAccount", "HTTPRoute", "NetworkPolicy"], id="ports"),
+    pytest.param(["probes.yaml"], ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy"}, id="probes"),
+    pytest.param(["files.yaml"], [*ALWAYS, "ConfigMap", "ConfigMap", "ServiceAccount", "HTTPRoute", "NetworkPolicy"],
+                 id="files"),
 ]
 
 
@@ -154,8 +157,9 @@ def test_pods_meet_the_restricted_pod_security_standard(case):
         assert any(m["mountPath"] == "/tmp" and m["name"] in tmp_volumes for m in container["volumeMounts"])
         for bound in ("requests", "limits"):
             assert {"cpu", "memory"} <= set(container["resources"][bound])
-        for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
-            assert container[probe]["httpGet"]["path"] == "/healthz"
+        if "probes.yaml" not in {v.name for v in case.values}:  # which sets each probe its own way
+            for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+                assert container[probe]["httpGet"]["path"] == "/healthz"
     if "ServiceAccount" in {o["kind"] for o in objects}:
         assert one(objects, "ServiceAccount")["automountServiceAccountToken"] is False
 
@@ -307,6 +311,73 @@ def test_config_change_rolls_the_pods(canonical, tmp_path):
         return one(objects, "Deployment")["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
 
     assert checksum({"A": "1"}) != checksum({"A": "2"})
+
+
+def mounted_files(objects: list[dict]) -> dict[str, str]:
+    """Each file path the app's container sees from a ConfigMap, with its content, as the kubelet
+    projects it: a directory mount shows every key, a subPath mount the one key."""
+    pod = pod_spec(objects)
+    config_maps = {o["metadata"]["name"]: o["data"] for o in objects if o["kind"] == "ConfigMap"}
+    volumes = {v["name"]: config_maps[v["configMap"]["name"]] for v in pod["volumes"] if "configMap" in v}
+    files = {}
+    for mount in pod["containers"][0]["volumeMounts"]:
+        if mount["name"] in volumes:
+            data = volumes[mount["name"]]
+            assert mount["readOnly"] is True
+            if "subPath" in mount:
+                files[mount["mountPath"]] = data[mount["subPath"]]
+            else:
+                files.update({f"{mount['mountPath'].rstrip('/')}/{key}": value for key, value in data.items()})
+    return files
+
+
+def test_config_files_are_mounted(app):
+    objects = Case(app, "canonical", ["files.yaml"]).render()
+    assert mounted_files(objects) == {
+        "/etc/postfix/main.cf": "myhostname = mail.example.com\nsmtpd_tls_cert_file = /etc/tls/tls.crt\n",
+        "/etc/postfix/master.cf": "smtp inet n - n - - smtpd\n",
+        "/etc/app/rules.d/spam.yaml": "threshold: 5\n",
+    }
+    pod = pod_spec(objects)
+    [tls] = [v for v in pod["volumes"] if "secret" in v]
+    assert tls["secret"] == {"secretName": "mail-tls"}
+    assert {"name": tls["name"], "mountPath": "/etc/tls", "readOnly": True} in pod["containers"][0]["volumeMounts"]
+    assert ("Secret", "mail-tls") in loaded_sources(pod)  # so Reloader rolls the pods on renewal
+
+
+def test_config_file_change_rolls_the_pods(canonical, tmp_path):
+    def annotations(content: str) -> dict:
+        files = [{"name": "app", "mountPath": "/etc/app", "files": {"app.toml": content}}]
+        objects = canonical.render(write_values(tmp_path, {"configFiles": files}))
+        return one(objects, "Deployment")["spec"]["template"]["metadata"]["annotations"]
+
+    assert annotations("a = 1")["checksum/files"] != annotations("a = 2")["checksum/files"]
+    # Without files, the pod template is what it was before files existed.
+    assert "checksum/files" not in one(canonical.render(), "Deployment")["spec"]["template"]["metadata"]["annotations"]
+
+
+def test_each_probe_its_own_way(app):
+    [container] = pod_spec(Case(app, "canonical", ["probes.yaml"]).render())["containers"]
+    assert container["startupProbe"] == {"tcpSocket": {"port": "http"}, "failureThreshold": 60, "periodSeconds": 2,
+                                         "timeoutSeconds": 2}
+    assert container["livenessProbe"] == {"exec": {"command": ["/app/healthcheck", "--live"]}, "initialDelaySeconds": 10,
+                                          "failureThreshold": 3, "periodSeconds": 10, "timeoutSeconds": 2}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/ready", "port": "admin", "scheme": "HTTPS"}
+    assert "admin" in {port["name"] for port in container["ports"]}
+
+
+def test_probes_by_default_get_the_health_path(canonical):
+    [container] = pod_spec(canonical.render())["containers"]
+    for kind, period in (("liveness", 10), ("readiness", 5), ("startup", 2)):
+        assert container[f"{kind}Probe"] == {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": period,
+                                             "timeoutSeconds": 2, "failureThreshold": 30 if kind == "startup" else 3}
+
+
+def test_probes_can_be_off(canonical, tmp_path):
+    off = write_values(tmp_path, {"probes": {"liveness": {"type": "off"}, "startup": {"type": "off"}}})
+    [container] = pod_spec(canonical.render(off))["containers"]
+    assert "livenessProbe" not in container and "startupProbe" not in container
+    assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
 
 
 # How long endpoint removal takes to reach kube-proxy and the Gateway's proxies: a few seconds.
@@ -477,6 +548,8 @@ def test_bucket_endpoint_in_or_out_of_the_cluster(app):
         pytest.param({"resources": {"limits": {"cpu": "1", "memroy": "1Gi"}}}, id="resources.limits.memroy"),
         pytest.param({"ports": [{"name": "smtp", "containerPort": 25, "port": 25}]}, id="ports.0.port"),
         pytest.param({"extraService": {"enable": True}}, id="extraService.enable"),
+        pytest.param({"secretFiles": [{"secretName": "tls", "mountPath": "/tls", "subpath": True}]},
+                     id="secretFiles.0.subpath"),
     ],
 )
 def test_schema_rejects_misspelt_keys(canonical, tmp_path, values):
@@ -505,6 +578,14 @@ def test_schema_rejects_misspelt_keys(canonical, tmp_path, values):
         pytest.param({"preStopSleepSeconds": 30}, "preStopSleepSeconds must be shorter than terminationGracePeriodSeconds",
                      id="prestop-beyond-grace"),
         pytest.param({"image": {"tag": "latest"}}, "/image/tag", id="latest-tag"),
+        pytest.param({"probes": {"liveness": {"type": "exec"}}}, "probes.liveness.command is required", id="exec-probe-without-command"),
+        pytest.param({"probes": {"readiness": {"type": "grpc"}}}, "/probes/readiness/type", id="unknown-probe-type"),
+        pytest.param({"configFiles": [{"name": "config", "mountPath": "/etc/app", "files": {"a": "b"}}]},
+                     "/configFiles/0/name", id="files-named-like-the-config-configmap"),
+        pytest.param({"configFiles": [{"name": "app", "mountPath": "etc/app", "files": {"a": "b"}}]},
+                     "/configFiles/0/mountPath", id="files-relative-path"),
+        pytest.param({"configFiles": [{"name": "app", "mountPath": "/etc/app", "files": {"../a": "b"}}]},
+                     "invalid propertyName '../a'", id="files-escaping-the-directory"),
         pytest.param({"ports": [{"name": "smtp", "containerPort": 2525, "service": "extra"}]},
                      "ports: smtp has service: extra, but extraService.enabled is off", id="extra-port-without-service"),
         pytest.param({"extraService": {"enabled": True}}, "extraService.enabled needs at least one of ports",
