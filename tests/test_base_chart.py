@@ -19,7 +19,7 @@ import yaml
 from conftest import ANSWER_SETS, load_answers
 from support.helm import CLUSTER_API_VERSIONS, HelmError, lint, render
 from support.gitops import as_flux_builds_it
-from support.kube import allowed_in, validation_errors
+from support.kube import allowed_in, by_name, validation_errors
 from support.netpol import Peer, allows, selects
 
 VALUES = Path(__file__).parent / "values" / "base"
@@ -36,6 +36,7 @@ CHECKOV_SKIPS_BY_VALUES = {
     "minimal.yaml": {"CKV2_K8S_6": "the file turns the NetworkPolicy off, to show that the switch works"},
     "platform.yaml": {"CKV_K8S_35": PLATFORM_AS_ENV},
     "values-base.yaml": {"CKV_K8S_35": PLATFORM_AS_ENV},
+    "workload.yaml": {"CKV_K8S_25": "NET_BIND_SERVICE, which the restricted standard allows, binds port 25"},
 }
 
 # Every values file, on the canonical app, with the kinds it must render and no others.
@@ -66,6 +67,11 @@ NAMED_CASES = [
     ),
     # Two Services: the HTTP one and the extra one.
     pytest.param(["ports.yaml"], [*ALWAYS, "Service", "ServiceAccount", "HTTPRoute", "NetworkPolicy"], id="ports"),
+    pytest.param(["workload.yaml"], ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy"}, id="workload"),
+    pytest.param(["volumes.yaml"], [*ALWAYS, "ServiceAccount", "HTTPRoute", "NetworkPolicy", "PersistentVolumeClaim",
+                                    "PersistentVolumeClaim"], id="volumes"),
+    pytest.param(["extra-objects.yaml"], ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy", "Certificate", "ConfigMap"},
+                 id="extra-objects"),
     pytest.param(["probes.yaml"], ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy"}, id="probes"),
     pytest.param(["files.yaml"], [*ALWAYS, "ConfigMap", "ConfigMap", "ServiceAccount", "HTTPRoute", "NetworkPolicy"],
                  id="files"),
@@ -142,21 +148,26 @@ def test_pods_meet_the_restricted_pod_security_standard(case):
     pod = pod_spec(objects)
     security = pod["securityContext"]
     assert security["runAsNonRoot"] is True
-    assert all(isinstance(security[key], int) and security[key] > 0 for key in ("runAsUser", "runAsGroup", "fsGroup"))
+    assert isinstance(security["runAsUser"], int) and security["runAsUser"] > 0
+    # Group 0 is allowed: images built to run under arbitrary user ids share files with it.
+    assert all(isinstance(security[key], int) and security[key] >= 0 for key in ("runAsGroup", "fsGroup"))
     assert security["seccompProfile"] == {"type": "RuntimeDefault"}
     assert not {"hostNetwork", "hostPID", "hostIPC"} & set(pod)
     assert all("hostPath" not in volume for volume in pod["volumes"])
     assert pod["automountServiceAccountToken"] is False
     tmp_volumes = {v["name"] for v in pod["volumes"] if "emptyDir" in v}
-    for container in pod["containers"]:
+    for container in pod["containers"] + pod.get("initContainers", []):
         context = container["securityContext"]
         assert context["allowPrivilegeEscalation"] is False
-        assert context["capabilities"] == {"drop": ["ALL"]}
+        # NET_BIND_SERVICE, the one capability the standard lets a container add, for ports below 1024.
+        assert context["capabilities"]["drop"] == ["ALL"]
+        assert set(context["capabilities"].get("add", [])) <= {"NET_BIND_SERVICE"}
         assert context["readOnlyRootFilesystem"] is True
         assert not context.get("privileged")
-        assert any(m["mountPath"] == "/tmp" and m["name"] in tmp_volumes for m in container["volumeMounts"])
         for bound in ("requests", "limits"):
             assert {"cpu", "memory"} <= set(container["resources"][bound])
+    for container in pod["containers"]:
+        assert any(m["mountPath"] == "/tmp" and m["name"] in tmp_volumes for m in container["volumeMounts"])
         if "probes.yaml" not in {v.name for v in case.values}:  # which sets each probe its own way
             for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
                 assert container[probe]["httpGet"]["path"] == "/healthz"
@@ -292,6 +303,42 @@ def test_persistence_mounts_the_claim_and_replaces_pods(app):
     assert {"name": volume["name"], "mountPath": "/var/lib/app"} in mounts
 
 
+def test_several_volumes(app):
+    objects = Case(app, "canonical", ["volumes.yaml"]).render()
+    claims = {o["metadata"]["name"]: o for o in objects if o["kind"] == "PersistentVolumeClaim"}
+    assert claims.keys() == {"shop-data", "shop-queue"}  # the existing claim is not created
+    data, queue = claims["shop-data"], claims["shop-queue"]
+    assert data["metadata"]["annotations"] == {"k8up.io/backup": "true"}
+    assert data["spec"] == {"accessModes": ["ReadWriteOnce"], "storageClassName": "fast",
+                            "resources": {"requests": {"storage": "10Gi"}}}
+    # What a claim does not set, it takes from persistence.
+    assert queue["spec"] == {"accessModes": ["ReadWriteOncePod"], "storageClassName": "fast",
+                             "resources": {"requests": {"storage": "2Gi"}}}
+    assert "annotations" not in queue["metadata"]
+    deployment = one(objects, "Deployment")["spec"]
+    assert deployment["strategy"] == {"type": "Recreate"}
+    pod = deployment["template"]["spec"]
+    claim_of = {v["name"]: v["persistentVolumeClaim"]["claimName"] for v in pod["volumes"] if "persistentVolumeClaim" in v}
+    mounted = {m["mountPath"]: claim_of[m["name"]] for m in pod["containers"][0]["volumeMounts"] if m["name"] in claim_of}
+    assert mounted == {"/var/lib/app": "shop-data", "/var/spool/app": "shop-queue", "/srv/archive": "archive-2019"}
+
+
+def test_an_existing_claim_replaces_the_data_claim(canonical, tmp_path):
+    kept = write_values(tmp_path, {"persistence": {"enabled": True, "existingClaim": "shop-data-old"}})
+    objects = canonical.render(kept)
+    assert "PersistentVolumeClaim" not in {o["kind"] for o in objects}
+    assert {"name": "data", "persistentVolumeClaim": {"claimName": "shop-data-old"}} in pod_spec(objects)["volumes"]
+
+
+def test_extra_objects_use_the_charts_names(app):
+    objects = by_name(Case(app, "canonical", ["extra-objects.yaml"]).render())
+    certificate = objects["Certificate", "shop-tls"]
+    assert certificate["metadata"]["namespace"] == "shop" and certificate["spec"]["secretName"] == "shop-tls"
+    motd = objects["ConfigMap", "shop-motd"]
+    assert motd["data"] == {"motd": "welcome to shop"}
+    assert motd["metadata"]["labels"]["app.kubernetes.io/name"] == "shop"
+
+
 def test_extras_reach_the_pod(app):
     objects = Case(app, "canonical", ["extras.yaml"]).render()
     pod = pod_spec(objects)
@@ -378,6 +425,49 @@ def test_probes_can_be_off(canonical, tmp_path):
     [container] = pod_spec(canonical.render(off))["containers"]
     assert "livenessProbe" not in container and "startupProbe" not in container
     assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
+
+
+def test_workload_settings_reach_the_pod(app):
+    deployment = one(Case(app, "canonical", ["workload.yaml"]).render(), "Deployment")
+    assert deployment["spec"]["strategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["priorityClassName"] == "business-critical"
+    assert pod["dnsConfig"] == {"options": [{"name": "ndots", "value": "2"}]}
+    assert pod["terminationGracePeriodSeconds"] == 60
+    # The sidecar first, as a native sidecar (kept running), then the init container, which runs to completion.
+    assert [(c["name"], c.get("restartPolicy")) for c in pod["initContainers"]] == [
+        ("log-shipper", "Always"), ("wait-for-db", None)]
+    for extra in pod["initContainers"]:
+        assert extra["securityContext"] == {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
+                                            "readOnlyRootFilesystem": True}
+    [app_container] = pod["containers"]
+    assert app_container["command"] == ["/app/server"] and app_container["args"] == ["--config", "/etc/app/app.toml"]
+    # The app's own drain replaces the preStop wait.
+    assert app_container["lifecycle"] == {"postStart": {"exec": {"command": ["/app/warm-cache"]}},
+                                          "preStop": {"exec": {"command": ["/app/drain", "--timeout", "20"]}}}
+    assert app_container["securityContext"]["capabilities"] == {"add": ["NET_BIND_SERVICE"], "drop": ["ALL"]}
+    assert app_container["resources"]["requests"]["nvidia.com/gpu"] == 1
+    assert app_container["resources"]["requests"]["ephemeral-storage"] == "1Gi"
+    assert pod["securityContext"]["runAsGroup"] == 0 and pod["securityContext"]["runAsUser"] == 10001
+
+
+def test_no_capability_without_a_privileged_port(canonical):
+    [container] = pod_spec(canonical.render())["containers"]
+    assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+
+
+def test_post_start_keeps_the_pre_stop_wait(canonical, tmp_path):
+    hook = write_values(tmp_path, {"lifecycle": {"postStart": {"exec": {"command": ["/bin/true"]}}}})
+    [container] = pod_spec(canonical.render(hook))["containers"]
+    assert container["lifecycle"]["postStart"] == {"exec": {"command": ["/bin/true"]}}
+    assert container["lifecycle"]["preStop"] == {"sleep": {"seconds": 5}}
+
+
+def test_limits_are_optional(canonical, tmp_path):
+    """Many teams set no CPU limit (throttling hurts latency): null drops a default."""
+    no_cpu_limit = write_values(tmp_path, {"resources": {"limits": {"cpu": None}}})
+    [container] = pod_spec(canonical.render(no_cpu_limit))["containers"]
+    assert container["resources"]["limits"] == {"memory": "256Mi"}
 
 
 # How long endpoint removal takes to reach kube-proxy and the Gateway's proxies: a few seconds.
@@ -548,6 +638,8 @@ def test_bucket_endpoint_in_or_out_of_the_cluster(app):
         pytest.param({"resources": {"limits": {"cpu": "1", "memroy": "1Gi"}}}, id="resources.limits.memroy"),
         pytest.param({"ports": [{"name": "smtp", "containerPort": 25, "port": 25}]}, id="ports.0.port"),
         pytest.param({"extraService": {"enable": True}}, id="extraService.enable"),
+        pytest.param({"extraPersistence": [{"name": "q", "mountPath": "/q", "storageClass": "fast"}]},
+                     id="extraPersistence.0.storageClass"),
         pytest.param({"secretFiles": [{"secretName": "tls", "mountPath": "/tls", "subpath": True}]},
                      id="secretFiles.0.subpath"),
     ],
@@ -575,9 +667,14 @@ def test_schema_rejects_misspelt_keys(canonical, tmp_path, values):
                      id="ingress-without-hosts"),
         pytest.param({"persistence": {"enabled": True}, "replicaCount": 2}, "ReadWriteOnce volume",
                      id="shared-readwriteonce-volume"),
+        pytest.param({"extraPersistence": [{"name": "queue", "mountPath": "/q"}], "replicaCount": 2},
+                     "a ReadWriteOnce volume (queue) mounts on one node only", id="shared-readwriteonce-extra-volume"),
         pytest.param({"preStopSleepSeconds": 30}, "preStopSleepSeconds must be shorter than terminationGracePeriodSeconds",
                      id="prestop-beyond-grace"),
         pytest.param({"image": {"tag": "latest"}}, "/image/tag", id="latest-tag"),
+        pytest.param({"sidecars": [{"name": "app", "image": "x:1"}]}, "/sidecars/0/name", id="sidecar-named-app"),
+        pytest.param({"initContainers": [{"name": "migrate"}]}, "/initContainers/0", id="init-container-without-image"),
+        pytest.param({"resources": {"requests": {"gpu": 1}}}, "/resources/requests", id="unqualified-extended-resource"),
         pytest.param({"probes": {"liveness": {"type": "exec"}}}, "probes.liveness.command is required", id="exec-probe-without-command"),
         pytest.param({"probes": {"readiness": {"type": "grpc"}}}, "/probes/readiness/type", id="unknown-probe-type"),
         pytest.param({"configFiles": [{"name": "config", "mountPath": "/etc/app", "files": {"a": "b"}}]},

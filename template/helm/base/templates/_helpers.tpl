@@ -139,3 +139,31 @@ the same name.
   nodePort: {{ . }}
   {{- end }}
 {{- end }}
+
+{{/*
+base.extraContainer: an init or sidecar container as values give it, under the app container's
+securityContext unless it brings its own, so it meets the restricted Pod Security Standard too.
+*/}}
+{{- define "base.extraContainer" -}}
+{{- toYaml (list (merge (dict) .container (dict "securityContext" .root.Values.securityContext))) }}
+{{- end }}
+
+{{/*
+base.claims: the claims the pod mounts, as a JSON list: persistence's (volume `data`, claim
+<release>-data) and each of extraPersistence (volume <name>, claim <release>-<name>); with
+existingClaim, that claim is mounted and none is created.
+*/}}
+{{- define "base.claims" -}}
+{{- $claims := list }}
+{{- if .Values.persistence.enabled }}
+{{- $claims = append $claims (merge (dict "name" "data") .Values.persistence) }}
+{{- end }}
+{{- range .Values.extraPersistence }}
+{{- $claims = append $claims (merge (dict) . (omit $.Values.persistence "enabled" "existingClaim" "annotations" "mountPath")) }}
+{{- end }}
+{{- $result := list }}
+{{- range $claims }}
+{{- $result = append $result (merge (dict "claimName" (.existingClaim | default (printf "%s-%s" (include "base.fullname" $) .name))) .) }}
+{{- end }}
+{{- toJson $result }}
+{{- end }}
