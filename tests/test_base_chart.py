@@ -36,6 +36,7 @@ CHECKOV_SKIPS_BY_VALUES = {
     "minimal.yaml": {"CKV2_K8S_6": "the file turns the NetworkPolicy off, to show that the switch works"},
     "platform.yaml": {"CKV_K8S_35": PLATFORM_AS_ENV},
     "values-base.yaml": {"CKV_K8S_35": PLATFORM_AS_ENV},
+    "jobs.yaml": {"CKV_K8S_35": PLATFORM_AS_ENV},
     "workload.yaml": {"CKV_K8S_25": "NET_BIND_SERVICE, which the restricted standard allows, binds port 25"},
 }
 
@@ -72,6 +73,8 @@ NAMED_CASES = [
                                     "PersistentVolumeClaim"], id="volumes"),
     pytest.param(["extra-objects.yaml"], ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy", "Certificate", "ConfigMap"},
                  id="extra-objects"),
+    pytest.param(["jobs.yaml"], [*ALWAYS, "ServiceAccount", "HTTPRoute", "NetworkPolicy", "NetworkPolicy", "Job", "CronJob"],
+                 id="jobs"),
     pytest.param(["probes.yaml"], ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy"}, id="probes"),
     pytest.param(["files.yaml"], [*ALWAYS, "ConfigMap", "ConfigMap", "ServiceAccount", "HTTPRoute", "NetworkPolicy"],
                  id="files"),
@@ -110,6 +113,13 @@ def canonical(app) -> Case:
 def one(objects: list[dict], kind: str) -> dict:
     [obj] = [o for o in objects if o["kind"] == kind]
     return obj
+
+
+def job_pods(objects: list[dict]) -> dict[str, dict]:
+    """The pod template of each Job and CronJob, by the object's name."""
+    pods = {o["metadata"]["name"]: o["spec"]["template"] for o in objects if o["kind"] == "Job"}
+    pods |= {o["metadata"]["name"]: o["spec"]["jobTemplate"]["spec"]["template"] for o in objects if o["kind"] == "CronJob"}
+    return pods
 
 
 def pod_spec(objects: list[dict]) -> dict:
@@ -173,6 +183,11 @@ def test_pods_meet_the_restricted_pod_security_standard(case):
                 assert container[probe]["httpGet"]["path"] == "/healthz"
     if "ServiceAccount" in {o["kind"] for o in objects}:
         assert one(objects, "ServiceAccount")["automountServiceAccountToken"] is False
+    for job_pod in job_pods(objects).values():
+        assert job_pod["spec"]["securityContext"] == security and job_pod["spec"]["automountServiceAccountToken"] is False
+        [container] = job_pod["spec"]["containers"]
+        assert container["securityContext"] == {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
+                                                "readOnlyRootFilesystem": True}
 
 
 def test_checkov_finds_nothing(case, tmp_path):
@@ -337,6 +352,42 @@ def test_extra_objects_use_the_charts_names(app):
     motd = objects["ConfigMap", "shop-motd"]
     assert motd["data"] == {"motd": "welcome to shop"}
     assert motd["metadata"]["labels"]["app.kubernetes.io/name"] == "shop"
+
+
+def test_migration_runs_before_every_rollout(app):
+    """A Helm pre-install/pre-upgrade hook: Flux's Helm runs it before applying the release, Argo CD
+    (which maps Helm hooks) as a PreSync hook; either way the Deployment waits for its success."""
+    objects = Case(app, "canonical", ["jobs.yaml"]).render()
+    migrate = by_name(objects)["Job", "shop-migrate"]
+    assert migrate["metadata"]["annotations"] == {
+        "helm.sh/hook": "pre-install,pre-upgrade", "helm.sh/hook-weight": "0",
+        "helm.sh/hook-delete-policy": "before-hook-creation,hook-succeeded"}
+    assert migrate["spec"]["activeDeadlineSeconds"] == 900 and migrate["spec"]["backoffLimit"] == 1
+    pod = migrate["spec"]["template"]["spec"]
+    # Before the release's objects exist: the namespace's ServiceAccount, no `config` ConfigMap.
+    assert pod["serviceAccountName"] == "default" and pod["restartPolicy"] == "Never"
+    [container] = pod["containers"]
+    assert container["command"] == ["/app/manage"] and container["args"] == ["migrate", "--no-input"]
+    assert container["image"] == pod_spec(objects)["containers"][0]["image"]
+    assert {"name": "DATABASE_URL", "valueFrom": {"secretKeyRef": {"name": "shop-db-app", "key": "uri"}}} in container["env"]
+    cleanup = by_name(objects)["CronJob", "shop-cleanup"]["spec"]
+    assert (cleanup["schedule"], cleanup["timeZone"], cleanup["concurrencyPolicy"]) == ("30 3 * * *", "Europe/Paris", "Forbid")
+    assert cleanup["jobTemplate"]["spec"]["backoffLimit"] == 0
+    assert "helm.sh/hook" not in by_name(objects)["CronJob", "shop-cleanup"]["metadata"].get("annotations", {})
+
+
+def test_job_pods_get_no_traffic_and_reach_the_database(app):
+    objects = Case(app, "canonical", ["jobs.yaml"]).render()
+    service = one([o for o in objects if o["kind"] == "Service"], "Service")
+    policies = {o["metadata"]["name"]: o for o in objects if o["kind"] == "NetworkPolicy"}
+    database = Peer("shop", {"cnpg.io/cluster": "shop-db"})
+    for name, pod in job_pods(objects).items():
+        labels = pod["metadata"]["labels"]
+        assert not selects({"matchLabels": service["spec"]["selector"]}, labels), name
+        [policy] = [p for p in policies.values() if selects(p["spec"]["podSelector"], labels)]
+        assert policy["metadata"]["name"] == "shop-jobs"
+        assert allows(policy, "egress", database, 5432)
+        assert not allows(policy, "ingress", Peer("shop", {}), 8080)
 
 
 def test_extras_reach_the_pod(app):
