@@ -75,6 +75,8 @@ NAMED_CASES = [
                  id="extra-objects"),
     pytest.param(["jobs.yaml"], [*ALWAYS, "ServiceAccount", "HTTPRoute", "NetworkPolicy", "NetworkPolicy", "Job", "CronJob"],
                  id="jobs"),
+    pytest.param(["statefulset.yaml"], [*ALWAYS - {"Deployment"}, "StatefulSet", "Service", "ServiceAccount", "HTTPRoute",
+                                        "NetworkPolicy", "PodDisruptionBudget"], id="statefulset"),
     pytest.param(["probes.yaml"], ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy"}, id="probes"),
     pytest.param(["files.yaml"], [*ALWAYS, "ConfigMap", "ConfigMap", "ServiceAccount", "HTTPRoute", "NetworkPolicy"],
                  id="files"),
@@ -122,8 +124,14 @@ def job_pods(objects: list[dict]) -> dict[str, dict]:
     return pods
 
 
+def workload(objects: list[dict]) -> dict:
+    """The Deployment, or the StatefulSet in its place."""
+    [obj] = [o for o in objects if o["kind"] in {"Deployment", "StatefulSet"}]
+    return obj
+
+
 def pod_spec(objects: list[dict]) -> dict:
-    return one(objects, "Deployment")["spec"]["template"]["spec"]
+    return workload(objects)["spec"]["template"]["spec"]
 
 
 def write_values(tmp_path: Path, values: dict) -> Path:
@@ -147,7 +155,7 @@ def test_pod_template_ignores_the_chart_version(case, tmp_path):
     """Flux rebuilds the chart on every commit as <version>+<commit>.<n>: pods must not restart for it,
     and Argo CD (which keeps 0.1.0) and Flux must deploy the same pods."""
     def template(chart: Path) -> dict:
-        return one(render(chart, case.release, case.namespace, case.values), "Deployment")["spec"]["template"]
+        return workload(render(chart, case.release, case.namespace, case.values))["spec"]["template"]
 
     assert yaml.safe_load((case.chart / "Chart.yaml").read_text())["version"] == "0.1.0"
     assert template(case.chart) == template(as_flux_builds_it(case.chart, tmp_path, "abcdef123456"))
@@ -388,6 +396,33 @@ def test_job_pods_get_no_traffic_and_reach_the_database(app):
         assert policy["metadata"]["name"] == "shop-jobs"
         assert allows(policy, "egress", database, 5432)
         assert not allows(policy, "ingress", Peer("shop", {}), 8080)
+
+
+def test_statefulset_gives_each_pod_its_identity_and_claim(app):
+    objects = Case(app, "canonical", ["statefulset.yaml"]).render()
+    stateful = one(objects, "StatefulSet")["spec"]
+    headless = services(objects)["shop-headless"]
+    assert stateful["serviceName"] == "shop-headless" and stateful["replicas"] == 3
+    assert headless["clusterIP"] == "None" and headless["publishNotReadyAddresses"] is True
+    assert headless["selector"] == stateful["selector"]["matchLabels"]
+    assert {p["name"]: p["port"] for p in headless["ports"]} == {"http": 8080, "gossip": 7946}
+    assert stateful["podManagementPolicy"] == "Parallel" and "strategy" not in stateful
+    assert stateful["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Retain", "whenScaled": "Delete"}
+    # A claim per pod (data-shop-0, data-shop-1, ...), no shared claim, so three replicas are fine.
+    assert "PersistentVolumeClaim" not in {o["kind"] for o in objects}
+    [template] = stateful["volumeClaimTemplates"]
+    assert template["metadata"] == {"name": "data", "annotations": {"k8up.io/backup": "true"}}
+    assert template["spec"] == {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "20Gi"}}}
+    pod = stateful["template"]["spec"]
+    assert not [v for v in pod["volumes"] if "persistentVolumeClaim" in v]
+    assert {"name": "data", "mountPath": "/var/lib/store"} in pod["containers"][0]["volumeMounts"]
+
+
+def test_autoscaler_scales_the_statefulset(canonical, tmp_path):
+    values = write_values(tmp_path, {"statefulSet": {"enabled": True}, "autoscaling": {"enabled": True}})
+    objects = canonical.render(values)
+    assert one(objects, "HorizontalPodAutoscaler")["spec"]["scaleTargetRef"] == {
+        "apiVersion": "apps/v1", "kind": "StatefulSet", "name": "shop"}
 
 
 def test_extras_reach_the_pod(app):
@@ -720,6 +755,8 @@ def test_schema_rejects_misspelt_keys(canonical, tmp_path, values):
                      id="shared-readwriteonce-volume"),
         pytest.param({"extraPersistence": [{"name": "queue", "mountPath": "/q"}], "replicaCount": 2},
                      "a ReadWriteOnce volume (queue) mounts on one node only", id="shared-readwriteonce-extra-volume"),
+        pytest.param({"statefulSet": {"enabled": True}, "strategy": {"type": "Recreate"}},
+                     "strategy is a Deployment's: a StatefulSet takes statefulSet.updateStrategy", id="strategy-on-statefulset"),
         pytest.param({"preStopSleepSeconds": 30}, "preStopSleepSeconds must be shorter than terminationGracePeriodSeconds",
                      id="prestop-beyond-grace"),
         pytest.param({"image": {"tag": "latest"}}, "/image/tag", id="latest-tag"),
