@@ -77,6 +77,7 @@ NAMED_CASES = [
                  id="jobs"),
     pytest.param(["statefulset.yaml"], [*ALWAYS - {"Deployment"}, "StatefulSet", "Service", "ServiceAccount", "HTTPRoute",
                                         "NetworkPolicy", "PodDisruptionBudget"], id="statefulset"),
+    pytest.param(["metrics-port.yaml"], ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy"}, id="metrics-port"),
     pytest.param(["probes.yaml"], ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy"}, id="probes"),
     pytest.param(["files.yaml"], [*ALWAYS, "ConfigMap", "ConfigMap", "ServiceAccount", "HTTPRoute", "NetworkPolicy"],
                  id="files"),
@@ -648,6 +649,16 @@ def test_every_port_reaches_the_container_a_service_and_the_network_policy(app):
     # Only the ports' own protocols: the UDP port stays closed to TCP, the TCP ports to UDP.
     assert not allows(policy, "ingress", neighbour, 5514, "TCP", port_names=names)
     assert not allows(policy, "ingress", client, 2525, "UDP", port_names=names)
+
+
+def test_metrics_on_a_port_of_their_own(app):
+    objects = Case(app, "canonical", ["metrics-port.yaml"]).render()
+    [metrics] = [p for p in one(objects, "Service")["spec"]["ports"] if p["name"] == "metrics"]
+    assert metrics["targetPort"] == "admin"
+    policy = network_policy(objects)
+    names = {"http": 8080, "admin": 9100}
+    assert allows(policy, "ingress", Peer("monitoring", {"app.kubernetes.io/name": "prometheus"}), 9100, port_names=names)
+    assert not allows(policy, "ingress", Peer("elsewhere", {}), 9100, port_names=names)
 
 
 def test_service_account_token_only_when_asked(canonical, tmp_path):
