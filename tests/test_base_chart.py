@@ -37,6 +37,7 @@ CHECKOV_SKIPS_BY_VALUES = {
     "platform.yaml": {"CKV_K8S_35": PLATFORM_AS_ENV},
     "values-base.yaml": {"CKV_K8S_35": PLATFORM_AS_ENV},
     "jobs.yaml": {"CKV_K8S_35": PLATFORM_AS_ENV},
+    "postgres-pooler.yaml": {"CKV_K8S_35": PLATFORM_AS_ENV},
     "workload.yaml": {"CKV_K8S_25": "NET_BIND_SERVICE, which the restricted standard allows, binds port 25"},
 }
 
@@ -78,6 +79,7 @@ NAMED_CASES = [
     pytest.param(["statefulset.yaml"], [*ALWAYS - {"Deployment"}, "StatefulSet", "Service", "ServiceAccount", "HTTPRoute",
                                         "NetworkPolicy", "PodDisruptionBudget"], id="statefulset"),
     pytest.param(["metrics-port.yaml"], ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy"}, id="metrics-port"),
+    pytest.param(["postgres-pooler.yaml"], ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy"}, id="postgres-pooler"),
     pytest.param(["probes.yaml"], ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy"}, id="probes"),
     pytest.param(["files.yaml"], [*ALWAYS, "ConfigMap", "ConfigMap", "ServiceAccount", "HTTPRoute", "NetworkPolicy"],
                  id="files"),
@@ -693,6 +695,21 @@ def test_platform_wiring_uses_the_contract_names(app):
     route = one(objects, "HTTPRoute")["spec"]
     assert route["hostnames"] == ["billing-api.apps.example.com"]
     assert route["parentRefs"][0]["name"] == "public" and route["parentRefs"][0]["namespace"] == "gateway-system"
+
+
+def test_database_through_its_pooler(app):
+    objects = Case(app, "canonical", ["postgres-pooler.yaml"]).render()
+    [container] = pod_spec(objects)["containers"]
+    env = [(e["name"], e.get("value") or e["valueFrom"]["secretKeyRef"]["key"]) for e in container["env"]]
+    assert env == [("PORT", "8080"), ("PGDATABASE", "dbname"), ("PGPASSWORD", "password"), ("PGPORT", "port"),
+                   ("PGUSER", "user"), ("SPRING_DATASOURCE_URL", "jdbc-uri"), ("PGHOST", "app-db-pooler"),
+                   ("DATABASE_URL", "postgresql://$(PGUSER):$(PGPASSWORD)@app-db-pooler:$(PGPORT)/$(PGDATABASE)")]
+    # Kubernetes expands $(VAR) only from variables listed before it.
+    names = [name for name, _ in env]
+    assert all(names.index(var) < names.index("DATABASE_URL") for var in ("PGUSER", "PGPASSWORD", "PGPORT", "PGDATABASE"))
+    policy = network_policy(objects)
+    assert allows(policy, "egress", Peer("shop", {"cnpg.io/poolerName": "app-db-pooler"}), 5432)
+    assert allows(policy, "egress", Peer("shop", {"cnpg.io/cluster": "app-db"}), 5432)
 
 
 def test_no_platform_wiring_when_the_answers_are_off(app):

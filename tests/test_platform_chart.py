@@ -26,6 +26,7 @@ MONITORING = {("ServiceMonitor", "demo"), ("PrometheusRule", "demo"), ("ConfigMa
 EXPECTED = {
     "postgres": DATABASE,
     "postgres-backup": DATABASE | BACKUP,
+    "postgres-options": DATABASE | {("Pooler", "demo-db-pooler")},
     "object-storage": BUCKET,
     "external-secrets": SECRETS,
     "external-secrets-template": SECRETS,
@@ -215,6 +216,23 @@ def test_external_secret_shapes_the_secret(chart):
     # The store's keys reach the template; Helm passes External Secrets' own braces through untouched.
     assert target["template"]["data"]["SMTP_URL"] == "smtp://{{ .user }}:{{ .password }}@smtp.example.com:587"
     assert plaintext_credentials(objects["ExternalSecret"]) == []
+
+
+def test_database_as_the_app_wants_it(chart):
+    objects = by_kind(render(chart, "demo-platform", "demo", [VALUES / "postgres-options.yaml"], CLUSTER_API_VERSIONS))
+    initdb = objects["Cluster"]["spec"]["bootstrap"]["initdb"]
+    assert (initdb["database"], initdb["owner"]) == ("tasks", "tasks_app")
+    assert initdb["postInitApplicationSQL"] == [
+        "CREATE EXTENSION IF NOT EXISTS pgcrypto", "CREATE EXTENSION IF NOT EXISTS citext",
+        "ALTER DATABASE tasks SET timezone TO 'UTC'"]
+    pooler = objects["Pooler"]["spec"]
+    assert pooler == {"cluster": {"name": "demo-db"}, "instances": 2, "type": "rw", "pgbouncer": {"poolMode": "transaction"}}
+
+
+def test_database_defaults_to_the_app_name(chart):
+    objects = by_kind(render(chart, "demo-platform", "demo", [VALUES / "postgres.yaml"], CLUSTER_API_VERSIONS))
+    assert objects["Cluster"]["spec"]["bootstrap"]["initdb"] == {"database": "demo", "owner": "demo"}
+    assert "Pooler" not in objects
 
 
 def test_database_alerts_only_with_a_database(chart):

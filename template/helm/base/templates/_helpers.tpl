@@ -182,13 +182,23 @@ env:
   {{- if $platform.postgres.enabled }}
   {{- $secret := required "platform.postgres.secretName is required when platform.postgres.enabled" $platform.postgres.secretName }}
   {{- /* DATABASE_URL for most frameworks, PG* for libpq and the tools built on it. */}}
-  {{- range $name, $key := dict "DATABASE_URL" "uri" "PGHOST" "host" "PGPORT" "port"
-        "PGDATABASE" "dbname" "PGUSER" "user" "PGPASSWORD" "password" }}
+  {{- $keys := dict "DATABASE_URL" "uri" "PGHOST" "host" "PGPORT" "port" "PGDATABASE" "dbname" "PGUSER" "user" "PGPASSWORD" "password" }}
+  {{- with $platform.postgres.poolerService }}
+  {{- $keys = omit $keys "DATABASE_URL" "PGHOST" }}
+  {{- end }}
+  {{- range $name, $key := merge $keys $platform.postgres.extraEnv }}
   - name: {{ $name | quote }}
     valueFrom:
       secretKeyRef:
         name: {{ $secret | quote }}
         key: {{ $key | quote }}
+  {{- end }}
+  {{- with $platform.postgres.poolerService }}
+  {{- /* Through the pooler: the Secret's URI names the primary, so build one from its parts (Kubernetes expands $(VAR) from the variables above). */}}
+  - name: PGHOST
+    value: {{ . | quote }}
+  - name: DATABASE_URL
+    value: {{ printf "postgresql://$(PGUSER):$(PGPASSWORD)@%s:$(PGPORT)/$(PGDATABASE)" . | quote }}
   {{- end }}
   {{- end }}
   {{- with $root.Values.env }}
@@ -309,6 +319,12 @@ app uses, and networkPolicy.extraEgress.
         matchExpressions:
           - key: cnpg.io/cluster
             operator: Exists
+    {{- if $platform.postgres.poolerService }}
+    - podSelector:
+        matchExpressions:
+          - key: cnpg.io/poolerName
+            operator: Exists
+    {{- end }}
   ports:
     - port: {{ $platform.postgres.port }}
       protocol: TCP
