@@ -540,6 +540,13 @@ def test_workload_settings_reach_the_pod(app):
     assert pod["securityContext"]["runAsGroup"] == 0 and pod["securityContext"]["runAsUser"] == 10001
 
 
+def test_sidecar_security_defaults_to_the_apps(canonical, tmp_path):
+    sidecar = {"name": "proxy", "image": "example.com/proxy:1.0.0", "securityContext": {"runAsUser": 10002}}
+    [container] = pod_spec(canonical.render(write_values(tmp_path, {"sidecars": [sidecar]})))["initContainers"]
+    assert container["securityContext"] == {"runAsUser": 10002, "allowPrivilegeEscalation": False,
+                                            "capabilities": {"drop": ["ALL"]}, "readOnlyRootFilesystem": True}
+
+
 def test_no_capability_without_a_privileged_port(canonical):
     [container] = pod_spec(canonical.render())["containers"]
     assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}

@@ -141,8 +141,8 @@ the same name.
 {{- end }}
 
 {{/*
-base.extraContainer: an init or sidecar container as values give it, under the app container's
-securityContext unless it brings its own, so it meets the restricted Pod Security Standard too.
+base.extraContainer: an init or sidecar container as values give it; what its securityContext
+leaves out comes from the app container's, so it meets the restricted Pod Security Standard too.
 */}}
 {{- define "base.extraContainer" -}}
 {{- toYaml (list (merge (dict) .container (dict "securityContext" .root.Values.securityContext))) }}
