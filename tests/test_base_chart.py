@@ -19,7 +19,7 @@ import yaml
 from conftest import ANSWER_SETS, load_answers
 from support.helm import CLUSTER_API_VERSIONS, HelmError, lint, render
 from support.gitops import as_flux_builds_it
-from support.kube import allowed_in, validation_errors
+from support.kube import allowed_in, by_name, validation_errors
 from support.netpol import Peer, allows, selects
 
 VALUES = Path(__file__).parent / "values" / "base"
@@ -36,6 +36,9 @@ CHECKOV_SKIPS_BY_VALUES = {
     "minimal.yaml": {"CKV2_K8S_6": "the file turns the NetworkPolicy off, to show that the switch works"},
     "platform.yaml": {"CKV_K8S_35": PLATFORM_AS_ENV},
     "values-base.yaml": {"CKV_K8S_35": PLATFORM_AS_ENV},
+    "jobs.yaml": {"CKV_K8S_35": PLATFORM_AS_ENV},
+    "postgres-pooler.yaml": {"CKV_K8S_35": PLATFORM_AS_ENV},
+    "workload.yaml": {"CKV_K8S_25": "NET_BIND_SERVICE, which the restricted standard allows, binds port 25"},
 }
 
 # Every values file, on the canonical app, with the kinds it must render and no others.
@@ -64,6 +67,22 @@ NAMED_CASES = [
     pytest.param(
         ["extras.yaml"], ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy", "ConfigMap"}, id="extras"
     ),
+    # Two Services: the HTTP one and the extra one.
+    pytest.param(["ports.yaml"], [*ALWAYS, "Service", "ServiceAccount", "HTTPRoute", "NetworkPolicy"], id="ports"),
+    pytest.param(["workload.yaml"], ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy"}, id="workload"),
+    pytest.param(["volumes.yaml"], [*ALWAYS, "ServiceAccount", "HTTPRoute", "NetworkPolicy", "PersistentVolumeClaim",
+                                    "PersistentVolumeClaim"], id="volumes"),
+    pytest.param(["extra-objects.yaml"], ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy", "Certificate", "ConfigMap"},
+                 id="extra-objects"),
+    pytest.param(["jobs.yaml"], [*ALWAYS, "ServiceAccount", "HTTPRoute", "NetworkPolicy", "NetworkPolicy", "Job", "CronJob"],
+                 id="jobs"),
+    pytest.param(["statefulset.yaml"], [*ALWAYS - {"Deployment"}, "StatefulSet", "Service", "ServiceAccount", "HTTPRoute",
+                                        "NetworkPolicy", "PodDisruptionBudget"], id="statefulset"),
+    pytest.param(["metrics-port.yaml"], ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy"}, id="metrics-port"),
+    pytest.param(["postgres-pooler.yaml"], ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy"}, id="postgres-pooler"),
+    pytest.param(["probes.yaml"], ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy"}, id="probes"),
+    pytest.param(["files.yaml"], [*ALWAYS, "ConfigMap", "ConfigMap", "ServiceAccount", "HTTPRoute", "NetworkPolicy"],
+                 id="files"),
 ]
 
 
@@ -101,8 +120,21 @@ def one(objects: list[dict], kind: str) -> dict:
     return obj
 
 
+def job_pods(objects: list[dict]) -> dict[str, dict]:
+    """The pod template of each Job and CronJob, by the object's name."""
+    pods = {o["metadata"]["name"]: o["spec"]["template"] for o in objects if o["kind"] == "Job"}
+    pods |= {o["metadata"]["name"]: o["spec"]["jobTemplate"]["spec"]["template"] for o in objects if o["kind"] == "CronJob"}
+    return pods
+
+
+def workload(objects: list[dict]) -> dict:
+    """The Deployment, or the StatefulSet in its place."""
+    [obj] = [o for o in objects if o["kind"] in {"Deployment", "StatefulSet"}]
+    return obj
+
+
 def pod_spec(objects: list[dict]) -> dict:
-    return one(objects, "Deployment")["spec"]["template"]["spec"]
+    return workload(objects)["spec"]["template"]["spec"]
 
 
 def write_values(tmp_path: Path, values: dict) -> Path:
@@ -126,7 +158,7 @@ def test_pod_template_ignores_the_chart_version(case, tmp_path):
     """Flux rebuilds the chart on every commit as <version>+<commit>.<n>: pods must not restart for it,
     and Argo CD (which keeps 0.1.0) and Flux must deploy the same pods."""
     def template(chart: Path) -> dict:
-        return one(render(chart, case.release, case.namespace, case.values), "Deployment")["spec"]["template"]
+        return workload(render(chart, case.release, case.namespace, case.values))["spec"]["template"]
 
     assert yaml.safe_load((case.chart / "Chart.yaml").read_text())["version"] == "0.1.0"
     assert template(case.chart) == template(as_flux_builds_it(case.chart, tmp_path, "abcdef123456"))
@@ -137,25 +169,36 @@ def test_pods_meet_the_restricted_pod_security_standard(case):
     pod = pod_spec(objects)
     security = pod["securityContext"]
     assert security["runAsNonRoot"] is True
-    assert all(isinstance(security[key], int) and security[key] > 0 for key in ("runAsUser", "runAsGroup", "fsGroup"))
+    assert isinstance(security["runAsUser"], int) and security["runAsUser"] > 0
+    # Group 0 is allowed: images built to run under arbitrary user ids share files with it.
+    assert all(isinstance(security[key], int) and security[key] >= 0 for key in ("runAsGroup", "fsGroup"))
     assert security["seccompProfile"] == {"type": "RuntimeDefault"}
     assert not {"hostNetwork", "hostPID", "hostIPC"} & set(pod)
     assert all("hostPath" not in volume for volume in pod["volumes"])
     assert pod["automountServiceAccountToken"] is False
     tmp_volumes = {v["name"] for v in pod["volumes"] if "emptyDir" in v}
-    for container in pod["containers"]:
+    for container in pod["containers"] + pod.get("initContainers", []):
         context = container["securityContext"]
         assert context["allowPrivilegeEscalation"] is False
-        assert context["capabilities"] == {"drop": ["ALL"]}
+        # NET_BIND_SERVICE, the one capability the standard lets a container add, for ports below 1024.
+        assert context["capabilities"]["drop"] == ["ALL"]
+        assert set(context["capabilities"].get("add", [])) <= {"NET_BIND_SERVICE"}
         assert context["readOnlyRootFilesystem"] is True
         assert not context.get("privileged")
-        assert any(m["mountPath"] == "/tmp" and m["name"] in tmp_volumes for m in container["volumeMounts"])
         for bound in ("requests", "limits"):
             assert {"cpu", "memory"} <= set(container["resources"][bound])
-        for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
-            assert container[probe]["httpGet"]["path"] == "/healthz"
+    for container in pod["containers"]:
+        assert any(m["mountPath"] == "/tmp" and m["name"] in tmp_volumes for m in container["volumeMounts"])
+        if "probes.yaml" not in {v.name for v in case.values}:  # which sets each probe its own way
+            for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+                assert container[probe]["httpGet"]["path"] == "/healthz"
     if "ServiceAccount" in {o["kind"] for o in objects}:
         assert one(objects, "ServiceAccount")["automountServiceAccountToken"] is False
+    for job_pod in job_pods(objects).values():
+        assert job_pod["spec"]["securityContext"] == security and job_pod["spec"]["automountServiceAccountToken"] is False
+        [container] = job_pod["spec"]["containers"]
+        assert container["securityContext"] == {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
+                                                "readOnlyRootFilesystem": True}
 
 
 def test_checkov_finds_nothing(case, tmp_path):
@@ -286,6 +329,105 @@ def test_persistence_mounts_the_claim_and_replaces_pods(app):
     assert {"name": volume["name"], "mountPath": "/var/lib/app"} in mounts
 
 
+def test_several_volumes(app):
+    objects = Case(app, "canonical", ["volumes.yaml"]).render()
+    claims = {o["metadata"]["name"]: o for o in objects if o["kind"] == "PersistentVolumeClaim"}
+    assert claims.keys() == {"shop-data", "shop-queue"}  # the existing claim is not created
+    data, queue = claims["shop-data"], claims["shop-queue"]
+    assert data["metadata"]["annotations"] == {"k8up.io/backup": "true"}
+    assert data["spec"] == {"accessModes": ["ReadWriteOnce"], "storageClassName": "fast",
+                            "resources": {"requests": {"storage": "10Gi"}}}
+    # What a claim does not set, it takes from persistence.
+    assert queue["spec"] == {"accessModes": ["ReadWriteOncePod"], "storageClassName": "fast",
+                             "resources": {"requests": {"storage": "2Gi"}}}
+    assert "annotations" not in queue["metadata"]
+    deployment = one(objects, "Deployment")["spec"]
+    assert deployment["strategy"] == {"type": "Recreate"}
+    pod = deployment["template"]["spec"]
+    claim_of = {v["name"]: v["persistentVolumeClaim"]["claimName"] for v in pod["volumes"] if "persistentVolumeClaim" in v}
+    mounted = {m["mountPath"]: claim_of[m["name"]] for m in pod["containers"][0]["volumeMounts"] if m["name"] in claim_of}
+    assert mounted == {"/var/lib/app": "shop-data", "/var/spool/app": "shop-queue", "/srv/archive": "archive-2019"}
+
+
+def test_an_existing_claim_replaces_the_data_claim(canonical, tmp_path):
+    kept = write_values(tmp_path, {"persistence": {"enabled": True, "existingClaim": "shop-data-old"}})
+    objects = canonical.render(kept)
+    assert "PersistentVolumeClaim" not in {o["kind"] for o in objects}
+    assert {"name": "data", "persistentVolumeClaim": {"claimName": "shop-data-old"}} in pod_spec(objects)["volumes"]
+
+
+def test_extra_objects_use_the_charts_names(app):
+    objects = by_name(Case(app, "canonical", ["extra-objects.yaml"]).render())
+    certificate = objects["Certificate", "shop-tls"]
+    assert certificate["metadata"]["namespace"] == "shop" and certificate["spec"]["secretName"] == "shop-tls"
+    motd = objects["ConfigMap", "shop-motd"]
+    assert motd["data"] == {"motd": "welcome to shop"}
+    assert motd["metadata"]["labels"]["app.kubernetes.io/name"] == "shop"
+
+
+def test_migration_runs_before_every_rollout(app):
+    """A Helm pre-install/pre-upgrade hook: Flux's Helm runs it before applying the release, Argo CD
+    (which maps Helm hooks) as a PreSync hook; either way the Deployment waits for its success."""
+    objects = Case(app, "canonical", ["jobs.yaml"]).render()
+    migrate = by_name(objects)["Job", "shop-migrate"]
+    assert migrate["metadata"]["annotations"] == {
+        "helm.sh/hook": "pre-install,pre-upgrade", "helm.sh/hook-weight": "0",
+        "helm.sh/hook-delete-policy": "before-hook-creation,hook-succeeded"}
+    assert migrate["spec"]["activeDeadlineSeconds"] == 900 and migrate["spec"]["backoffLimit"] == 1
+    pod = migrate["spec"]["template"]["spec"]
+    # Before the release's objects exist: the namespace's ServiceAccount, no `config` ConfigMap.
+    assert pod["serviceAccountName"] == "default" and pod["restartPolicy"] == "Never"
+    [container] = pod["containers"]
+    assert container["command"] == ["/app/manage"] and container["args"] == ["migrate", "--no-input"]
+    assert container["image"] == pod_spec(objects)["containers"][0]["image"]
+    assert {"name": "DATABASE_URL", "valueFrom": {"secretKeyRef": {"name": "shop-db-app", "key": "uri"}}} in container["env"]
+    cleanup = by_name(objects)["CronJob", "shop-cleanup"]["spec"]
+    assert (cleanup["schedule"], cleanup["timeZone"], cleanup["concurrencyPolicy"]) == ("30 3 * * *", "Europe/Paris", "Forbid")
+    assert cleanup["jobTemplate"]["spec"]["backoffLimit"] == 0
+    assert "helm.sh/hook" not in by_name(objects)["CronJob", "shop-cleanup"]["metadata"].get("annotations", {})
+
+
+def test_job_pods_get_no_traffic_and_reach_the_database(app):
+    objects = Case(app, "canonical", ["jobs.yaml"]).render()
+    service = one([o for o in objects if o["kind"] == "Service"], "Service")
+    policies = {o["metadata"]["name"]: o for o in objects if o["kind"] == "NetworkPolicy"}
+    database = Peer("shop", {"cnpg.io/cluster": "shop-db"})
+    for name, pod in job_pods(objects).items():
+        labels = pod["metadata"]["labels"]
+        assert not selects({"matchLabels": service["spec"]["selector"]}, labels), name
+        [policy] = [p for p in policies.values() if selects(p["spec"]["podSelector"], labels)]
+        assert policy["metadata"]["name"] == "shop-jobs"
+        assert allows(policy, "egress", database, 5432)
+        assert not allows(policy, "ingress", Peer("shop", {}), 8080)
+
+
+def test_statefulset_gives_each_pod_its_identity_and_claim(app):
+    objects = Case(app, "canonical", ["statefulset.yaml"]).render()
+    stateful = one(objects, "StatefulSet")["spec"]
+    headless = services(objects)["shop-headless"]
+    assert stateful["serviceName"] == "shop-headless" and stateful["replicas"] == 3
+    assert headless["clusterIP"] == "None" and headless["publishNotReadyAddresses"] is True
+    assert headless["selector"] == stateful["selector"]["matchLabels"]
+    assert {p["name"]: p["port"] for p in headless["ports"]} == {"http": 8080, "gossip": 7946}
+    assert stateful["podManagementPolicy"] == "Parallel" and "strategy" not in stateful
+    assert stateful["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Retain", "whenScaled": "Delete"}
+    # A claim per pod (data-shop-0, data-shop-1, ...), no shared claim, so three replicas are fine.
+    assert "PersistentVolumeClaim" not in {o["kind"] for o in objects}
+    [template] = stateful["volumeClaimTemplates"]
+    assert template["metadata"] == {"name": "data", "annotations": {"k8up.io/backup": "true"}}
+    assert template["spec"] == {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "20Gi"}}}
+    pod = stateful["template"]["spec"]
+    assert not [v for v in pod["volumes"] if "persistentVolumeClaim" in v]
+    assert {"name": "data", "mountPath": "/var/lib/store"} in pod["containers"][0]["volumeMounts"]
+
+
+def test_autoscaler_scales_the_statefulset(canonical, tmp_path):
+    values = write_values(tmp_path, {"statefulSet": {"enabled": True}, "autoscaling": {"enabled": True}})
+    objects = canonical.render(values)
+    assert one(objects, "HorizontalPodAutoscaler")["spec"]["scaleTargetRef"] == {
+        "apiVersion": "apps/v1", "kind": "StatefulSet", "name": "shop"}
+
+
 def test_extras_reach_the_pod(app):
     objects = Case(app, "canonical", ["extras.yaml"]).render()
     pod = pod_spec(objects)
@@ -305,6 +447,123 @@ def test_config_change_rolls_the_pods(canonical, tmp_path):
         return one(objects, "Deployment")["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
 
     assert checksum({"A": "1"}) != checksum({"A": "2"})
+
+
+def mounted_files(objects: list[dict]) -> dict[str, str]:
+    """Each file path the app's container sees from a ConfigMap, with its content, as the kubelet
+    projects it: a directory mount shows every key, a subPath mount the one key."""
+    pod = pod_spec(objects)
+    config_maps = {o["metadata"]["name"]: o["data"] for o in objects if o["kind"] == "ConfigMap"}
+    volumes = {v["name"]: config_maps[v["configMap"]["name"]] for v in pod["volumes"] if "configMap" in v}
+    files = {}
+    for mount in pod["containers"][0]["volumeMounts"]:
+        if mount["name"] in volumes:
+            data = volumes[mount["name"]]
+            assert mount["readOnly"] is True
+            if "subPath" in mount:
+                files[mount["mountPath"]] = data[mount["subPath"]]
+            else:
+                files.update({f"{mount['mountPath'].rstrip('/')}/{key}": value for key, value in data.items()})
+    return files
+
+
+def test_config_files_are_mounted(app):
+    objects = Case(app, "canonical", ["files.yaml"]).render()
+    assert mounted_files(objects) == {
+        "/etc/postfix/main.cf": "myhostname = mail.example.com\nsmtpd_tls_cert_file = /etc/tls/tls.crt\n",
+        "/etc/postfix/master.cf": "smtp inet n - n - - smtpd\n",
+        "/etc/app/rules.d/spam.yaml": "threshold: 5\n",
+    }
+    pod = pod_spec(objects)
+    [tls] = [v for v in pod["volumes"] if "secret" in v]
+    assert tls["secret"] == {"secretName": "mail-tls"}
+    assert {"name": tls["name"], "mountPath": "/etc/tls", "readOnly": True} in pod["containers"][0]["volumeMounts"]
+    assert ("Secret", "mail-tls") in loaded_sources(pod)  # so Reloader rolls the pods on renewal
+
+
+def test_config_file_change_rolls_the_pods(canonical, tmp_path):
+    def annotations(content: str) -> dict:
+        files = [{"name": "app", "mountPath": "/etc/app", "files": {"app.toml": content}}]
+        objects = canonical.render(write_values(tmp_path, {"configFiles": files}))
+        return one(objects, "Deployment")["spec"]["template"]["metadata"]["annotations"]
+
+    assert annotations("a = 1")["checksum/files"] != annotations("a = 2")["checksum/files"]
+    # Without files, the pod template is what it was before files existed.
+    assert "checksum/files" not in one(canonical.render(), "Deployment")["spec"]["template"]["metadata"]["annotations"]
+
+
+def test_each_probe_its_own_way(app):
+    [container] = pod_spec(Case(app, "canonical", ["probes.yaml"]).render())["containers"]
+    assert container["startupProbe"] == {"tcpSocket": {"port": "http"}, "failureThreshold": 60, "periodSeconds": 2,
+                                         "timeoutSeconds": 2}
+    assert container["livenessProbe"] == {"exec": {"command": ["/app/healthcheck", "--live"]}, "initialDelaySeconds": 10,
+                                          "failureThreshold": 3, "periodSeconds": 10, "timeoutSeconds": 2}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/ready", "port": "admin", "scheme": "HTTPS"}
+    assert "admin" in {port["name"] for port in container["ports"]}
+
+
+def test_probes_by_default_get_the_health_path(canonical):
+    [container] = pod_spec(canonical.render())["containers"]
+    for kind, period in (("liveness", 10), ("readiness", 5), ("startup", 2)):
+        assert container[f"{kind}Probe"] == {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": period,
+                                             "timeoutSeconds": 2, "failureThreshold": 30 if kind == "startup" else 3}
+
+
+def test_probes_can_be_off(canonical, tmp_path):
+    off = write_values(tmp_path, {"probes": {"liveness": {"type": "off"}, "startup": {"type": "off"}}})
+    [container] = pod_spec(canonical.render(off))["containers"]
+    assert "livenessProbe" not in container and "startupProbe" not in container
+    assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
+
+
+def test_workload_settings_reach_the_pod(app):
+    deployment = one(Case(app, "canonical", ["workload.yaml"]).render(), "Deployment")
+    assert deployment["spec"]["strategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["priorityClassName"] == "business-critical"
+    assert pod["dnsConfig"] == {"options": [{"name": "ndots", "value": "2"}]}
+    assert pod["terminationGracePeriodSeconds"] == 60
+    # The sidecar first, as a native sidecar (kept running), then the init container, which runs to completion.
+    assert [(c["name"], c.get("restartPolicy")) for c in pod["initContainers"]] == [
+        ("log-shipper", "Always"), ("wait-for-db", None)]
+    for extra in pod["initContainers"]:
+        assert extra["securityContext"] == {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
+                                            "readOnlyRootFilesystem": True}
+    [app_container] = pod["containers"]
+    assert app_container["command"] == ["/app/server"] and app_container["args"] == ["--config", "/etc/app/app.toml"]
+    # The app's own drain replaces the preStop wait.
+    assert app_container["lifecycle"] == {"postStart": {"exec": {"command": ["/app/warm-cache"]}},
+                                          "preStop": {"exec": {"command": ["/app/drain", "--timeout", "20"]}}}
+    assert app_container["securityContext"]["capabilities"] == {"add": ["NET_BIND_SERVICE"], "drop": ["ALL"]}
+    assert app_container["resources"]["requests"]["nvidia.com/gpu"] == 1
+    assert app_container["resources"]["requests"]["ephemeral-storage"] == "1Gi"
+    assert pod["securityContext"]["runAsGroup"] == 0 and pod["securityContext"]["runAsUser"] == 10001
+
+
+def test_sidecar_security_defaults_to_the_apps(canonical, tmp_path):
+    sidecar = {"name": "proxy", "image": "example.com/proxy:1.0.0", "securityContext": {"runAsUser": 10002}}
+    [container] = pod_spec(canonical.render(write_values(tmp_path, {"sidecars": [sidecar]})))["initContainers"]
+    assert container["securityContext"] == {"runAsUser": 10002, "allowPrivilegeEscalation": False,
+                                            "capabilities": {"drop": ["ALL"]}, "readOnlyRootFilesystem": True}
+
+
+def test_no_capability_without_a_privileged_port(canonical):
+    [container] = pod_spec(canonical.render())["containers"]
+    assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+
+
+def test_post_start_keeps_the_pre_stop_wait(canonical, tmp_path):
+    hook = write_values(tmp_path, {"lifecycle": {"postStart": {"exec": {"command": ["/bin/true"]}}}})
+    [container] = pod_spec(canonical.render(hook))["containers"]
+    assert container["lifecycle"]["postStart"] == {"exec": {"command": ["/bin/true"]}}
+    assert container["lifecycle"]["preStop"] == {"sleep": {"seconds": 5}}
+
+
+def test_limits_are_optional(canonical, tmp_path):
+    """Many teams set no CPU limit (throttling hurts latency): null drops a default."""
+    no_cpu_limit = write_values(tmp_path, {"resources": {"limits": {"cpu": None}}})
+    [container] = pod_spec(canonical.render(no_cpu_limit))["containers"]
+    assert container["resources"]["limits"] == {"memory": "256Mi"}
 
 
 # How long endpoint removal takes to reach kube-proxy and the Gateway's proxies: a few seconds.
@@ -369,6 +628,48 @@ def test_pods_roll_when_a_platform_secret_changes(app):
             ("Secret", "billing-api-bucket")} <= loaded_sources(deployment["spec"]["template"]["spec"])
 
 
+def services(objects: list[dict]) -> dict[str, dict]:
+    return {o["metadata"]["name"]: o["spec"] for o in objects if o["kind"] == "Service"}
+
+
+def test_every_port_reaches_the_container_a_service_and_the_network_policy(app):
+    """A multi-protocol server: each port is a container port, a Service port (on the Service it
+    names) and opened by the NetworkPolicy to the app's namespace and the peers it lists."""
+    objects = Case(app, "canonical", ["ports.yaml"]).render()
+    [container] = pod_spec(objects)["containers"]
+    container_ports = {p["name"]: (p["containerPort"], p["protocol"]) for p in container["ports"]}
+    assert container_ports == {"http": (8080, "TCP"), "grpc": (9000, "TCP"), "syslog": (5514, "UDP"),
+                               "smtp": (2525, "TCP"), "imaps": (9993, "TCP")}
+    main, extra = services(objects)["shop"], services(objects)["shop-extra"]
+    assert [(p["name"], p["port"], p["targetPort"], p["protocol"], p.get("appProtocol")) for p in main["ports"]] == [
+        ("http", 80, "http", "TCP", "http"), ("grpc", 9000, "grpc", "TCP", "kubernetes.io/h2c"),
+        ("syslog", 514, "syslog", "UDP", None)]
+    assert main["type"] == "ClusterIP" and main["internalTrafficPolicy"] == "Cluster"
+    assert [(p["name"], p["port"], p["targetPort"]) for p in extra["ports"]] == [("smtp", 25, "smtp"), ("imaps", 993, "imaps")]
+    assert extra["type"] == "LoadBalancer" and extra["externalTrafficPolicy"] == "Local"
+    assert extra["loadBalancerClass"] == "metallb.io/metallb" and extra["selector"] == main["selector"]
+    policy = network_policy(objects)
+    names = {name: port for name, (port, _) in container_ports.items()}
+    neighbour = Peer("shop", {"app.kubernetes.io/name": "other"})
+    client = Peer(ip="198.51.100.7")
+    for name, (port, protocol) in container_ports.items():
+        assert allows(policy, "ingress", neighbour, port, protocol, port_names=names), name
+        assert allows(policy, "ingress", client, port, protocol, port_names=names) == (name in {"smtp", "imaps"}), name
+    # Only the ports' own protocols: the UDP port stays closed to TCP, the TCP ports to UDP.
+    assert not allows(policy, "ingress", neighbour, 5514, "TCP", port_names=names)
+    assert not allows(policy, "ingress", client, 2525, "UDP", port_names=names)
+
+
+def test_metrics_on_a_port_of_their_own(app):
+    objects = Case(app, "canonical", ["metrics-port.yaml"]).render()
+    [metrics] = [p for p in one(objects, "Service")["spec"]["ports"] if p["name"] == "metrics"]
+    assert metrics["targetPort"] == "admin"
+    policy = network_policy(objects)
+    names = {"http": 8080, "admin": 9100}
+    assert allows(policy, "ingress", Peer("monitoring", {"app.kubernetes.io/name": "prometheus"}), 9100, port_names=names)
+    assert not allows(policy, "ingress", Peer("elsewhere", {}), 9100, port_names=names)
+
+
 def test_service_account_token_only_when_asked(canonical, tmp_path):
     objects = canonical.render(write_values(tmp_path, {"serviceAccount": {"automountToken": True}}))
     assert pod_spec(objects)["automountServiceAccountToken"] is True
@@ -401,6 +702,21 @@ def test_platform_wiring_uses_the_contract_names(app):
     route = one(objects, "HTTPRoute")["spec"]
     assert route["hostnames"] == ["billing-api.apps.example.com"]
     assert route["parentRefs"][0]["name"] == "public" and route["parentRefs"][0]["namespace"] == "gateway-system"
+
+
+def test_database_through_its_pooler(app):
+    objects = Case(app, "canonical", ["postgres-pooler.yaml"]).render()
+    [container] = pod_spec(objects)["containers"]
+    env = [(e["name"], e.get("value") or e["valueFrom"]["secretKeyRef"]["key"]) for e in container["env"]]
+    assert env == [("PORT", "8080"), ("PGDATABASE", "dbname"), ("PGPASSWORD", "password"), ("PGPORT", "port"),
+                   ("PGUSER", "user"), ("SPRING_DATASOURCE_URL", "jdbc-uri"), ("PGHOST", "app-db-pooler"),
+                   ("DATABASE_URL", "postgresql://$(PGUSER):$(PGPASSWORD)@app-db-pooler:$(PGPORT)/$(PGDATABASE)")]
+    # Kubernetes expands $(VAR) only from variables listed before it.
+    names = [name for name, _ in env]
+    assert all(names.index(var) < names.index("DATABASE_URL") for var in ("PGUSER", "PGPASSWORD", "PGPORT", "PGDATABASE"))
+    policy = network_policy(objects)
+    assert allows(policy, "egress", Peer("shop", {"cnpg.io/poolerName": "app-db-pooler"}), 5432)
+    assert allows(policy, "egress", Peer("shop", {"cnpg.io/cluster": "app-db"}), 5432)
 
 
 def test_no_platform_wiring_when_the_answers_are_off(app):
@@ -441,6 +757,12 @@ def test_bucket_endpoint_in_or_out_of_the_cluster(app):
         pytest.param({"platform": {"objectstorage": {"enabled": True}}}, id="platform.objectstorage"),
         pytest.param({"networkPolicy": {"extraEgres": []}}, id="networkPolicy.extraEgres"),
         pytest.param({"resources": {"limits": {"cpu": "1", "memroy": "1Gi"}}}, id="resources.limits.memroy"),
+        pytest.param({"ports": [{"name": "smtp", "containerPort": 25, "port": 25}]}, id="ports.0.port"),
+        pytest.param({"extraService": {"enable": True}}, id="extraService.enable"),
+        pytest.param({"extraPersistence": [{"name": "q", "mountPath": "/q", "storageClass": "fast"}]},
+                     id="extraPersistence.0.storageClass"),
+        pytest.param({"secretFiles": [{"secretName": "tls", "mountPath": "/tls", "subpath": True}]},
+                     id="secretFiles.0.subpath"),
     ],
 )
 def test_schema_rejects_misspelt_keys(canonical, tmp_path, values):
@@ -466,9 +788,37 @@ def test_schema_rejects_misspelt_keys(canonical, tmp_path, values):
                      id="ingress-without-hosts"),
         pytest.param({"persistence": {"enabled": True}, "replicaCount": 2}, "ReadWriteOnce volume",
                      id="shared-readwriteonce-volume"),
+        pytest.param({"extraPersistence": [{"name": "queue", "mountPath": "/q"}], "replicaCount": 2},
+                     "a ReadWriteOnce volume (queue) mounts on one node only", id="shared-readwriteonce-extra-volume"),
+        pytest.param({"statefulSet": {"enabled": True}, "strategy": {"type": "Recreate"}},
+                     "strategy is a Deployment's: a StatefulSet takes statefulSet.updateStrategy", id="strategy-on-statefulset"),
         pytest.param({"preStopSleepSeconds": 30}, "preStopSleepSeconds must be shorter than terminationGracePeriodSeconds",
                      id="prestop-beyond-grace"),
         pytest.param({"image": {"tag": "latest"}}, "/image/tag", id="latest-tag"),
+        pytest.param({"sidecars": [{"name": "app", "image": "x:1"}]}, "/sidecars/0/name", id="sidecar-named-app"),
+        pytest.param({"initContainers": [{"name": "migrate"}]}, "/initContainers/0", id="init-container-without-image"),
+        pytest.param({"resources": {"requests": {"gpu": 1}}}, "/resources/requests", id="unqualified-extended-resource"),
+        pytest.param({"probes": {"liveness": {"type": "exec"}}}, "probes.liveness.command is required", id="exec-probe-without-command"),
+        pytest.param({"probes": {"readiness": {"type": "grpc"}}}, "/probes/readiness/type", id="unknown-probe-type"),
+        pytest.param({"configFiles": [{"name": "config", "mountPath": "/etc/app", "files": {"a": "b"}}]},
+                     "/configFiles/0/name", id="files-named-like-the-config-configmap"),
+        pytest.param({"configFiles": [{"name": "app", "mountPath": "etc/app", "files": {"a": "b"}}]},
+                     "/configFiles/0/mountPath", id="files-relative-path"),
+        pytest.param({"configFiles": [{"name": "app", "mountPath": "/etc/app", "files": {"../a": "b"}}]},
+                     "invalid propertyName '../a'", id="files-escaping-the-directory"),
+        pytest.param({"ports": [{"name": "smtp", "containerPort": 2525, "service": "extra"}]},
+                     "ports: smtp has service: extra, but extraService.enabled is off", id="extra-port-without-service"),
+        pytest.param({"extraService": {"enabled": True}}, "extraService.enabled needs at least one of ports",
+                     id="extra-service-without-ports"),
+        pytest.param({"service": {"externalTrafficPolicy": "Local"}},
+                     "service.externalTrafficPolicy applies to NodePort and LoadBalancer Services only",
+                     id="external-traffic-policy-on-clusterip"),
+        pytest.param({"service": {"loadBalancerSourceRanges": ["10.0.0.0/8"]}},
+                     "service.loadBalancerClass and loadBalancerSourceRanges apply to LoadBalancer Services only",
+                     id="source-ranges-on-clusterip"),
+        pytest.param({"ports": [{"name": "http", "containerPort": 9000}]}, "/ports/0/name", id="port-named-http"),
+        pytest.param({"ports": [{"name": "a-very-long-port-name", "containerPort": 9000}]}, "/ports/0/name",
+                     id="port-name-too-long"),
         pytest.param({"podSecurityContext": {"runAsUser": 0}}, "/podSecurityContext/runAsUser", id="root-user"),
         pytest.param({"httpRoute": {"hostnames": ["shop.example.com:8443"]}}, "/httpRoute/hostnames/0",
                      id="hostname-with-port"),

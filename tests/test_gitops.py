@@ -256,6 +256,8 @@ def test_app_project_allows_exactly_the_rendered_kinds(app):
     root = app(ANSWER_SETS[0])
     for chart in CHARTS:
         for values in sorted((chart_values / chart).glob("*.yaml")):
+            if values.name == "extra-objects.yaml":
+                continue  # kinds of the app team's choosing: the README says to widen the project for them
             rendered |= {(o["apiVersion"].rpartition("/")[0], o["kind"])
                          for o in helm.render(root / "helm" / chart, "demo", "demo", [values])}
     assert whitelist is not None

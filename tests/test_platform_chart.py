@@ -26,9 +26,12 @@ MONITORING = {("ServiceMonitor", "demo"), ("PrometheusRule", "demo"), ("ConfigMa
 EXPECTED = {
     "postgres": DATABASE,
     "postgres-backup": DATABASE | BACKUP,
+    "postgres-options": DATABASE | {("Pooler", "demo-db-pooler")},
     "object-storage": BUCKET,
     "external-secrets": SECRETS,
+    "external-secrets-template": SECRETS,
     "monitoring": MONITORING,
+    "monitoring-custom": MONITORING,
     "all": DATABASE | BACKUP | BUCKET | SECRETS | MONITORING | {("PodMonitor", "demo-db")},
 }
 FEATURES = [pytest.param(name, id=name) for name in EXPECTED]
@@ -188,6 +191,48 @@ def test_monitoring_scrapes_the_base_charts_metrics_port(chart):
     dashboard = objects["ConfigMap"]
     assert dashboard["metadata"]["labels"]["grafana_dashboard"] == "1"
     assert yaml.safe_load(dashboard["data"]["demo.json"])["title"] == "demo"
+
+
+def test_monitoring_of_a_metrics_endpoint_of_its_own(chart):
+    objects = by_kind(render(chart, "demo-platform", "demo", [VALUES / "monitoring-custom.yaml"], CLUSTER_API_VERSIONS))
+    [endpoint] = objects["ServiceMonitor"]["spec"]["endpoints"]
+    assert endpoint == {
+        "port": "metrics", "path": "/api/metrics", "scheme": "https", "interval": "30s", "scrapeTimeout": "10s",
+        "basicAuth": {"username": {"name": "demo-metrics-auth", "key": "username"},
+                      "password": {"name": "demo-metrics-auth", "key": "password"}},
+        "tlsConfig": {"insecureSkipVerify": False, "serverName": "demo.demo.svc"},
+    }
+    groups = {group["name"]: group for group in objects["PrometheusRule"]["spec"]["groups"]}
+    assert {"demo", "demo-queue"} == groups.keys()
+    assert groups["demo-queue"]["rules"][0]["alert"] == "QueueBacklog"
+
+
+def test_external_secret_shapes_the_secret(chart):
+    objects = by_kind(render(chart, "demo-platform", "demo", [VALUES / "external-secrets-template.yaml"],
+                             CLUSTER_API_VERSIONS))
+    target = objects["ExternalSecret"]["spec"]["target"]
+    assert target["name"] == "demo-secrets" and target["creationPolicy"] == "Owner"
+    assert target["template"]["engineVersion"] == "v2"
+    # The store's keys reach the template; Helm passes External Secrets' own braces through untouched.
+    assert target["template"]["data"]["SMTP_URL"] == "smtp://{{ .user }}:{{ .password }}@smtp.example.com:587"
+    assert plaintext_credentials(objects["ExternalSecret"]) == []
+
+
+def test_database_as_the_app_wants_it(chart):
+    objects = by_kind(render(chart, "demo-platform", "demo", [VALUES / "postgres-options.yaml"], CLUSTER_API_VERSIONS))
+    initdb = objects["Cluster"]["spec"]["bootstrap"]["initdb"]
+    assert (initdb["database"], initdb["owner"]) == ("tasks", "tasks_app")
+    assert initdb["postInitApplicationSQL"] == [
+        "CREATE EXTENSION IF NOT EXISTS pgcrypto", "CREATE EXTENSION IF NOT EXISTS citext",
+        "ALTER DATABASE tasks SET timezone TO 'UTC'"]
+    pooler = objects["Pooler"]["spec"]
+    assert pooler == {"cluster": {"name": "demo-db"}, "instances": 2, "type": "rw", "pgbouncer": {"poolMode": "transaction"}}
+
+
+def test_database_defaults_to_the_app_name(chart):
+    objects = by_kind(render(chart, "demo-platform", "demo", [VALUES / "postgres.yaml"], CLUSTER_API_VERSIONS))
+    assert objects["Cluster"]["spec"]["bootstrap"]["initdb"] == {"database": "demo", "owner": "demo"}
+    assert "Pooler" not in objects
 
 
 def test_database_alerts_only_with_a_database(chart):

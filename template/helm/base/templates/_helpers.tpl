@@ -91,3 +91,256 @@ PodDisruptionBudget makes sense.
 {{- .Values.replicaCount }}
 {{- end }}
 {{- end }}
+
+{{/*
+base.serviceSpec: a Service's type and traffic settings, from `service` (the values of
+`key`, service or extraService). The API server refuses the load balancer and external
+traffic fields on types they do not apply to: fail here instead, naming the value.
+*/}}
+{{- define "base.serviceSpec" -}}
+{{- $s := .service }}
+type: {{ $s.type | quote }}
+{{- with $s.externalTrafficPolicy }}
+{{- if eq $s.type "ClusterIP" }}
+{{- fail (printf "%s.externalTrafficPolicy applies to NodePort and LoadBalancer Services only" $.key) }}
+{{- end }}
+externalTrafficPolicy: {{ . | quote }}
+{{- end }}
+{{- with $s.internalTrafficPolicy }}
+internalTrafficPolicy: {{ . | quote }}
+{{- end }}
+{{- if and (ne $s.type "LoadBalancer") (or $s.loadBalancerClass $s.loadBalancerSourceRanges) }}
+{{- fail (printf "%s.loadBalancerClass and loadBalancerSourceRanges apply to LoadBalancer Services only" .key) }}
+{{- end }}
+{{- with $s.loadBalancerClass }}
+loadBalancerClass: {{ . | quote }}
+{{- end }}
+{{- with $s.loadBalancerSourceRanges }}
+loadBalancerSourceRanges:
+  {{- range . }}
+  - {{ . | quote }}
+  {{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+base.servicePort: the Service port of one entry of `ports`, sent to the container port of
+the same name.
+*/}}
+{{- define "base.servicePort" -}}
+- name: {{ .name | quote }}
+  port: {{ .servicePort | default .containerPort }}
+  targetPort: {{ .name | quote }}
+  protocol: {{ .protocol | default "TCP" | quote }}
+  {{- with .appProtocol }}
+  appProtocol: {{ . | quote }}
+  {{- end }}
+  {{- with .nodePort }}
+  nodePort: {{ . }}
+  {{- end }}
+{{- end }}
+
+{{/*
+base.extraContainer: an init or sidecar container as values give it; what its securityContext
+leaves out comes from the app container's, so it meets the restricted Pod Security Standard too.
+*/}}
+{{- define "base.extraContainer" -}}
+{{- toYaml (list (merge (dict) .container (dict "securityContext" .root.Values.securityContext))) }}
+{{- end }}
+
+{{/*
+base.claims: the claims the pod mounts, as a JSON list: persistence's (volume `data`, claim
+<release>-data) and each of extraPersistence (volume <name>, claim <release>-<name>); with
+existingClaim, that claim is mounted and none is created.
+*/}}
+{{- define "base.claims" -}}
+{{- $claims := list }}
+{{- if .Values.persistence.enabled }}
+{{- $claims = append $claims (merge (dict "name" "data") .Values.persistence) }}
+{{- end }}
+{{- range .Values.extraPersistence }}
+{{- $claims = append $claims (merge (dict) . (omit $.Values.persistence "enabled" "existingClaim" "annotations" "mountPath")) }}
+{{- end }}
+{{- $result := list }}
+{{- range $claims }}
+{{- $result = append $result (merge (dict "claimName" (.existingClaim | default (printf "%s-%s" (include "base.fullname" $) .name))) .) }}
+{{- end }}
+{{- toJson $result }}
+{{- end }}
+
+
+{{/*
+base.env: the app's environment (env and envFrom): its port, the platform's credentials by the
+contract's names, the `config` ConfigMap (unless withConfig is false) and the values' own.
+*/}}
+{{- define "base.env" -}}
+{{- $root := .root }}
+{{- $platform := $root.Values.platform -}}
+env:
+  - name: PORT
+    value: {{ $root.Values.containerPort | quote }}
+  {{- if $platform.postgres.enabled }}
+  {{- $secret := required "platform.postgres.secretName is required when platform.postgres.enabled" $platform.postgres.secretName }}
+  {{- /* DATABASE_URL for most frameworks, PG* for libpq and the tools built on it. */}}
+  {{- $keys := dict "DATABASE_URL" "uri" "PGHOST" "host" "PGPORT" "port" "PGDATABASE" "dbname" "PGUSER" "user" "PGPASSWORD" "password" }}
+  {{- with $platform.postgres.poolerService }}
+  {{- $keys = omit $keys "DATABASE_URL" "PGHOST" }}
+  {{- end }}
+  {{- range $name, $key := merge $keys $platform.postgres.extraEnv }}
+  - name: {{ $name | quote }}
+    valueFrom:
+      secretKeyRef:
+        name: {{ $secret | quote }}
+        key: {{ $key | quote }}
+  {{- end }}
+  {{- with $platform.postgres.poolerService }}
+  {{- /* Through the pooler: the Secret's URI names the primary, so build one from its parts (Kubernetes expands $(VAR) from the variables above). */}}
+  - name: PGHOST
+    value: {{ . | quote }}
+  - name: DATABASE_URL
+    value: {{ printf "postgresql://$(PGUSER):$(PGPASSWORD)@%s:$(PGPORT)/$(PGDATABASE)" . | quote }}
+  {{- end }}
+  {{- end }}
+  {{- with $root.Values.env }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- if or (and .withConfig $root.Values.config) $root.Values.envFrom $platform.objectStorage.enabled $platform.externalSecrets.enabled }}
+envFrom:
+  {{- if and .withConfig $root.Values.config }}
+  - configMapRef:
+      name: {{ include "base.fullname" $root }}-config
+  {{- end }}
+  {{- if $platform.objectStorage.enabled }}
+  {{- $bucket := required "platform.objectStorage.name is required when platform.objectStorage.enabled" $platform.objectStorage.name }}
+  - configMapRef:
+      name: {{ $bucket | quote }}
+  - secretRef:
+      name: {{ $bucket | quote }}
+  {{- end }}
+  {{- if $platform.externalSecrets.enabled }}
+  - secretRef:
+      name: {{ required "platform.externalSecrets.secretName is required when platform.externalSecrets.enabled" $platform.externalSecrets.secretName | quote }}
+  {{- end }}
+  {{- with $root.Values.envFrom }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+base.jobPod: the pod template of a job: the app's image, security, environment and scheduling,
+labelled as the job's (not with the selector labels, so no Service sends it traffic). A hook
+runs before this release's ServiceAccount and `config` ConfigMap exist, so it goes without them.
+*/}}
+{{- define "base.jobPod" -}}
+{{- $root := .root }}
+{{- $job := .job -}}
+metadata:
+  labels:
+    {{- include "base.jobLabels" . | nindent 4 }}
+spec:
+  restartPolicy: Never
+  {{- if and .hook $root.Values.serviceAccount.create }}
+  serviceAccountName: "default"
+  {{- else }}
+  serviceAccountName: {{ include "base.serviceAccountName" $root | quote }}
+  {{- end }}
+  automountServiceAccountToken: false
+  {{- with $root.Values.imagePullSecrets }}
+  imagePullSecrets:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  securityContext:
+    {{- toYaml $root.Values.podSecurityContext | nindent 4 }}
+  containers:
+    - name: {{ $job.name | quote }}
+      image: {{ include "base.image" $root | quote }}
+      imagePullPolicy: {{ $root.Values.image.pullPolicy | quote }}
+      command: {{ $job.command | toJson }}
+      {{- with $job.args }}
+      args: {{ toJson . }}
+      {{- end }}
+      securityContext:
+        {{- toYaml $root.Values.securityContext | nindent 8 }}
+      {{- include "base.env" (dict "root" $root "withConfig" (not .hook)) | nindent 6 }}
+      resources:
+        {{- toYaml ($job.resources | default $root.Values.resources) | nindent 8 }}
+      volumeMounts:
+        - name: tmp
+          mountPath: /tmp
+  volumes:
+    - name: tmp
+      emptyDir:
+        sizeLimit: {{ $root.Values.tmpDir.sizeLimit | quote }}
+  {{- with $root.Values.nodeSelector }}
+  nodeSelector:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $root.Values.tolerations }}
+  tolerations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end }}
+
+{{/*
+base.jobLabels: the labels of a job's objects and pods: the release's, and the job as component.
+The job NetworkPolicy selects its pods by app.kubernetes.io/part-of.
+*/}}
+{{- define "base.jobLabels" -}}
+app.kubernetes.io/instance: {{ .root.Release.Name | quote }}
+app.kubernetes.io/part-of: {{ include "base.name" .root | quote }}
+app.kubernetes.io/component: {{ printf "job-%s" .job.name | quote }}
+{{- end }}
+
+
+{{/*
+base.egress: where the app's pods (and its jobs') may connect: DNS, the platform services the
+app uses, and networkPolicy.extraEgress.
+*/}}
+{{- define "base.egress" -}}
+{{- $platform := .Values.platform -}}
+- to:
+    - namespaceSelector:
+        matchLabels:
+          kubernetes.io/metadata.name: {{ .Values.networkPolicy.dnsNamespace | quote }}
+    {{- /* Node-local resolvers listen on link-local addresses, which no pod selector matches. */}}
+    {{- range .Values.networkPolicy.dnsIPBlocks }}
+    - ipBlock:
+        cidr: {{ . | quote }}
+    {{- end }}
+  ports:
+    - port: 53
+      protocol: UDP
+    - port: 53
+      protocol: TCP
+{{- if $platform.postgres.enabled }}
+- to:
+    - podSelector:
+        matchExpressions:
+          - key: cnpg.io/cluster
+            operator: Exists
+    {{- if $platform.postgres.poolerService }}
+    - podSelector:
+        matchExpressions:
+          - key: cnpg.io/poolerName
+            operator: Exists
+    {{- end }}
+  ports:
+    - port: {{ $platform.postgres.port }}
+      protocol: TCP
+{{- end }}
+{{- if $platform.objectStorage.enabled }}
+- ports:
+    - port: {{ $platform.objectStorage.port }}
+      protocol: TCP
+  {{- with $platform.objectStorage.namespace }}
+  to:
+    - namespaceSelector:
+        matchLabels:
+          kubernetes.io/metadata.name: {{ . | quote }}
+  {{- end }}
+{{- end }}
+{{- with .Values.networkPolicy.extraEgress }}
+{{- toYaml . | nindent 0 }}
+{{- end }}
+{{- end }}
