@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from yamllint import linter
-from yamllint.config import YamlLintConfig
 
 from conftest import ANSWER_SETS, ROOT, load_answers, naming
+from support.lint import yamllint
 from support.helm import CLUSTER_API_VERSIONS, render
 from support.kube import K8S_VERSIONS
 
@@ -69,17 +68,8 @@ def test_answers_file_records_every_answer(app, name):
 
 @pytest.mark.parametrize("name", ANSWER_SETS)
 def test_yamllint(app, name):
-    root = app(name)
-    config = YamlLintConfig(file=str(root / ".yamllint.yaml"))
-    checked = 0
-    for path in sorted(root.rglob("*")):
-        relative = str(path.relative_to(root))
-        if path.suffix not in (".yaml", ".yml") or config.is_file_ignored(relative):
-            continue
-        problems = [f"{relative}:{p.line}:{p.column} {p.message} ({p.rule})"
-                    for p in linter.run(path.read_text(), config, relative)]
-        assert not problems, "\n".join(problems)
-        checked += 1
+    problems, checked = yamllint(app(name))
+    assert not problems, "\n".join(problems)
     assert checked >= 8
 
 

@@ -13,14 +13,9 @@ import pytest
 import yaml
 from pytest_copier.plugin import CopierProject
 
-from conftest import ROOT, copy_template, git, naming, recorded_answers
+from conftest import ROOT, commit_all, copy_template, git, naming, recorded_answers
 
 FORK_DEFAULTS = {"git_owner": "globex", "image_registry": "registry.globex.example"}
-
-
-def commit_all(repo: Path, message: str) -> None:
-    git(repo, "add", "--all")
-    git(repo, "commit", "--quiet", "--message", message)
 
 
 def set_org_default(copier_yml: Path, key: str, value: str) -> None:

@@ -15,11 +15,10 @@ from pathlib import Path
 import pytest
 import yaml
 from copier import run_copy, run_update
-from yamllint import linter
-from yamllint.config import YamlLintConfig
 
 from conftest import FLEETS, ROOT, commit_all, copy_app, git, load_answers, naming, recorded_answers, registry_script
 from support import helm
+from support.lint import yamllint
 from support.goyaml import go_read
 from support.kube import validation_errors
 
@@ -133,17 +132,8 @@ def test_a_non_empty_destination_is_refused_for_an_orchestration(template_dir, t
 
 @pytest.mark.parametrize("name", list(FLEETS))
 def test_yamllint(fleet, name):
-    root = fleet(name).root
-    config = YamlLintConfig(file=str(root / ".yamllint.yaml"))
-    checked = 0
-    for path in sorted(root.rglob("*.yaml")):
-        relative = str(path.relative_to(root))
-        if config.is_file_ignored(relative):
-            continue
-        problems = [f"{relative}:{p.line}:{p.column} {p.message} ({p.rule})"
-                    for p in linter.run(path.read_text(), config, relative)]
-        assert not problems, "\n".join(problems)
-        checked += 1
+    problems, checked = yamllint(fleet(name).root)
+    assert not problems, "\n".join(problems)
     assert checked >= 6
 
 

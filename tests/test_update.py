@@ -11,14 +11,9 @@ from pathlib import Path
 import yaml
 from copier import run_copy, run_update
 
-from conftest import git
+from conftest import commit_all, git
 from support.helm import render
 from support.kube import allowed_in
-
-
-def commit_all(repo: Path, message: str) -> None:
-    git(repo, "add", "--all")
-    git(repo, "commit", "--quiet", "--allow-empty", "--message", message)
 
 
 def generate_at_v1(template_repo: Path, dst: Path, **answers) -> Path:
