@@ -126,6 +126,13 @@ def template_dir(tmp_path_factory) -> Path:
     return copy_template(tmp_path_factory.mktemp("template"))
 
 
+def copier_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Copier's own CLI in a process of its own, as people and Renovate run it (Copier renders
+    the old and the new template version in one process: version leaks show only there)."""
+    return subprocess.run([sys.executable, "-m", "copier", *args], cwd=cwd, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL)
+
+
 def copy_app(template: Path, dst: Path, answers: dict) -> Path:
     run_copy(str(template), dst, data=answers, defaults=True, unsafe=True, quiet=True)
     return dst

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from pytest_copier.plugin import CopierProject
 
-from conftest import ROOT, commit_all, copy_template, git, naming, recorded_answers
+from conftest import ROOT, commit_all, copier_cli, copy_template, git, naming, recorded_answers
 
 FORK_DEFAULTS = {"git_owner": "globex", "image_registry": "registry.globex.example"}
 
@@ -24,11 +24,9 @@ def set_org_default(copier_yml: Path, key: str, value: str) -> None:
     copier_yml.write_text(text)
 
 
-def copier_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "copier", *args], cwd=cwd, capture_output=True, text=True,
-                            stdin=subprocess.DEVNULL)
+def cli(*args: str, cwd: Path) -> None:
+    result = copier_cli(*args, cwd=cwd)
     assert result.returncode == 0, result.stderr
-    return result
 
 
 def answers(app: Path) -> dict:
@@ -36,7 +34,7 @@ def answers(app: Path) -> dict:
 
 
 def new_app(template: Path, dst: Path, *data: str) -> Path:
-    copier_cli("copy", "--trust", "--defaults", "--data", "app_name=shop", *data, str(template), str(dst), cwd=dst.parent)
+    cli("copy", "--trust", "--defaults", "--data", "app_name=shop", *data, str(template), str(dst), cwd=dst.parent)
     git(dst, "init", "--quiet")
     commit_all(dst, "generated")
     return dst
@@ -84,7 +82,7 @@ def test_fork_releases_sort_above_upstream_and_its_apps_update_cleanly(upstream_
     assert answers(app)["image_repository"] == "registry.globex.example/globex/shop"
 
     release_upstream_and_merge(upstream, fork)
-    copier_cli("update", "--trust", "--skip-answered", "--defaults", cwd=app)
+    cli("update", "--trust", "--skip-answered", "--defaults", cwd=app)
 
     assert answers(app)["_commit"] == "v1.1.0+globex.1"
     assert (app / "NOTICE").read_text() == "upstream 1.1.0\n"

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 from copier import run_copy, run_update
 
-from conftest import commit_all, git
+from conftest import commit_all, copier_cli, git
 from support.helm import render
 from support.kube import allowed_in
 
@@ -148,8 +147,7 @@ def test_the_teams_own_app_code_is_never_overwritten(template_repo, tmp_path):
 
 def cli_update(app: Path) -> subprocess.CompletedProcess:
     """README's non-interactive `copier update --trust --defaults`, through Copier's CLI."""
-    return subprocess.run([sys.executable, "-m", "copier", "update", "--trust", "--defaults"], cwd=app,
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    return copier_cli("update", "--trust", "--defaults", cwd=app)
 
 
 def test_cli_update_as_documented(template_repo, tmp_path):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ import yaml
 from copier import run_copy
 from pytest_copier.plugin import CopierProject
 
-from conftest import COMBINATIONS, ROOT, copy_template, git, load_answers, recorded_answers
+from conftest import COMBINATIONS, ROOT, copier_cli, copy_template, git, load_answers, recorded_answers
 
 # How many earlier commits that changed the template to sample, besides every release tag.
 SAMPLED_COMMITS = 6
@@ -86,11 +85,6 @@ def fresh_newest(history_repo, tmp_path_factory):
         return copies[name]
 
     return _fresh
-
-
-def copier_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "copier", *args], cwd=cwd, capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL)
 
 
 def copy_at(repo: Path, ref: str, answers: dict, dst: Path) -> subprocess.CompletedProcess:
