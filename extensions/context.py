@@ -38,6 +38,7 @@ class NamingFilters(Extension):
         environment.filters.update(
             app_name_error=naming.app_name_error,
             orchestration_name_error=naming.orchestration_name_error,
+            environments_error=naming.environments_error,
             branch_error=lambda value, question: naming.branch_error(value, question),
             namespace_error=naming.namespace_error,
             dns_label_error=lambda value, question: naming.dns_label_error(question, value),

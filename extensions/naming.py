@@ -613,10 +613,11 @@ REGISTERED_SUFFIX = "-gitops"
 # Folders of the orchestration repository, and the app repository's folder per controller.
 ORCHESTRATION_PATHS = {
     "registry": "registry",  # the registry chart, which renders each controller's objects
-    "registry_apps": "registry/apps",  # one <app>.yaml per registered app
     "infrastructure": "infrastructure",  # what apps need installed before them
 }
 APP_GITOPS_PATHS = {"argocd": "gitops/argocd", "fluxcd": "gitops/fluxcd"}
+# Each app's charts, whose values an environment may override (environment_paths "values").
+APP_CHARTS = ("base", "platform")
 
 # A registry entry: the registered app's own answers, as this cluster deploys it.
 REGISTRY_FIELDS = ("app_name", "repo_url", "git_revision", "namespace", "git_secret_name")
@@ -625,7 +626,7 @@ _REGISTRY_LINE = re.compile(r'(?P<key>[a-z_]+): (?P<value>".*")')
 
 # The answers orchestration_settings() carries into the repository (registry/orchestration.json).
 ORCHESTRATION_ANSWERS = (
-    "orchestration_name", "orchestration_repo_url", "orchestration_branch", "cluster_name",
+    "orchestration_name", "orchestration_repo_url", "orchestration_branch", "environments",
     "cluster_controller", "argocd_applicationset", "git_host", "git_owner", "default_branch",
     "argocd_namespace", "flux_namespace", "cluster_server",
 )
@@ -634,6 +635,37 @@ ORCHESTRATION_ANSWERS = (
 def orchestration_name_error(value: object) -> str:
     """`orchestration_name`: a DNS-1035 label short enough for every name derived from it."""
     return _derived_name_error("orchestration_name", value, ORCHESTRATION_NAME_MAX)
+
+
+def environment_names(value: str) -> list[str]:
+    """The environments answer ("staging,production") as a list."""
+    return [name.strip() for name in value.split(",")]
+
+
+def environments_error(value: object) -> str:
+    """`environments`: comma-separated DNS labels, each named once."""
+    if not isinstance(value, str) or not value.strip():
+        return "environments: required: one or more names separated by commas, such as staging,production"
+    names = environment_names(value)
+    for name in names:
+        if not name:
+            return f"environments: no empty name between commas (got {value!r})"
+        if error := dns_label_error("environments", name):
+            return f"{error} (each of the comma-separated names; got {name!r})"
+    if repeated := sorted({name for name in names if names.count(name) > 1}):
+        return f"environments: each environment is named once; {', '.join(repeated)} is repeated"
+    return ""
+
+
+def environment_paths(environment: str) -> dict[str, str]:
+    """An environment's folders: its entry point, its registry of apps and their value overrides."""
+    registry = f"{ORCHESTRATION_PATHS['registry']}/environments/{environment}"
+    return {"cluster": f"clusters/{environment}", "apps": f"{registry}/apps", "values": f"{registry}/values"}
+
+
+def override_file(environment: str, app_name: str, chart: str) -> str:
+    """An environment's values for one chart of one app, layered over the app's own."""
+    return f"{environment_paths(environment)['values']}/{app_name}-{chart}.yaml"
 
 
 def branch_error(value: object, question: str) -> str:
@@ -778,6 +810,29 @@ def parse_registry_entry(text: str) -> dict[str, str]:
     return entry
 
 
+def override_errors(settings: dict, filenames: list[str], apps: list[str]) -> list[str]:
+    """What is wrong with an environment's values/ folder (its file names), given the apps it
+    runs: each file overrides one chart of one of them, <app>-base.yaml or <app>-platform.yaml."""
+    expected = {f"{app}-{chart}.yaml" for app in apps for chart in settings["app_charts"]}
+    errors = [f"{name}: overrides no chart of an app this environment runs (the files are <app>-"
+              f"{{{','.join(settings['app_charts'])}}}.yaml, for a registered app)"
+              for name in filenames if name not in expected]
+    if filenames and settings["argocd_applicationset"]:
+        errors.append(f"{filenames[0]}: value overrides need the App-of-Apps: the ApplicationSet's git "
+                      "generator reads the registry entries only (argocd_applicationset: false)")
+    return errors
+
+
+def promotion_error(revision: str, source: str, given: bool) -> str:
+    """A revision promoted from `source`: a fixed one (a tag or commit), unless named on purpose."""
+    if error := git_revision_error(revision):
+        return error
+    if not given and (flux_git_ref(revision) == "branch" or revision.startswith("refs/heads/")):
+        return (f"git_revision: {source} follows the branch {revision}, which moves: promote the tag or "
+                "commit it runs now, named with --git-revision (GIT_REVISION=v1.2.0)")
+    return ""
+
+
 def orchestration_settings(answers: dict) -> dict:
     """What the orchestration repository's tools read (registry/orchestration.json): its answers
     and every name, path and rule they derive, so the registry chart (Go templates) and
@@ -787,8 +842,11 @@ def orchestration_settings(answers: dict) -> dict:
                                              and settings["cluster_controller"] == "argocd")
     settings["names"] = orchestration_names(answers["orchestration_name"])
     settings["registered_suffix"] = REGISTERED_SUFFIX
-    settings["paths"] = {**ORCHESTRATION_PATHS, "cluster": f"clusters/{answers['cluster_name']}",
-                         **{f"app_{controller}": path for controller, path in APP_GITOPS_PATHS.items()}}
+    settings["environments"] = environment_names(answers["environments"])
+    settings["paths"] = {**ORCHESTRATION_PATHS,
+                         **{f"app_{controller}": path for controller, path in APP_GITOPS_PATHS.items()},
+                         "environments": {name: environment_paths(name) for name in settings["environments"]}}
+    settings["app_charts"] = list(APP_CHARTS)
     settings["reserved_app_names"] = reserved_app_names(settings)
     # flux_git_ref() and flux_repo_url(), for the registry chart's Go templates (RE2 reads them alike).
     settings["patterns"] = {"commit": _COMMIT_SHA.pattern, "version_tag": _VERSION_TAG.pattern,
@@ -804,17 +862,18 @@ def derive_orchestration(answers: dict) -> dict[str, object]:
     derived: dict[str, object] = dict(orchestration_names(name))
     controller = answers.get("cluster_controller")
     derived.update(use_argocd=controller == "argocd", use_fluxcd=controller == "fluxcd")
-    if all(isinstance(answers.get(key), (str, bool)) for key in ORCHESTRATION_ANSWERS):
+    if (all(isinstance(answers.get(key), (str, bool)) for key in ORCHESTRATION_ANSWERS)
+            and not environments_error(answers["environments"])):
         settings = orchestration_settings(answers)
         url = settings["orchestration_repo_url"]
         derived.update(
             orchestration=settings,
             use_applicationset=settings["argocd_applicationset"],
-            cluster_path=settings["paths"]["cluster"],
+            environment_list=settings["environments"],
             flux_orchestration_url=flux_repo_url(url),
             orchestration_is_ssh=is_ssh_url(url),
             flux_sync_ref=f"refs/heads/{settings['orchestration_branch']}",
-            registry_diagram=registry_diagram(settings, []),
+            registry_picture=registry_picture(settings, {}),
             diagram_start=DIAGRAM_START,
             diagram_end=DIAGRAM_END,
         )
@@ -823,7 +882,7 @@ def derive_orchestration(answers: dict) -> dict[str, object]:
 
 # --- The registry's picture (README.md) ----------------------------------------------------
 
-DIAGRAM_START = "<!-- registry diagram: `make diagram` writes it from registry/apps/ -->"
+DIAGRAM_START = "<!-- registry diagram: `make diagram` writes it from registry/environments/ -->"
 DIAGRAM_END = "<!-- end of registry diagram -->"
 # Characters Mermaid shows as they are in a quoted label; any other becomes an entity code.
 _MERMAID_PLAIN = re.compile(r"[A-Za-z0-9 ._/:@+-]")
@@ -837,42 +896,71 @@ def _node(node_id: str, *lines: str) -> str:
     return f'  {node_id}["{"<br>".join(mermaid_text(line) for line in lines)}"]'
 
 
-def registry_diagram(settings: dict, entries: list[dict]) -> str:
-    """The graph the cluster's controller follows, root to layers to apps, as a Mermaid flowchart."""
-    names, paths = settings["names"], settings["paths"]
+def registry_diagram(settings: dict, registries: dict[str, list[dict]]) -> str:
+    """The graph each environment's controller follows, root to layers to apps, as a Mermaid
+    flowchart: one subgraph per environment, from its registry (environment -> entries)."""
+    names = settings["names"]
     argocd = settings["cluster_controller"] == "argocd"
     kinds = ("Application", "Application", "Application") if argocd else (
         "Kustomization", "Kustomization", "HelmRelease")
     root = names["root_app"] if argocd else settings["flux_namespace"]
-    lines = [
-        "flowchart LR",
-        _node("root", f"{kinds[0]} {root}", paths["cluster"] + "/"),
-        _node("infrastructure", f"{kinds[1]} {names['infrastructure_layer']}", paths["infrastructure"] + "/"),
-        _node("apps", f"{kinds[2]} {names['apps_layer']}", paths["registry"] + "/"),
-        "  root --> infrastructure",
-        "  root --> apps",
-        '  infrastructure -. "ready before every app" .-> apps',
-    ]
-    parent = "apps"
-    if settings["argocd_applicationset"]:
-        lines += [_node("applicationset", f"ApplicationSet {names['apps_layer']}",
-                        paths["registry_apps"] + "/*.yaml"), "  apps --> applicationset"]
-        parent = "applicationset"
     kind = "Application" if argocd else "Kustomization"
-    for entry in sorted(entries, key=lambda entry: entry["app_name"]):
-        node_id = "app_" + entry["app_name"].replace("-", "_")
-        lines += [_node(node_id, f"{kind} {registered_name(entry['app_name'])}",
-                        f"{entry['repo_url']} @ {entry['git_revision']}", f"namespace {entry['namespace']}"),
-                  f"  {parent} --> {node_id}"]
-    if not entries:
-        lines += [_node("none", "no app registered yet"), f"  {parent} --> none"]
+    lines = ["flowchart LR"]
+    for environment in settings["environments"]:
+        paths = settings["paths"]["environments"][environment]
+        node = environment.replace("-", "_") + "_"
+        lines += [
+            f"  subgraph {node}env[\"{mermaid_text(environment)}\"]",
+            _node(f"{node}root", f"{kinds[0]} {root}", paths["cluster"] + "/"),
+            _node(f"{node}infrastructure", f"{kinds[1]} {names['infrastructure_layer']}",
+                  settings["paths"]["infrastructure"] + "/"),
+            _node(f"{node}apps", f"{kinds[2]} {names['apps_layer']}", paths["apps"] + "/"),
+            f"  {node}root --> {node}infrastructure",
+            f"  {node}root --> {node}apps",
+            f'  {node}infrastructure -. "ready before every app" .-> {node}apps',
+        ]
+        parent = f"{node}apps"
+        if settings["argocd_applicationset"]:
+            lines += [_node(f"{node}applicationset", f"ApplicationSet {names['apps_layer']}",
+                            paths["apps"] + "/*.yaml"), f"  {node}apps --> {node}applicationset"]
+            parent = f"{node}applicationset"
+        entries = sorted(registries.get(environment, []), key=lambda entry: entry["app_name"])
+        for entry in entries:
+            node_id = node + "app_" + entry["app_name"].replace("-", "_")
+            lines += [_node(node_id, f"{kind} {registered_name(entry['app_name'])}",
+                            f"{entry['repo_url']} @ {entry['git_revision']}", f"namespace {entry['namespace']}"),
+                      f"  {parent} --> {node_id}"]
+        if not entries:
+            lines += [_node(f"{node}none", "no app registered yet"), f"  {parent} --> {node}none"]
+        lines.append("  end")
     return "\n".join(lines) + "\n"
 
 
-def with_diagram(readme: str, diagram: str) -> str:
-    """README.md with the registry diagram between its markers replaced by `diagram`."""
+def versions_table(settings: dict, registries: dict[str, list[dict]]) -> str:
+    """Which revision of each app each environment runs, as a Markdown table ("-": not there)."""
+    environments = settings["environments"]
+    revisions: dict[str, dict[str, str]] = {}
+    for environment in environments:
+        for entry in registries.get(environment, []):
+            revisions.setdefault(entry["app_name"], {})[environment] = entry["git_revision"]
+    rows = [["app", *environments], ["---"] * (len(environments) + 1)]
+    rows += [[app, *(markdown_code(revisions[app][environment]) if environment in revisions[app] else "-"
+                     for environment in environments)] for app in sorted(revisions)]
+    if not revisions:
+        rows.append(["no app registered yet", *("-" for _ in environments)])
+    return "\n".join("| " + " | ".join(row) + " |" for row in rows) + "\n"
+
+
+def registry_picture(settings: dict, registries: dict[str, list[dict]]) -> str:
+    """README.md's generated block: the graph, then which version runs where."""
+    return (f"```mermaid\n{registry_diagram(settings, registries)}```\n\n"
+            f"Which revision of each app each environment runs:\n\n{versions_table(settings, registries)}")
+
+
+def with_diagram(readme: str, picture: str) -> str:
+    """README.md with the block between the registry diagram's markers replaced by `picture`."""
     start, end = readme.find(DIAGRAM_START), readme.find(DIAGRAM_END)
     if start < 0 or end < start:
         raise ValueError(f"README.md has no registry diagram: keep the lines {DIAGRAM_START} and {DIAGRAM_END}")
     start += len(DIAGRAM_START)
-    return f"{readme[:start]}\n```mermaid\n{diagram}```\n{readme[end:]}"
+    return f"{readme[:start]}\n{picture}{readme[end:]}"

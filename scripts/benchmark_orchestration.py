@@ -56,7 +56,7 @@ def main() -> None:
         sandbox = Path(tmp)
         isolate(sandbox)
         # Imported after isolate(): Copier's git (plumbum) copies the environment on import.
-        from conftest import CRD_SCHEMAS, commit_all, copy_app, copy_template, git, naming, registry_script
+        from conftest import CRD_SCHEMAS, bootstrap, commit_all, copy_app, copy_template, git, naming, registry_script
         from support.kube import validation_errors
         from support.orchestration import GitServer, Walker, project_violations, unresolved_dependencies
         from copier import run_copy
@@ -97,8 +97,7 @@ def main() -> None:
                 added = len(git(fleet, "ls-files").splitlines()) - before
                 settings = json.loads((fleet / "registry/orchestration.json").read_text())
                 server.serve(fleet, settings["orchestration_repo_url"], naming.flux_repo_url(settings["orchestration_repo_url"]))
-                root = "bootstrap/argocd/root.yaml" if controller == "argocd" else "bootstrap/flux/flux-instance.yaml"
-                roots = [doc for doc in yaml.safe_load_all((fleet / root).read_text()) if doc]
+                roots = bootstrap(fleet, controller, settings["environments"][0])
                 setup = time.perf_counter() - start
 
                 start = time.perf_counter()

@@ -211,17 +211,31 @@ class Fleet:
     def controller(self) -> str:
         return self.settings["cluster_controller"]
 
-    def bootstrap(self) -> list[dict]:
-        """What a person applies by hand: the root of the graph."""
-        path = "bootstrap/argocd/root.yaml" if self.controller == "argocd" else "bootstrap/flux/flux-instance.yaml"
-        return [doc for doc in yaml.safe_load_all((self.root / path).read_text()) if doc]
+    @property
+    def environment(self) -> str:
+        """The first environment, which the single-environment tests walk."""
+        return self.settings["environments"][0]
 
-    def walk(self) -> "Graph":
+    def entry_path(self, app: str, environment: str | None = None) -> Path:
+        return self.root / self.settings["paths"]["environments"][environment or self.environment]["apps"] / f"{app}.yaml"
+
+    def bootstrap(self, environment: str | None = None) -> list[dict]:
+        """What a person applies by hand on an environment's cluster: the root of its graph."""
+        return bootstrap(self.root, self.controller, environment or self.environment)
+
+    def walk(self, environment: str | None = None) -> "Graph":
         from support.orchestration import Walker
 
         scratch = self.scratch / f"walk-{len(list(self.scratch.glob('walk-*')))}"
         scratch.mkdir()
-        return Walker(self.server, scratch).walk(self.bootstrap())
+        return Walker(self.server, scratch).walk(self.bootstrap(environment))
+
+
+def bootstrap(root: Path, controller: str, environment: str) -> list[dict]:
+    """An environment's bootstrap objects, as a person applies them on its cluster."""
+    path = f"bootstrap/argocd/root-{environment}.yaml" if controller == "argocd" else \
+        f"bootstrap/flux/flux-instance-{environment}.yaml"
+    return [doc for doc in yaml.safe_load_all((root / path).read_text()) if doc]
 
 
 def registry_script(root: Path, *args: str) -> subprocess.CompletedProcess:

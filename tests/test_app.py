@@ -14,7 +14,7 @@ from support.lint import yamllint
 from support.helm import CLUSTER_API_VERSIONS, render
 from support.kube import K8S_VERSIONS
 
-ARGOCD_FILES = {"gitops/argocd/project.yaml", "gitops/argocd/base-application.yaml",
+ARGOCD_FILES = {"gitops/argocd/kustomization.yaml", "gitops/argocd/project.yaml", "gitops/argocd/base-application.yaml",
                 "gitops/argocd/platform-application.yaml"}
 FLUXCD_FILES = {
     "gitops/fluxcd/git-repository.yaml",
@@ -76,7 +76,7 @@ def test_yamllint(app, name):
 @pytest.mark.parametrize("controller", ["both", "argocd", "fluxcd"])
 def test_readme_deploy_section_matches_the_controller(generate, controller):
     readme = (generate(gitops_controller=controller) / "README.md").read_text()
-    assert ("kubectl apply -f gitops/argocd/" in readme) == (controller != "fluxcd")
+    assert ("kubectl apply -k gitops/argocd/" in readme) == (controller != "fluxcd")
     assert ("kubectl apply -f gitops/fluxcd/" in readme) == (controller != "argocd")
     assert ("### With Argo CD" in readme) == (controller != "fluxcd")
     assert ("### With Flux" in readme) == (controller != "argocd")

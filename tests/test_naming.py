@@ -478,7 +478,7 @@ def test_default_image_is_a_valid_oci_name_whatever_git_allows(repo_url, image):
 
 ORCHESTRATION = {
     "orchestration_name": "fleet", "orchestration_repo_url": "https://github.com/acme/fleet.git",
-    "orchestration_branch": "main", "cluster_name": "production", "cluster_controller": "argocd",
+    "orchestration_branch": "main", "environments": "staging,production", "cluster_controller": "argocd",
     "argocd_applicationset": False, "git_host": "github.com", "git_owner": "acme", "default_branch": "main",
     "argocd_namespace": "argocd", "flux_namespace": "flux-system", "cluster_server": "https://kubernetes.default.svc",
 }
@@ -571,22 +571,62 @@ def test_parse_registry_entry_refuses_anything_but_double_quoted_lines(text):
         naming.parse_registry_entry(text)
 
 
-def test_registry_diagram_draws_root_layers_and_apps():
+def test_registry_diagram_draws_each_environment_root_layers_and_apps():
     settings = settings_for(argocd_applicationset=True)
-    diagram = naming.registry_diagram(settings, [entry("shop"), entry("b-2", git_revision='say "hi"')])
+    diagram = naming.registry_diagram(settings, {"staging": [entry("shop"), entry("b-2", git_revision='say "hi"')]})
     assert diagram.startswith("flowchart LR\n")
-    assert '  applicationset["ApplicationSet fleet-apps<br>registry/apps/#42;.yaml"]' in diagram
-    assert "  app_b_2[" in diagram and "applicationset --> app_b_2" in diagram
+    assert '  staging_applicationset["ApplicationSet fleet-apps<br>registry/environments/staging/apps/#42;.yaml"]' in diagram
+    assert "  staging_app_b_2[" in diagram and "staging_applicationset --> staging_app_b_2" in diagram
     assert "say #34;hi#34;" in diagram and 'say "hi"' not in diagram
-    flux = naming.registry_diagram(settings_for(cluster_controller="fluxcd"), [])
-    assert 'root["Kustomization flux-system<br>clusters/production/"]' in flux
-    assert 'none["no app registered yet"]' in flux and "applicationset" not in flux
+    assert '  production_none["no app registered yet"]' in diagram
+    assert diagram.count("  subgraph ") == diagram.count("  end\n") == 2
+    flux = naming.registry_diagram(settings_for(cluster_controller="fluxcd"), {})
+    assert 'staging_root["Kustomization flux-system<br>clusters/staging/"]' in flux
+    assert 'production_none["no app registered yet"]' in flux and "applicationset" not in flux
+
+
+def test_versions_table_says_which_revision_runs_where():
+    table = naming.versions_table(settings_for(), {"staging": [entry("shop"), entry("b-2", git_revision="v2")],
+                                                   "production": [entry("shop", git_revision="v1")]})
+    assert table.splitlines() == ["| app | staging | production |", "| --- | --- | --- |",
+                                  "| b-2 | `v2` | - |", "| shop | `main` | `v1` |"]
+
+
+@pytest.mark.parametrize(("value", "error"), [
+    ("staging,production", ""), ("production", ""), (" dev , prod ", ""),
+    ("", "environments: required"), ("Prod", "environments: must be a DNS-1123 label"),
+    ("a,,b", "environments: no empty name between commas"), ("a,b,a", "environments: each environment is named once; a is"),
+    (3, "environments: required"),
+])
+def test_environments_error(value, error):
+    assert naming.environments_error(value).startswith(error) and bool(naming.environments_error(value)) == bool(error)
+
+
+@pytest.mark.parametrize(("names", "argocd_applicationset", "errors"), [
+    (["shop-base.yaml", "shop-platform.yaml"], False, []),
+    (["shop-db.yaml"], False, ["shop-db.yaml: overrides no chart"]),
+    (["orders-base.yaml"], False, ["orders-base.yaml: overrides no chart"]),
+    (["shop-base.yaml"], True, ["shop-base.yaml: value overrides need the App-of-Apps"]),
+])
+def test_override_errors(names, argocd_applicationset, errors):
+    found = naming.override_errors(settings_for(argocd_applicationset=argocd_applicationset), names, ["shop"])
+    assert [error[:len(prefix)] for error, prefix in zip(found, errors)] == errors and len(found) == len(errors)
+
+
+@pytest.mark.parametrize(("revision", "given", "error"), [
+    ("v1.2.0", False, ""), ("0123456789abcdef0123456789abcdef01234567", False, ""), ("main", True, ""),
+    ("main", False, "git_revision: staging follows the branch main, which moves"),
+    ("refs/heads/main", False, "git_revision: staging follows the branch refs/heads/main"),
+    ("a..b", True, "git_revision: must be"),
+])
+def test_promotion_error(revision, given, error):
+    assert naming.promotion_error(revision, "staging", given).startswith(error)
+    assert bool(naming.promotion_error(revision, "staging", given)) == bool(error)
 
 
 def test_with_diagram_replaces_only_the_marked_block():
     readme = f"# x\n{naming.DIAGRAM_START}\nold\n{naming.DIAGRAM_END}\nrest\n"
-    assert naming.with_diagram(readme, "new\n") == (
-        f"# x\n{naming.DIAGRAM_START}\n```mermaid\nnew\n```\n{naming.DIAGRAM_END}\nrest\n")
+    assert naming.with_diagram(readme, "new\n") == f"# x\n{naming.DIAGRAM_START}\nnew\n{naming.DIAGRAM_END}\nrest\n"
     with pytest.raises(ValueError, match="no registry diagram"):
         naming.with_diagram("# x\n", "new\n")
 
@@ -598,7 +638,10 @@ def test_derive_an_orchestration():
     derived = naming.derive({"project_kind": "orchestration", **ORCHESTRATION,
                              "orchestration_repo_url": "git@github.com:acme/fleet.git"})
     assert derived["flux_orchestration_url"] == "ssh://git@github.com/acme/fleet.git"
-    assert derived["flux_sync_ref"] == "refs/heads/main" and derived["cluster_path"] == "clusters/production"
+    assert derived["flux_sync_ref"] == "refs/heads/main" and derived["environment_list"] == ["staging", "production"]
+    assert derived["orchestration"]["paths"]["environments"]["production"] == {
+        "cluster": "clusters/production", "apps": "registry/environments/production/apps",
+        "values": "registry/environments/production/values"}
     assert (derived["use_argocd"], derived["use_fluxcd"], derived["use_applicationset"]) == (True, False, False)
     assert derived["orchestration"]["names"]["infrastructure_layer"] == "fleet-infrastructure"
 

@@ -17,7 +17,7 @@ import sys
 import pytest
 import yaml
 
-from conftest import FLEETS, ROOT, commit_all, git, naming, recorded_answers, registry_script, serve_orchestration
+from conftest import FLEETS, ROOT, bootstrap, commit_all, git, naming, recorded_answers, registry_script, serve_orchestration
 from support.kube import validation_errors
 from support.orchestration import (GitServer, Walker, deployed_kinds, describe, project_violations, removed,
                                    unresolved_dependencies)
@@ -162,7 +162,7 @@ def test_registering_an_app_is_one_file(fleet, tmp_path):
         result = registry_script(clone, "register", "orders", "--git-revision", "v2.0.0")
         assert result.returncode == 0, result.stderr
         status = git(clone, "status", "--porcelain").splitlines()
-        entry = f"{fleet(name).settings['paths']['registry_apps']}/orders.yaml"
+        entry = str(fleet(name).entry_path("orders").relative_to(fleet(name).root))
         assert sorted(status) == sorted([f"?? {entry}", " M README.md"]), name
         assert naming.parse_registry_entry((clone / entry).read_text()) == {
             "app_name": "orders", "repo_url": "https://github.com/acme/orders.git", "git_revision": "v2.0.0",
@@ -172,18 +172,23 @@ def test_registering_an_app_is_one_file(fleet, tmp_path):
 
 @pytest.mark.parametrize("name", FLEET_NAMES)
 def test_the_readme_diagram_is_the_registry(fleet, name, tmp_path):
-    root = fleet(name).root
-    entries = [naming.parse_registry_entry(p.read_text()) for p in sorted((root / "registry/apps").glob("*.yaml"))]
-    diagram = naming.registry_diagram(fleet(name).settings, entries)
+    f = fleet(name)
+    root = f.root
+    registries = {environment: [naming.parse_registry_entry(p.read_text())
+                                for p in sorted(f.entry_path("*", environment).parent.glob("*.yaml"))]
+                  for environment in f.settings["environments"]}
+    diagram = naming.registry_diagram(f.settings, registries)
     readme = (root / "README.md").read_text()
     assert f"```mermaid\n{diagram}```" in readme
-    for entry in entries:
+    assert naming.versions_table(f.settings, registries) in readme
+    for entry in registries[f.environment]:
         assert naming.registered_name(entry["app_name"]) in diagram
+        assert f"| {entry['app_name']} | `{entry['git_revision']}` |" in readme
     assert registry_script(root, "check").returncode == 0
     # A registry entry added by hand, without `make diagram`, fails the check.
     clone = tmp_path / "clone"
     shutil.copytree(root, clone)
-    (clone / "registry/apps/orders.yaml").write_text(naming.registry_entry_text(
+    (clone / f.entry_path("orders").relative_to(root)).write_text(naming.registry_entry_text(
         {"app_name": "orders", "repo_url": "https://github.com/acme/orders.git", "git_revision": "main",
          "namespace": "orders"}))
     result = registry_script(clone, "check")
@@ -197,7 +202,12 @@ def test_the_readme_diagram_is_the_registry(fleet, name, tmp_path):
     ("argocd", ["register", "fleet-apps"], "AppProject argocd/fleet-apps would be created by both"),
     ("fluxcd", ["register", "flux-system"], "GitRepository flux-system/flux-system would be created by both"),
     ("fluxcd", ["register", "shop-gitops"], "GitRepository flux-system/shop-gitops would be created by both"),
-    ("argocd", ["register", "shop"], "shop is registered already"),
+    ("argocd", ["register", "shop"], "shop is registered in staging already"),
+    ("argocd", ["register", "orders", "--environment", "qa"], "--environment: no environment qa (the environments are staging, production"),
+    ("argocd", ["promote", "shop", "--to", "staging"], "--to staging: the first environment has none before it"),
+    ("argocd", ["promote", "shop", "--to", "production"], "git_revision: staging follows the branch main, which moves"),
+    ("argocd", ["promote", "orders", "--to", "production"], "orders is not registered in staging"),
+    ("argocd", ["promote", "shop", "--to", "production", "--git-revision", "a..b"], "git_revision: must be"),
     ("argocd", ["register", "shop-x", "--namespace", "shop"], "namespace shop already holds app shop"),
     ("argocd", ["register", "Orders"], "app_name: must be a DNS-1035 label"),
     ("argocd", ["register", "orders", "--git-revision", "a..b"], "git_revision: must be a branch, tag"),
@@ -220,7 +230,8 @@ def test_flux_registry_refuses_an_ssh_app_without_credentials(fleet, tmp_path):
                              "--git-secret-name", "")
     assert result.returncode != 0 and "git_secret_name: required for an ssh repo_url" in result.stderr
     assert registry_script(clone, "register", "orders", "--repo-url", "git@github.com:acme/orders.git").returncode == 0
-    assert naming.parse_registry_entry((clone / "registry/apps/orders.yaml").read_text())["git_secret_name"] == "orders-git"
+    entry = clone / fleet("fluxcd").entry_path("orders").relative_to(fleet("fluxcd").root)
+    assert naming.parse_registry_entry(entry.read_text())["git_secret_name"] == "orders-git"
 
 
 def test_the_example_fleet_resolves(template_dir, tmp_path, monkeypatch, crd_schemas):
@@ -244,8 +255,7 @@ def test_the_example_fleet_resolves(template_dir, tmp_path, monkeypatch, crd_sch
     git(fleet_root, "init", "--quiet", "--initial-branch", answers["orchestration_branch"])
     commit_all(fleet_root, "generated")
     serve_orchestration(server, fleet_root, answers)
-    roots = list(yaml.safe_load_all((fleet_root / "bootstrap/argocd/root.yaml").read_text()))
-    walked = Walker(server, tmp_path).walk(roots)
+    walked = Walker(server, tmp_path).walk(bootstrap(fleet_root, "argocd", answers["environments"].split(",")[0]))
     assert {key[2] for key in walked.of_kind("Application")} >= {f"{app}-base" for app in example.APPS}
     assert walked.duplicates == [] and project_violations(walked) == []
     assert validation_errors(list(walked.objects.values()), crd_schemas) == []

@@ -25,13 +25,17 @@ from support.kube import validation_errors
 COMMON_FILES = {
     ".copier-answers.yml", ".gitignore", ".yamllint.yaml", "Makefile", "README.md", "renovate.json",
     "infrastructure/kustomization.yaml", "registry/Chart.yaml", "registry/values.yaml", "registry/values.schema.json",
-    "registry/orchestration.json", "registry/apps/README.md", "registry/templates/_helpers.tpl",
+    "registry/orchestration.json", "registry/environments/README.md", "registry/templates/_helpers.tpl",
     "registry/templates/argocd.yaml", "registry/templates/fluxcd.yaml", "scripts/registry.py", "scripts/naming.py",
 }
 CONTROLLER_FILES = {
-    "argocd": {"bootstrap/argocd/kustomization.yaml", "bootstrap/argocd/namespace.yaml",
-               "bootstrap/argocd/argocd-cm.yaml", "bootstrap/argocd/root.yaml"},
-    "fluxcd": {"bootstrap/flux/flux-instance.yaml"},
+    "argocd": {"bootstrap/argocd/kustomization.yaml", "bootstrap/argocd/namespace.yaml", "bootstrap/argocd/argocd-cm.yaml"},
+    "fluxcd": set(),
+}
+# Each environment's: its bootstrap root and its entry point.
+ENVIRONMENT_FILES = {
+    "argocd": {"bootstrap/argocd/root-{}.yaml", "clusters/{}/infrastructure.yaml", "clusters/{}/apps.yaml"},
+    "fluxcd": {"bootstrap/flux/flux-instance-{}.yaml", "clusters/{}/infrastructure.yaml", "clusters/{}/apps.yaml"},
 }
 # Argo CD's Application health check, as its documentation gives it (operator-manual/health.md).
 ARGOCD_APPLICATION_HEALTH = """\
@@ -77,10 +81,11 @@ def orchestration(template_dir, tmp_path_factory):
 @pytest.mark.parametrize("name", list(FLEETS))
 def test_only_the_controllers_files(orchestration, name):
     root = orchestration(name)
-    controller = recorded_answers(root)["cluster_controller"]
-    cluster = f"clusters/{recorded_answers(root)['cluster_name']}"
-    assert files(root) == COMMON_FILES | CONTROLLER_FILES[controller] | {f"{cluster}/infrastructure.yaml",
-                                                                       f"{cluster}/apps.yaml"}
+    answers = recorded_answers(root)
+    controller = answers["cluster_controller"]
+    environments = naming.environment_names(answers["environments"])
+    assert files(root) == COMMON_FILES | CONTROLLER_FILES[controller] | {
+        path.format(environment) for environment in environments for path in ENVIRONMENT_FILES[controller]}
     # The orchestration ships the template's naming contract as it is: one source of every rule.
     assert (root / "scripts/naming.py").read_text() == (ROOT / "extensions/naming.py").read_text()
 
@@ -107,7 +112,9 @@ def test_the_app_stays_what_it_was(template_dir, orchestration, tmp_path):
     ({"orchestration_repo_url": "ftp://git.example.com/acme/fleet.git"}, "orchestration_repo_url: must be an https://"),
     ({"orchestration_branch": "v1.2.0"}, "orchestration_branch: must be a branch, such as main"),
     ({"orchestration_branch": "a..b"}, "orchestration_branch: must be a branch, tag, full ref"),
-    ({"cluster_name": "Prod"}, "cluster_name: must be a DNS-1123 label"),
+    ({"environments": "Prod"}, "environments: must be a DNS-1123 label"),
+    ({"environments": "staging,,production"}, "environments: no empty name between commas"),
+    ({"environments": "staging,production,staging"}, "environments: each environment is named once; staging is repeated"),
     ({"cluster_controller": "both"}, "Invalid choice for 'cluster_controller'"),
     ({"project_kind": "library"}, "Invalid choice for 'project_kind'"),
 ])
@@ -148,7 +155,9 @@ def test_the_repositorys_own_checks_pass(fleet, graph, name, tmp_path):
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     [apps_layer] = [r for r in graph(name).releases if r.name == fleet(name).settings["names"]["apps_layer"]]
-    assert (root / "rendered/registry.yaml").read_text() == apps_layer.manifest
+    assert (root / f"rendered/registry-{fleet(name).environment}.yaml").read_text() == apps_layer.manifest
+    assert {p.name for p in (root / "rendered").iterdir()} == {
+        f"registry-{environment}.yaml" for environment in fleet(name).settings["environments"]}
 
 
 @pytest.mark.parametrize("namespace", ["argocd", "gitops"])
@@ -170,7 +179,7 @@ def test_argocd_bootstrap_installs_the_application_health_check(orchestration, t
     assert config["data"]["resource.customizations.health.argoproj.io_Application"] == ARGOCD_APPLICATION_HEALTH
     assert objects[("ClusterRoleBinding", "argocd-server")]["subjects"][0]["namespace"] == namespace
     assert validation_errors(list(objects.values()), crd_schemas) == []
-    root_objects = list(yaml.safe_load_all((root / "bootstrap/argocd/root.yaml").read_text()))
+    root_objects = list(yaml.safe_load_all((root / "bootstrap/argocd/root-production.yaml").read_text()))
     assert {o["metadata"]["namespace"] for o in root_objects} == {namespace}
     assert validation_errors(root_objects, crd_schemas) == []
 
@@ -218,14 +227,16 @@ def test_argocd_readme_commands_name_the_objects(fleet):
     commands = sh_block(readme, "## Bootstrap")
     assert commands[0] == ["kubectl", "create", "namespace", f.settings["argocd_namespace"]]
     assert commands[1][-2:] == ["-k", "bootstrap/argocd"]
-    assert commands[-1] == ["kubectl", "apply", "-f", "bootstrap/argocd/root.yaml"]
+    assert commands[-1] == ["kubectl", "apply", "-f", f"bootstrap/argocd/root-{f.environment}.yaml"]
     project, root = f.bootstrap()
     assert root["spec"]["source"] == {"repoURL": f.settings["orchestration_repo_url"],
                                       "targetRevision": f.settings["orchestration_branch"],
-                                      "path": f.settings["paths"]["cluster"]}
+                                      "path": f"clusters/{f.environment}"}
     assert root["spec"]["project"] == project["metadata"]["name"]
     for command in sh_block(readme, "## Register an app"):
         assert command[:2] == ["make", "register"]
+    for command, target in zip(sh_block(readme, "## Environments"), ("promote", "versions")):
+        assert command[:2] == ["make", target]
 
 
 def test_flux_readme_commands_name_the_objects(fleet):
@@ -238,7 +249,7 @@ def test_flux_readme_commands_name_the_objects(fleet):
     assert helm_install[helm_install.index("--namespace") + 1] == instance["metadata"]["namespace"]
     assert secret[:4] == ["flux", "create", "secret", "git"] and secret[4] == sync["pullSecret"]
     assert f"--url={sync['url']}" in secret
-    assert apply == ["kubectl", "apply", "-f", "bootstrap/flux/flux-instance.yaml"]
+    assert apply == ["kubectl", "apply", "-f", f"bootstrap/flux/flux-instance-{f.environment}.yaml"]
     [bootstrap] = sh_block(readme, "with the\n`flux` CLI alone")
     assert bootstrap[:3] == ["flux", "bootstrap", "git"]
     assert f"--url={sync['url']}" in bootstrap and f"--path={sync['path']}" in bootstrap
@@ -254,16 +265,19 @@ def test_app_readme_says_one_controller_per_cluster(app):
 
 
 def registry_copy(fleet, name: str, tmp_path: Path) -> Path:
+    """The fleet's registry chart, its first environment without apps."""
     chart = tmp_path / "registry"
     shutil.copytree(fleet(name).root / "registry", chart)
-    for entry in (chart / "apps").glob("*.yaml"):
+    for entry in (chart / "environments" / fleet(name).environment / "apps").glob("*.yaml"):
         entry.unlink()
     return chart
 
 
-def write_entries(chart: Path, entries: list[dict]) -> None:
+def write_entries(chart: Path, entries: list[dict], environment: str = "staging") -> None:
     for entry in entries:
-        (chart / "apps" / f"{entry['app_name']}.yaml").write_text(naming.registry_entry_text(entry))
+        path = chart / "environments" / environment / "apps" / f"{entry['app_name']}.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(naming.registry_entry_text(entry))
 
 
 REVISIONS = ["main", "v1", "v1.2.3", "1.2", "v2.0.0-rc.1", "1e3", "release-1.0", "refs/heads/release+2",
@@ -277,7 +291,8 @@ def test_registry_chart_applies_the_flux_rules_of_naming(fleet, tmp_path):
     entries = [{"app_name": f"app{i}", "repo_url": URLS[i % len(URLS)], "git_revision": revision,
                 "namespace": f"ns{i}", "git_secret_name": "git-credentials"} for i, revision in enumerate(REVISIONS)]
     write_entries(chart, entries)
-    sources = {o["metadata"]["name"]: o["spec"] for o in helm.render(chart, "fleet-apps", "flux-system")
+    sources = {o["metadata"]["name"]: o["spec"]
+               for o in helm.render(chart, "fleet-apps", "flux-system", [environment_values(tmp_path, "staging")])
                if o["kind"] == "GitRepository"}
     for entry in entries:
         spec = sources[naming.registered_name(entry["app_name"])]
@@ -311,12 +326,20 @@ def test_registry_refuses_a_hand_written_entry_that_cannot_deploy(fleet, tmp_pat
     """The chart (what the controller renders) fails naming the file; `make check` refuses it too."""
     root = tmp_path / "repo"
     shutil.copytree(fleet(name).root, root)
-    (root / "registry/apps" / filename).write_text(text)
-    with pytest.raises(helm.HelmError, match=re.escape(f"registry/apps/{filename}")) as failure:
-        helm.template(root / "registry", "fleet-apps", "flux-system")
+    entry = fleet(name).entry_path(filename.removesuffix(".yaml"))
+    (root / entry.relative_to(fleet(name).root)).write_text(text)
+    with pytest.raises(helm.HelmError, match=re.escape(str(entry.relative_to(fleet(name).root)))) as failure:
+        helm.template(root / "registry", "fleet-apps", "flux-system", [environment_values(tmp_path, fleet(name).environment)])
     assert message in str(failure.value)
     check = registry_script(root, "check")
     assert check.returncode != 0 and filename.removesuffix(".yaml") in check.stderr
+
+
+def environment_values(scratch: Path, environment: str) -> Path:
+    """The registry chart's values, as an environment's apps layer passes them."""
+    path = scratch / f"values-{environment}.yaml"
+    path.write_text(yaml.safe_dump({"environment": environment}))
+    return path
 
 
 def test_registry_entries_read_the_same_in_go(tmp_path):
@@ -339,7 +362,7 @@ def test_update_keeps_the_registry(template_repo, tmp_path):
     commit_all(root, "generated from v1")
     assert registry_script(root, "register", "shop").returncode == 0
     commit_all(root, "register shop")
-    entry = (root / "registry/apps/shop.yaml").read_text()
+    entry = (root / "registry/environments/staging/apps/shop.yaml").read_text()
 
     readme = template_repo / "orchestration/README.md.jinja"
     readme.write_text(readme.read_text() + "\nOwned by the platform team.\n")
@@ -347,7 +370,7 @@ def test_update_keeps_the_registry(template_repo, tmp_path):
     git(template_repo, "tag", "v2")
     run_update(root, defaults=True, overwrite=True, unsafe=True, quiet=True, vcs_ref="v2")
 
-    assert (root / "registry/apps/shop.yaml").read_text() == entry
+    assert (root / "registry/environments/staging/apps/shop.yaml").read_text() == entry
     text = (root / "README.md").read_text()
     assert text.endswith("\nOwned by the platform team.\n") and "shop-gitops" in text
     assert recorded_answers(root)["project_kind"] == "orchestration"
@@ -376,7 +399,7 @@ def test_every_yaml_file_reads_the_same_in_go(fleet, name, tmp_path):
 
 
 # Answers YAML reads as booleans, numbers or null unless quoted.
-YAML_WORDS = {"orchestration_name": "on", "cluster_name": "12", "orchestration_branch": "null",
+YAML_WORDS = {"orchestration_name": "on", "environments": "12", "orchestration_branch": "null",
               "argocd_namespace": "no", "flux_namespace": "off", "git_owner": "0x1f"}
 
 

@@ -1,16 +1,20 @@
 #!/usr/bin/env python3
-"""The registry of apps this cluster runs: register and remove apps, check the registry, and
-keep README.md's picture of the graph current.
+"""The registry of apps each environment runs: register, remove and promote apps, check the
+registry, and keep README.md's picture of the graph, and of which version runs where, current.
 
-    python3 scripts/registry.py register APP [--repo-url URL] [--git-revision REV]
+    python3 scripts/registry.py register APP [--environment ENV] [--repo-url URL] [--git-revision REV]
                                              [--namespace NS] [--git-secret-name NAME]
-    python3 scripts/registry.py remove APP
+    python3 scripts/registry.py remove APP [--environment ENV]
+    python3 scripts/registry.py promote APP --to ENV [--from ENV] [--git-revision REV]
+    python3 scripts/registry.py versions     which revision of each app each environment runs
     python3 scripts/registry.py check        every entry deployable, the picture current
     python3 scripts/registry.py diagram      redraw the picture
 
-Each registered app is one file, registry/apps/<app>.yaml; the defaults are the app template's
-(the org's git host and owner, its default branch, a namespace named after the app). The rules
-are the template's own: naming.py beside this script, which `copier update` keeps current.
+Each app an environment runs is one file, registry/environments/<env>/apps/<app>.yaml, and
+optionally its value overrides, registry/environments/<env>/values/<app>-{base,platform}.yaml.
+The defaults are the app template's (the org's git host and owner, its default branch, a
+namespace named after the app); --environment defaults to the first environment. The rules are
+the template's own: naming.py beside this script, which `copier update` keeps current.
 Python 3.9 or later, nothing else.
 """
 
@@ -25,14 +29,18 @@ import naming
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = json.loads((ROOT / "registry/orchestration.json").read_text(encoding="utf-8"))
-APPS = ROOT / SETTINGS["paths"]["registry_apps"]
+ENVIRONMENTS = SETTINGS["environments"]
 README = ROOT / "README.md"
 
 
-def registry() -> dict[str, dict]:
-    """Every entry, by file name; an unreadable one stops here, naming its file."""
+def folder(environment: str, kind: str) -> Path:
+    return ROOT / SETTINGS["paths"]["environments"][environment][kind]
+
+
+def registry(environment: str) -> dict[str, dict]:
+    """An environment's entries, by file name; an unreadable one stops here, naming its file."""
     entries = {}
-    for path in sorted(APPS.glob("*.yaml")):
+    for path in sorted(folder(environment, "apps").glob("*.yaml")):
         try:
             entries[path.name] = naming.parse_registry_entry(path.read_text(encoding="utf-8"))
         except ValueError as exc:
@@ -40,27 +48,47 @@ def registry() -> dict[str, dict]:
     return entries
 
 
-def refuse(errors: list[str]) -> None:
+def registries() -> dict[str, list[dict]]:
+    return {environment: list(registry(environment).values()) for environment in ENVIRONMENTS}
+
+
+def refuse(environment: str, errors: list[str]) -> None:
     if errors:
-        sys.exit("\n".join(f"{SETTINGS['paths']['registry_apps']}/{error}" for error in errors))
+        apps = SETTINGS["paths"]["environments"][environment]["apps"]
+        sys.exit("\n".join(f"{apps}/{error}" for error in errors))
 
 
-def diagram(entries: dict[str, dict]) -> str:
-    return naming.registry_diagram(SETTINGS, list(entries.values()))
+def draw() -> None:
+    picture = naming.registry_picture(SETTINGS, registries())
+    README.write_text(naming.with_diagram(README.read_text(encoding="utf-8"), picture), encoding="utf-8")
 
 
-def draw(entries: dict[str, dict]) -> None:
-    README.write_text(naming.with_diagram(README.read_text(encoding="utf-8"), diagram(entries)), encoding="utf-8")
+def write(environment: str, entries: dict[str, dict], entry: dict) -> Path:
+    """Writes one entry once the whole environment's registry, with it, passes every rule."""
+    filename = f"{entry['app_name']}.yaml"
+    refuse(environment, naming.registry_errors(SETTINGS, {**entries, filename: entry}))
+    path = folder(environment, "apps") / filename
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(naming.registry_entry_text(entry), encoding="utf-8")
+    draw()
+    return path.relative_to(ROOT)
+
+
+def environment_of(args: argparse.Namespace, option: str = "environment") -> str:
+    environment = getattr(args, option) or ENVIRONMENTS[0]
+    if environment not in ENVIRONMENTS:
+        sys.exit(f"--{option.replace('_', '-')}: no environment {environment} (the environments are "
+                 f"{', '.join(ENVIRONMENTS)}: the `environments` answer)")
+    return environment
 
 
 def register(args: argparse.Namespace) -> None:
-    app, entries = args.app, registry()
+    app, environment = args.app, environment_of(args)
     if error := naming.app_name_error(app):
         sys.exit(error)
-    filename = f"{app}.yaml"
-    if filename in entries:
-        sys.exit(f"{SETTINGS['paths']['registry_apps']}/{filename}: {app} is registered already: "
-                 "edit that file, or remove the app first")
+    entries = registry(environment)
+    if f"{app}.yaml" in entries:
+        sys.exit(f"{app} is registered in {environment} already: edit its file, or remove the app first")
     repo_url = args.repo_url or naming.default_repo_url(SETTINGS["git_host"], SETTINGS["git_owner"], app)
     entry = {"app_name": app, "repo_url": repo_url, "git_revision": args.git_revision or SETTINGS["default_branch"],
              "namespace": args.namespace or app}
@@ -69,48 +97,92 @@ def register(args: argparse.Namespace) -> None:
         secret = naming.default_git_secret_name(repo_url, app, SETTINGS["cluster_controller"])
     if secret:
         entry["git_secret_name"] = secret
-    entries[filename] = entry
-    refuse(naming.registry_errors(SETTINGS, entries))
-    (APPS / filename).write_text(naming.registry_entry_text(entry), encoding="utf-8")
-    draw(entries)
-    print(f"{app} registered in {SETTINGS['paths']['registry_apps']}/{filename}: commit it, with README.md, to deploy it")
+    path = write(environment, entries, entry)
+    print(f"{app} registered in {environment}, {path}: commit it, with README.md, to deploy it")
 
 
 def remove(args: argparse.Namespace) -> None:
-    app = args.app
-    path = APPS / f"{app}.yaml"
+    app, environment = args.app, environment_of(args)
+    path = folder(environment, "apps") / f"{app}.yaml"
     if naming.app_name_error(app) or not path.is_file():
-        sys.exit(f"{SETTINGS['paths']['registry_apps']}/{app}.yaml: no such registered app")
+        sys.exit(f"{path.relative_to(ROOT)}: no such registered app in {environment}")
     path.unlink()
-    draw(registry())
-    print(f"{app} removed: once committed, its base is pruned; its platform (database, bucket) stays "
-          "until a person deletes it (README.md, \"Remove an app\")")
+    for chart in SETTINGS["app_charts"]:
+        (ROOT / naming.override_file(environment, app, chart)).unlink(missing_ok=True)
+    draw()
+    print(f"{app} removed from {environment}: once committed, its base is pruned; its platform (database, bucket) "
+          "stays until a person deletes it (README.md, \"Remove an app\")")
+
+
+def promote(args: argparse.Namespace) -> None:
+    """The revision an environment runs, given to the next: one line of one file changes."""
+    app, target = args.app, environment_of(args, "to")
+    source = environment_of(args, "from") if args.__dict__["from"] else None
+    if source is None:
+        index = ENVIRONMENTS.index(target)
+        if index == 0:
+            sys.exit(f"--to {target}: the first environment has none before it to promote from: give --from")
+        source = ENVIRONMENTS[index - 1]
+    promoted = registry(source).get(f"{app}.yaml")
+    if promoted is None:
+        sys.exit(f"{app} is not registered in {source}: nothing to promote")
+    revision = args.git_revision or promoted["git_revision"]
+    if error := naming.promotion_error(revision, source, bool(args.git_revision)):
+        sys.exit(error)
+    entries = registry(target)
+    entry = entries.get(f"{app}.yaml", promoted)
+    path = write(target, entries, {**entry, "git_revision": revision})
+    print(f"{app} at {revision} promoted from {source} to {target}, {path}: commit it, with README.md")
+
+
+def versions(_: argparse.Namespace) -> None:
+    print(naming.versions_table(SETTINGS, registries()), end="")
 
 
 def check(_: argparse.Namespace) -> None:
-    entries = registry()
-    refuse(naming.registry_errors(SETTINGS, entries))
+    for environment in ENVIRONMENTS:
+        entries = registry(environment)
+        refuse(environment, naming.registry_errors(SETTINGS, entries))
+        values = folder(environment, "values")
+        names = sorted(path.name for path in values.iterdir()) if values.is_dir() else []
+        errors = naming.override_errors(SETTINGS, names, [entry["app_name"] for entry in entries.values()])
+        if errors:
+            sys.exit("\n".join(f"{SETTINGS['paths']['environments'][environment]['values']}/{e}" for e in errors))
+    stray = sorted(path.name for path in (ROOT / SETTINGS["paths"]["registry"] / "environments").glob("*")
+                   if path.is_dir() and path.name not in ENVIRONMENTS)
+    if stray:
+        sys.exit(f"registry/environments/: {', '.join(stray)} is not an environment (the environments are "
+                 f"{', '.join(ENVIRONMENTS)}): move its apps, or add it to the `environments` answer")
     readme = README.read_text(encoding="utf-8")
-    if naming.with_diagram(readme, diagram(entries)) != readme:
+    if naming.with_diagram(readme, naming.registry_picture(SETTINGS, registries())) != readme:
         sys.exit("README.md: the registry diagram is out of date: run `make diagram` and commit it")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    add = commands.add_parser("register", help="register an app: write registry/apps/<app>.yaml")
+    environment_help = f"one of {', '.join(ENVIRONMENTS)} (default: {ENVIRONMENTS[0]})"
+    add = commands.add_parser("register", help="register an app: write registry/environments/<env>/apps/<app>.yaml")
     add.add_argument("app", help="the app's app_name")
+    add.add_argument("--environment", help=environment_help)
     add.add_argument("--repo-url", help="its repository (default: https://<git_host>/<git_owner>/<app>.git)")
     add.add_argument("--git-revision", help="branch, tag, full ref or commit (default: the org's default branch)")
     add.add_argument("--namespace", help="the app's namespace answer (default: the app's name)")
     add.add_argument("--git-secret-name", help="Flux's git credentials Secret (default: <app>-git over ssh)")
     add.set_defaults(run=register)
-    drop = commands.add_parser("remove", help="remove an app: delete registry/apps/<app>.yaml")
+    drop = commands.add_parser("remove", help="remove an app from an environment, and its overrides there")
     drop.add_argument("app")
+    drop.add_argument("--environment", help=environment_help)
     drop.set_defaults(run=remove)
+    move = commands.add_parser("promote", help="give an environment the revision another runs")
+    move.add_argument("app")
+    move.add_argument("--to", required=True, help=f"the environment promoted to, one of {', '.join(ENVIRONMENTS)}")
+    move.add_argument("--from", help="the environment promoted from (default: the one before --to)")
+    move.add_argument("--git-revision", help="the tag or commit to promote (default: the one --from runs)")
+    move.set_defaults(run=promote)
+    commands.add_parser("versions", help="which revision of each app each environment runs").set_defaults(run=versions)
     commands.add_parser("check", help="refuse an entry that cannot deploy, or a stale picture").set_defaults(run=check)
-    commands.add_parser("diagram", help="redraw README.md's picture of the graph").set_defaults(
-        run=lambda _: draw(registry()))
+    commands.add_parser("diagram", help="redraw README.md's picture of the graph").set_defaults(run=lambda _: draw())
     args = parser.parse_args()
     args.run(args)
 

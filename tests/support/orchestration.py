@@ -259,7 +259,11 @@ class Walker:
                 values.append(self._values_file(helm_spec["valuesObject"]))
             objects = self._render(graph, key, folder, helm_spec.get("releaseName", key[2]), namespace, values)
         elif (folder / "kustomization.yaml").is_file():
-            objects = kustomize(folder)
+            objects = self._patched(kustomize(folder), source.get("kustomize", {}).get("patches", []))
+        elif "kustomize" in source:
+            # Argo CD builds such a source with kustomize, which needs the file (argo-cd#16352).
+            raise GraphError(f"{describe(key)}: {source.get('path', '.')} has no kustomization.yaml, which "
+                             "Argo CD needs for its kustomize options")
         else:
             objects = manifests(folder, recurse=bool(source.get("directory", {}).get("recurse")))
         return _default_namespace(objects, namespace)
@@ -340,6 +344,7 @@ class Walker:
         else:
             # Without a kustomization.yaml, Flux applies every manifest below the path.
             objects = manifests(folder, recurse=True)
+        objects = self._patched(objects, spec.get("patches", []))
         if "targetNamespace" in spec:
             for obj in objects:
                 if obj["kind"] not in CLUSTER_SCOPED:
@@ -388,6 +393,19 @@ class Walker:
              "spec": {"interval": sync.get("interval", "1m"), "path": sync["path"], "prune": True,
                       "sourceRef": {"kind": sync["kind"], "name": name}}},
         ]
+
+    def _patched(self, objects: list[dict], patches: list[dict]) -> list[dict]:
+        """The objects with a controller's inline kustomize patches applied, by kustomize itself."""
+        if not patches:
+            return objects
+        self._files += 1
+        overlay = self.scratch / f"overlay-{self._files}"
+        overlay.mkdir()
+        (overlay / "resources.yaml").write_text(yaml.safe_dump_all(objects))
+        (overlay / "kustomization.yaml").write_text(yaml.safe_dump(
+            {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+             "resources": ["resources.yaml"], "patches": patches}))
+        return kustomize(overlay)
 
     # --- Helm ------------------------------------------------------------------------------
 

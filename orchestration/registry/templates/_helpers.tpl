@@ -6,17 +6,35 @@ registry.settings: orchestration.json, the answers, names and rules Copier wrote
 {{- end }}
 
 {{/*
-registry.entries: the registered apps, apps/*.yaml in file name order, as a JSON list. It fails,
-naming the file, on what would deploy wrongly: a field that is not a string, a file not named
-after its app, or an app whose objects would take a name another object has (the
-orchestration's own, or another app's <app>-gitops). `make check` (scripts/registry.py) applies
-every rule of a registry entry; this is the guard for an entry that reaches git unchecked.
+registry.environment: the environment this release renders (the `environment` value), failing
+unless orchestration.json names it, and its folders (inside this chart), as JSON.
+*/}}
+{{- define "registry.environment" -}}
+{{- $settings := include "registry.settings" . | fromJson }}
+{{- $name := .Values.environment }}
+{{- if not (has $name $settings.environments) }}
+{{- fail (printf "environment: %q is not an environment of this orchestration (%s): set it as clusters/<env>/apps.yaml does" $name (join ", " $settings.environments)) }}
+{{- end }}
+{{- $prefix := printf "%s/" $settings.paths.registry }}
+{{- $paths := index $settings.paths.environments $name }}
+{{- toJson (dict "name" $name "apps" (trimPrefix $prefix $paths.apps) "values" (trimPrefix $prefix $paths.values)) }}
+{{- end }}
+
+{{/*
+registry.entries: the environment's apps, environments/<env>/apps/*.yaml in file name order, as
+a JSON list, each with `overrides`: its charts' values from environments/<env>/values/ (empty
+when none). It fails, naming the file, on what would deploy wrongly: a field that is not a
+string, a file not named after its app, an app whose objects would take a name another object
+has (the orchestration's own, or another app's <app>-gitops), or a values file that is not a map
+or overrides no app. `make check` (scripts/registry.py) applies every rule of a registry entry;
+this is the guard for an entry that reaches git unchecked.
 */}}
 {{- define "registry.entries" -}}
 {{- $settings := include "registry.settings" . | fromJson }}
+{{- $environment := include "registry.environment" . | fromJson }}
 {{- $entries := list }}
 {{- $registered := dict }}
-{{- range $path, $_ := .Files.Glob "apps/*.yaml" }}
+{{- range $path, $_ := .Files.Glob (printf "%s/*.yaml" $environment.apps) }}
 {{- $entry := $.Files.Get $path | fromYaml }}
 {{- if hasKey $entry "Error" }}
 {{- fail (printf "registry/%s: not YAML: %s" $path $entry.Error) }}
@@ -32,13 +50,39 @@ every rule of a registry entry; this is the guard for an entry that reaches git 
 {{- if has $entry.app_name $settings.reserved_app_names }}
 {{- fail (printf "registry/%s: the orchestration's own objects take the names of an app called %s: register it under another name" $path $entry.app_name) }}
 {{- end }}
+{{- $overrides := dict }}
+{{- range $chart := $settings.app_charts }}
+{{- $file := printf "%s/%s-%s.yaml" $environment.values $entry.app_name $chart }}
+{{- with $.Files.Get $file }}
+{{- $values := fromYaml . }}
+{{- if hasKey $values "Error" }}
+{{- fail (printf "registry/%s: not a map of values: %s" $file $values.Error) }}
+{{- end }}
+{{- if $settings.argocd_applicationset }}
+{{- fail (printf "registry/%s: value overrides need the App-of-Apps: the ApplicationSet's git generator reads the registry entries only (argocd_applicationset: false)" $file) }}
+{{- end }}
+{{- $_ := set $overrides $chart $values }}
+{{- end }}
+{{- end }}
+{{- $_ := set $entry "overrides" $overrides }}
 {{- $_ := set $registered $entry.app_name true }}
 {{- $entries = append $entries $entry }}
+{{- end }}
+{{- $expected := dict }}
+{{- range $app, $_ := $registered }}
+{{- range $chart := $settings.app_charts }}
+{{- $_ := set $expected (printf "%s/%s-%s.yaml" $environment.values $app $chart) true }}
+{{- end }}
+{{- end }}
+{{- range $path, $_ := .Files.Glob (printf "%s/*" $environment.values) }}
+{{- if not (hasKey $expected $path) }}
+{{- fail (printf "registry/%s: overrides no chart of an app this environment runs (the files are <app>-base.yaml and <app>-platform.yaml, for a registered app)" $path) }}
+{{- end }}
 {{- end }}
 {{- range $entries }}
 {{- $gitops := printf "%s%s" .app_name $settings.registered_suffix }}
 {{- if and (eq $settings.cluster_controller "fluxcd") (hasKey $registered $gitops) }}
-{{- fail (printf "registry/apps/%s.yaml: the app %s is registered too, and the objects applying %s are named %s: register one under another name" $gitops $gitops .app_name $gitops) }}
+{{- fail (printf "registry/%s/%s.yaml: the app %s is registered too, and the objects applying %s are named %s: register one under another name" $environment.apps $gitops $gitops .app_name $gitops) }}
 {{- end }}
 {{- end }}
 {{- toJson $entries }}
@@ -46,8 +90,8 @@ every rule of a registry entry; this is the guard for an entry that reaches git 
 
 {{/*
 registry.application: the Argo CD Application applying an app's gitops/argocd folder, from a
-dict of its fields (name, app, repoURL, revision). The App-of-Apps renders it once per app with
-the entry's values; the ApplicationSet takes it as its template, with Go template
+dict of its fields (name, app, repoURL, revision, patches). The App-of-Apps renders it once per
+app with the entry's values; the ApplicationSet takes it as its template, with Go template
 placeholders for values, so both make the same Applications.
 */}}
 {{- define "registry.application" -}}
@@ -70,6 +114,10 @@ spec:
     repoURL: {{ .repoURL | quote }}
     targetRevision: {{ .revision | quote }}
     path: {{ $settings.paths.app_argocd | quote }}
+    # The environment's revision for the app's charts too, and its value overrides.
+    kustomize:
+      patches:
+        {{- .patches | toYaml | nindent 8 }}
   destination:
     server: {{ $settings.cluster_server | quote }}
     namespace: {{ $settings.argocd_namespace | quote }}
@@ -111,4 +159,52 @@ form, so git@host:path becomes ssh://git@host/path, as extensions/naming.py's fl
 {{- else }}
 {{- $url }}
 {{- end }}
+{{- end }}
+
+{{/*
+registry.argocdPatches: the kustomize patches of an app's gitops/argocd folder in an environment
+(list settings app revisionJSON overrides): each chart's Application deploys the environment's
+revision, with the environment's values (valuesObject, layered over the app's value files). The
+revision comes as JSON, so that the ApplicationSet can pass `{{ .git_revision | toJson }}`.
+*/}}
+{{- define "registry.argocdPatches" -}}
+{{- $settings := index . 0 }}
+{{- $app := index . 1 }}
+{{- $revision := index . 2 }}
+{{- $overrides := index . 3 }}
+{{- $patches := list }}
+{{- range $chart := $settings.app_charts }}
+{{- $ops := printf "{\"op\":\"replace\",\"path\":\"/spec/source/targetRevision\",\"value\":%s}" $revision }}
+{{- with index $overrides $chart }}
+{{- $ops = printf "%s,%s" $ops (dict "op" "add" "path" "/spec/source/helm/valuesObject" "value" . | toJson) }}
+{{- end }}
+{{- $target := dict "group" "argoproj.io" "kind" "Application" "name" (printf "%s-%s" $app $chart) }}
+{{- $patches = append $patches (dict "target" $target "patch" (printf "[%s]" $ops)) }}
+{{- end }}
+{{- toJson $patches }}
+{{- end }}
+
+{{/*
+registry.fluxPatches: the kustomize patches of an app's gitops/fluxcd folder in an environment
+(list settings app refField revision overrides): the app's GitRepository fetches the
+environment's revision, and each chart's Kustomization patches its HelmRelease with the
+environment's values (spec.values, layered over the app's values files).
+*/}}
+{{- define "registry.fluxPatches" -}}
+{{- $settings := index . 0 }}
+{{- $app := index . 1 }}
+{{- $ref := dict (index . 2) (index . 3) }}
+{{- $overrides := index . 4 }}
+{{- $source := dict "group" "source.toolkit.fluxcd.io" "kind" "GitRepository" "name" $app }}
+{{- $patches := list (dict "target" $source "patch" (toJson (list (dict "op" "replace" "path" "/spec/ref" "value" $ref)))) }}
+{{- range $chart := $settings.app_charts }}
+{{- with index $overrides $chart }}
+{{- $name := printf "%s-%s" $app $chart }}
+{{- $release := dict "group" "helm.toolkit.fluxcd.io" "kind" "HelmRelease" "name" $name }}
+{{- $values := list (dict "target" $release "patch" (toJson (list (dict "op" "add" "path" "/spec/values" "value" .)))) }}
+{{- $target := dict "group" "kustomize.toolkit.fluxcd.io" "kind" "Kustomization" "name" $name }}
+{{- $patches = append $patches (dict "target" $target "patch" (toJson (list (dict "op" "add" "path" "/spec/patches" "value" $values)))) }}
+{{- end }}
+{{- end }}
+{{- toJson $patches }}
 {{- end }}
