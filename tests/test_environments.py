@@ -1,0 +1,212 @@
+"""One orchestration repository, two environments (staging follows each app's branch, production
+pins tags), three apps: each environment's graph, walked from its own bootstrap as its cluster's
+controller follows it, resolves on its own, runs its own apps at its own revisions, charts
+included, applies its own value overrides and no other environment's, and is the same under Argo
+CD and Flux. Promotion is a one-line change that production then deploys."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+from copier import run_copy
+
+from conftest import answers_for, bootstrap, commit_all, copy_app, git, load_answers, naming, recorded_answers
+from conftest import registry_script, serve_orchestration
+from support.kube import validation_errors
+from support.orchestration import GitServer, Graph, Walker, project_violations, unresolved_dependencies
+
+# The apps and the environments they run in.
+APPS = {"canonical": "shop", "orchestration/inventory": "inventory", "orchestration/ledger": "ledger"}
+STAGING, PRODUCTION = "staging", "production"
+RUNS = {STAGING: ["shop", "inventory", "ledger"], PRODUCTION: ["shop", "inventory"]}
+# Each app's first release; the commit after it, on main, is the next one (tagged, not yet promoted).
+FIRST, NEXT = "v1.0.0", "v1.1.0"
+NEXT_ANNOTATION = ("example.com/release", NEXT)
+# Values an environment gives an app, kept in the orchestration repository.
+OVERRIDES = {
+    (PRODUCTION, "shop", "base"): {"replicaCount": 3},
+    (STAGING, "inventory", "platform"): {"postgres": {"instances": 2}},
+}
+# The orchestration answers of each variant: the ApplicationSet takes revisions, not overrides.
+VARIANTS = {
+    "argocd": {"cluster_controller": "argocd"},
+    "fluxcd": {"cluster_controller": "fluxcd"},
+    "applicationset": {"cluster_controller": "argocd", "argocd_applicationset": True},
+}
+
+
+def app_releases(template_dir: Path, scratch: Path) -> dict[str, Path]:
+    """Each app's repository: FIRST tagged, then NEXT, whose base values add an annotation."""
+    repos = {}
+    for answers, app in APPS.items():
+        repo = copy_app(template_dir, scratch / app, answers_for(answers))
+        git(repo, "init", "--quiet", "--initial-branch", "main")
+        commit_all(repo, "generated")
+        git(repo, "tag", FIRST)
+        if naming.derive(recorded_answers(repo))["platform_needs_review"]:
+            git(repo, "tag", naming.PLATFORM_REVIEW_TAG)
+        values = repo / "gitops/values-base.yaml"
+        values.write_text(values.read_text() + yaml.safe_dump({"podAnnotations": dict([NEXT_ANNOTATION])}))
+        commit_all(repo, "annotate the pods")
+        git(repo, "tag", NEXT)
+        repos[app] = repo
+    return repos
+
+
+@dataclass
+class Estate:
+    root: Path
+    settings: dict
+    server: GitServer
+    scratch: Path
+
+    def walk(self, environment: str) -> Graph:
+        scratch = self.scratch / f"walk-{len(list(self.scratch.glob('walk-*')))}"
+        scratch.mkdir()
+        return Walker(self.server, scratch).walk(bootstrap(self.root, self.settings["cluster_controller"], environment))
+
+    def republish(self, root: Path) -> Estate:
+        """The estate once `root`, a changed clone of its orchestration repository, is pushed."""
+        server = self.server.copy(self.scratch / f"server-{len(list(self.scratch.glob('server-*')))}")
+        server.scratch.mkdir()
+        serve_orchestration(server, root, {"orchestration_repo_url": self.settings["orchestration_repo_url"]})
+        return Estate(root, self.settings, server, server.scratch)
+
+
+@pytest.fixture(scope="module")
+def estates(template_dir, tmp_path_factory) -> dict[str, Estate]:
+    base = tmp_path_factory.mktemp("environments")
+    repos = app_releases(template_dir, base / "apps")
+    result = {}
+    for variant, answers in VARIANTS.items():
+        scratch = base / variant
+        root = scratch / "orchestration"
+        run_copy(str(template_dir), root, data={**load_answers("orchestration/argocd"), **answers}, defaults=True,
+                 unsafe=True, quiet=True)
+        server = GitServer(scratch)
+        for environment, apps in RUNS.items():
+            for app in apps:
+                recorded = recorded_answers(repos[app])
+                server.serve(repos[app], recorded["repo_url"], naming.flux_repo_url(recorded["repo_url"]))
+                revision = "main" if environment == STAGING else FIRST
+                result_ = registry_script(root, "register", app, "--environment", environment, "--git-revision",
+                                          revision, "--namespace", recorded["namespace"])
+                assert result_.returncode == 0, result_.stderr
+        if not answers.get("argocd_applicationset"):
+            for (environment, app, chart), values in OVERRIDES.items():
+                path = root / naming.override_file(environment, app, chart)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(yaml.safe_dump(values))
+        assert registry_script(root, "check").returncode == 0
+        git(root, "init", "--quiet", "--initial-branch", "main")
+        commit_all(root, "two environments, three apps")
+        answers = recorded_answers(root)
+        serve_orchestration(server, root, answers)
+        settings = json.loads((root / "registry/orchestration.json").read_text())
+        result[variant] = Estate(root, settings, server, scratch)
+    return result
+
+
+@pytest.fixture(scope="module")
+def graphs(estates):
+    """graphs[variant][environment]: each environment's graph, walked once."""
+    return {variant: {environment: estate.walk(environment) for environment in RUNS}
+            for variant, estate in estates.items()}
+
+
+def deployment(graph: Graph, app: str) -> dict:
+    [found] = [obj for (kind, _, name), obj in graph.objects.items() if kind == "Deployment" and name == app]
+    return found
+
+
+def app_releases_of(graph: Graph) -> dict[tuple[str, str], str]:
+    """The apps' Helm releases (the registry chart's aside): (release, namespace) -> manifest."""
+    return {(r.name, r.namespace): r.manifest for r in graph.releases if r.name.removesuffix("-platform") in APPS.values()}
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize("environment", list(RUNS))
+def test_each_environment_resolves_on_its_own(estates, graphs, variant, environment, crd_schemas):
+    graph = graphs[variant][environment]
+    assert graph.duplicates == [] and unresolved_dependencies(graph) == [] and project_violations(graph) == []
+    assert validation_errors(list(graph.objects.values()), crd_schemas) == []
+    registered = {name.removesuffix(naming.REGISTERED_SUFFIX) for kind, _, name in graph.objects
+                  if name.endswith(naming.REGISTERED_SUFFIX) and kind in ("Application", "Kustomization")}
+    assert registered == set(RUNS[environment])
+    assert {name for name, _ in app_releases_of(graph)} == {
+        release for app in RUNS[environment] for release in (app, f"{app}-platform")}
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_each_environment_deploys_its_revision_charts_included(graphs, variant):
+    """Staging follows main, whose values annotate the pods; production runs FIRST, without."""
+    for app in RUNS[PRODUCTION]:
+        staging, production = (deployment(graphs[variant][e], app) for e in (STAGING, PRODUCTION))
+        key, value = NEXT_ANNOTATION
+        assert staging["spec"]["template"]["metadata"]["annotations"][key] == value
+        assert key not in production["spec"]["template"]["metadata"].get("annotations", {})
+
+
+@pytest.mark.parametrize("variant", ["argocd", "fluxcd"])
+def test_overrides_reach_their_environment_only(graphs, variant):
+    staging, production = graphs[variant][STAGING], graphs[variant][PRODUCTION]
+    assert deployment(production, "shop")["spec"]["replicas"] == 3
+    assert deployment(staging, "shop")["spec"]["replicas"] == 1
+    clusters = {environment: graphs[variant][environment].objects[("Cluster", "stock", "inventory-db")]
+                for environment in RUNS}
+    assert clusters[STAGING]["spec"]["instances"] == 2 and clusters[PRODUCTION]["spec"]["instances"] == 1
+
+
+@pytest.mark.parametrize("environment", list(RUNS))
+def test_argocd_and_flux_deploy_the_same_releases_per_environment(graphs, environment):
+    argocd, flux = (app_releases_of(graphs[variant][environment]) for variant in ("argocd", "fluxcd"))
+    assert len(argocd) == 2 * len(RUNS[environment])
+    assert argocd == flux
+
+
+def test_without_overrides_the_application_set_deploys_the_same_releases(graphs):
+    """Overrides aside (the ApplicationSet takes none), the App-of-Apps and the ApplicationSet agree."""
+    for environment in RUNS:
+        of_apps, of_set = (app_releases_of(graphs[variant][environment]) for variant in ("argocd", "applicationset"))
+        overridden = {(app if chart == "base" else f"{app}-{chart}") for (e, app, chart) in OVERRIDES if e == environment}
+        assert {key: manifest for key, manifest in of_apps.items() if key[0] not in overridden} == {
+            key: manifest for key, manifest in of_set.items() if key[0] not in overridden}
+        assert all(of_apps[key] != of_set[key] for key in of_apps if key[0] in overridden)
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_promotion_is_one_line_and_production_deploys_it(estates, graphs, variant, tmp_path):
+    estate = estates[variant]
+    clone = tmp_path / "orchestration"
+    git(tmp_path, "clone", "--quiet", str(estate.root), str(clone))
+    result = registry_script(clone, "promote", "shop", "--to", PRODUCTION, "--git-revision", NEXT)
+    assert result.returncode == 0, result.stderr
+    entry = naming.environment_paths(PRODUCTION)["apps"] + "/shop.yaml"
+    assert git(clone, "diff", "--numstat", "--", entry).split() == ["1", "1", entry]
+    diff = git(clone, "diff", "--unified=0", "--", entry)
+    assert f'-git_revision: "{FIRST}"' in diff and f'+git_revision: "{NEXT}"' in diff
+    # The README's generated picture says where NEXT runs now; nothing else changed.
+    assert sorted(git(clone, "diff", "--name-only").split()) == sorted([entry, "README.md"])
+    assert f"| shop | `main` | `{NEXT}` |" in (clone / "README.md").read_text()
+    assert f"| shop | `main` | `{NEXT}` |" in registry_script(clone, "versions").stdout.splitlines()
+    commit_all(clone, f"promote shop {NEXT} to production")
+
+    production = estate.republish(clone).walk(PRODUCTION)
+    key, value = NEXT_ANNOTATION
+    promoted = deployment(production, "shop")
+    assert promoted["spec"]["template"]["metadata"]["annotations"][key] == value
+    assert promoted["spec"]["replicas"] == (3 if variant != "applicationset" else 1)
+    # The other app of production, and staging, are as they were.
+    before = app_releases_of(graphs[variant][PRODUCTION])
+    after = app_releases_of(production)
+    assert {k: v for k, v in after.items() if k[0] != "shop"} == {k: v for k, v in before.items() if k[0] != "shop"}
+
+
+def test_the_readme_says_which_version_runs_where(estates):
+    readme = (estates["argocd"].root / "README.md").read_text()
+    assert "| app | staging | production |" in readme
+    assert f"| inventory | `main` | `{FIRST}` |" in readme and "| ledger | `main` | - |" in readme
