@@ -18,8 +18,10 @@ import yaml
 from copier import run_copy
 from pytest_copier.plugin import CopierProject
 
-from conftest import COMBINATIONS, ROOT, copier_cli, copy_template, git, load_answers, recorded_answers
+from conftest import COMBINATIONS, ROOT, TEMPLATE_PARTS, copier_cli, copy_template, git, load_answers, recorded_answers
 
+# Each release's commit on main, tagged in the throwaway clone when the checkout lacks the tag.
+RELEASES = {"v1.0.0": "d1f8106"}
 # How many earlier commits that changed the template to sample, besides every release tag.
 SAMPLED_COMMITS = 6
 # The first commit whose template generates an app at all (the skeleton before it has no gitops).
@@ -59,7 +61,7 @@ def history_repo(tmp_path_factory) -> tuple[Path, str]:
     """A clone of this repository with the working tree committed and tagged as the newest release."""
     repo = tmp_path_factory.mktemp("history") / "template"
     subprocess.run(["git", "clone", "--quiet", "--no-local", str(ROOT), str(repo)], check=True)
-    for part in ("copier.yml", "extensions", "migrations", "template"):
+    for part in TEMPLATE_PARTS:
         subprocess.run(["rm", "-rf", str(repo / part)], check=True)
     copy_template(repo)
     git(repo, "add", "--all")
@@ -68,6 +70,9 @@ def history_repo(tmp_path_factory) -> tuple[Path, str]:
     if tag in git(repo, "tag", "--list").split():
         tag += ".post1"  # the release is older than the working tree: both are tested
     git(repo, "tag", tag)
+    for release, commit in RELEASES.items():
+        if release not in git(repo, "tag", "--list").split():
+            git(repo, "tag", release, commit)  # a clone without the release tags
     return repo, tag
 
 
@@ -183,3 +188,43 @@ def test_team_edits_survive_and_follow_moved_files(history_repo, fresh_newest, t
     for line in ("team-configmap.yaml -> gitops/fluxcd-releases/base/team-configmap.yaml: moved",
                  "helm-release.yaml -> gitops/fluxcd-releases/base/helm-release.yaml: your edits merged"):
         assert line in updated.stderr
+
+
+@pytest.mark.skipif(not HISTORY, reason="a shallow clone has no history to update from: clone with full history")
+def test_an_orchestration_of_one_cluster_keeps_its_apps_as_that_environment(history_repo, tmp_path):
+    """1.0.0 assembled one cluster (`cluster_name`, registry/apps/); it becomes the one environment."""
+    repo, tag = history_repo
+    old = tmp_path / "old"
+    copied = copy_at(repo, "v1.0.0", {"project_kind": "orchestration", "cluster_name": "prod-eu"}, old)
+    assert copied.returncode == 0, copied.stderr
+    git(old, "init", "--quiet")
+    entries = {}
+    for app, *options in (["shop"], ["ledger", "--git-revision", "v2.1.0", "--namespace", "finance"]):
+        registered = subprocess.run(["python3", "scripts/registry.py", "register", app, *options], cwd=old,
+                                    capture_output=True, text=True)
+        assert registered.returncode == 0, registered.stderr
+        entries[app] = (old / f"registry/apps/{app}.yaml").read_text()
+    git(old, "add", "--all")
+    git(old, "commit", "--quiet", "--message", "one cluster, two apps")
+
+    updated = update_to(old, tag, {})
+
+    assert updated.returncode == 0, updated.stderr
+    assert "CONFLICTS" not in updated.stderr
+    answers = recorded_answers(old)
+    assert answers["environments"] == "prod-eu" and "cluster_name" not in answers
+    assert not (old / "registry/apps").exists()
+    for app, text in entries.items():
+        assert (old / f"registry/environments/prod-eu/apps/{app}.yaml").read_text() == text
+    checked = subprocess.run(["python3", "scripts/registry.py", "check"], cwd=old, capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    # The same repository as a fresh copy of the newest version with those apps registered.
+    fresh = tmp_path / "fresh"
+    assert copy_at(repo, tag, {"project_kind": "orchestration", "environments": "prod-eu"}, fresh).returncode == 0
+    for app, *options in (["shop"], ["ledger", "--git-revision", "v2.1.0", "--namespace", "finance"]):
+        subprocess.run(["python3", "scripts/registry.py", "register", app, *options], cwd=fresh, check=True,
+                       capture_output=True)
+    files = {str(p.relative_to(old)) for p in old.rglob("*") if p.is_file() and ".git" not in p.parts}
+    assert files == {str(p.relative_to(fresh)) for p in fresh.rglob("*") if p.is_file()}
+    assert all((old / f).read_text() == (fresh / f).read_text() for f in files), [
+        f for f in files if (old / f).read_text() != (fresh / f).read_text()]
