@@ -7,7 +7,8 @@ Run it from the repository root (`make example` does):
 
 DESTINATION (default example-fleet) gets apps/<app>: three apps copied from this checkout
 (uncommitted changes included) with different answers, and fleet/: the orchestration repository
-of an Argo CD cluster, each app registered with the fleet's own `make register` command.
+of Argo CD clusters, staging and production, each app registered in staging with the fleet's own
+`make register` command, and shop promoted to production at its first release.
 """
 
 from __future__ import annotations
@@ -46,7 +47,12 @@ def main() -> None:
                                      "--namespace", answers.get("namespace", app)], cwd=fleet)
         if registered.returncode:
             sys.exit(registered.returncode)
-    print(f"\n{fleet}: the orchestration repository, with {', '.join(APPS)} registered (README.md, \"The graph\")")
+    promoted = subprocess.run([sys.executable, "scripts/registry.py", "promote", "shop", "--to", "production",
+                               "--git-revision", "v1.0.0"], cwd=fleet)
+    if promoted.returncode:
+        sys.exit(promoted.returncode)
+    print(f"\n{fleet}: the orchestration repository, with {', '.join(APPS)} registered in staging and shop "
+          "promoted to production (README.md, \"The graph\")")
 
 
 if __name__ == "__main__":

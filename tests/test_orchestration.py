@@ -250,12 +250,16 @@ def test_the_example_fleet_resolves(template_dir, tmp_path, monkeypatch, crd_sch
         repo = tmp_path / "example/apps" / app
         git(repo, "init", "--quiet", "--initial-branch", "main")
         commit_all(repo, "generated")
+        git(repo, "tag", "v1.0.0")
         server.serve(repo, recorded_answers(repo)["repo_url"])
     answers = recorded_answers(fleet_root)
     git(fleet_root, "init", "--quiet", "--initial-branch", answers["orchestration_branch"])
     commit_all(fleet_root, "generated")
     serve_orchestration(server, fleet_root, answers)
-    walked = Walker(server, tmp_path).walk(bootstrap(fleet_root, "argocd", answers["environments"].split(",")[0]))
-    assert {key[2] for key in walked.of_kind("Application")} >= {f"{app}-base" for app in example.APPS}
-    assert walked.duplicates == [] and project_violations(walked) == []
-    assert validation_errors(list(walked.objects.values()), crd_schemas) == []
+    for environment, apps in (("staging", set(example.APPS)), ("production", {"shop"})):
+        (tmp_path / environment).mkdir()
+        walked = Walker(server, tmp_path / environment).walk(bootstrap(fleet_root, "argocd", environment))
+        assert {key[2] for key in walked.of_kind("Application") if key[2].endswith("-base")} == {
+            f"{app}-base" for app in apps}
+        assert walked.duplicates == [] and project_violations(walked) == []
+        assert validation_errors(list(walked.objects.values()), crd_schemas) == []
