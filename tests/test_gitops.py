@@ -423,8 +423,10 @@ def test_readme_commands_name_real_objects(app, name):
         assert (source["spec"]["secretRef"]["name"], source["spec"]["url"]) == (secret, url)
         assert source["metadata"]["namespace"] == namespace
         checked += 1
-    for folder in re.findall(r"kubectl apply -f (gitops/\w+/)", readme):
+    for flag, folder in re.findall(r"kubectl apply (-[fk]) (gitops/\w+/)", readme):
         assert (root / folder).is_dir()
+        # -k for a kustomization, whose own file -f would send to the API server as an object.
+        assert (flag == "-k") == (root / folder / "kustomization.yaml").is_file()
         checked += 1
     assert checked
     answers = answers_of(root)
