@@ -34,6 +34,8 @@ DERIVED_SUFFIXES: dict[str, int] = {
     "-db-backup": LABEL_MAX,  # ScheduledBackup
     "-db-replication": LABEL_MAX,  # Secret CloudNativePG writes (its longest suffix)
     "-bucket": LABEL_MAX,  # ObjectBucketClaim, its ConfigMap and Secret
+    "-kv": LABEL_MAX,  # Redis (or RedisReplication), its StatefulSet, Service and Secret
+    "-kv-additional": LABEL_MAX,  # Service the Redis operator adds (its longest suffix)
     "-secrets": LABEL_MAX,  # ExternalSecret and its Secret
     "-config": LABEL_MAX,  # base chart ConfigMap
     "-data": LABEL_MAX,  # base chart PersistentVolumeClaim
@@ -467,6 +469,7 @@ def derived_names(app_name: str) -> dict[str, str]:
         "database_secret": f"{app_name}-db-app",
         "database_backup": f"{app_name}-db-backup",
         "bucket_claim": f"{app_name}-bucket",
+        "kv_store": f"{app_name}-kv",
         "app_secret": f"{app_name}-secrets",
     }
 
@@ -483,7 +486,7 @@ PATHS: dict[str, str] = {
 }
 
 
-PLATFORM_FEATURES = ("postgres", "object_storage", "external_secrets", "monitoring")
+PLATFORM_FEATURES = ("postgres", "object_storage", "key_value_store", "external_secrets", "monitoring")
 # The git tag a person moves onto a commit once its platform changes are reviewed; Flux deploys the
 # platform from it when platform_sync is manual.
 PLATFORM_REVIEW_TAG = "platform-reviewed"

@@ -127,6 +127,26 @@ def test_finance_tracker(generate, tmp_path):
     assert ("Cluster", "demo-db") in by_name(platform)
     assert by_name(platform)["ExternalSecret", "demo-secrets"]["spec"]["target"]["template"]["data"] == {
         "APP_KEY": "base64:{{ .key }}"}
+    # Redis: the app and its jobs load its Secret, may connect out to it, and it lets them in.
+    redis = by_name(platform)["Redis", "demo-kv"]
+    kv_secret = by_name(platform)["ExternalSecret", "demo-kv"]["spec"]["target"]
+    assert redis["spec"]["kubernetesConfig"]["redisSecret"]["name"] == kv_secret["name"] == "demo-kv"
+    assert {"REDIS_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD"} <= kv_secret["template"]["data"].keys()
+    # The operator gives each Redis pod its own labels over the Redis object's.
+    redis_pod = Peer("demo", {**redis["metadata"]["labels"], "app": "demo-kv", "redis_setup_type": "standalone",
+                              "role": "standalone"})
+    kv_policy = {**by_name(platform)["NetworkPolicy", "demo-kv"]}
+    kv_policy["metadata"] = {**kv_policy["metadata"], "namespace": "demo"}  # the release namespace
+    assert selects(kv_policy["spec"]["podSelector"], redis_pod.labels)
+    app_pod = workload(base)["spec"]["template"]
+    pods = {"app": app_pod, "migrate": by_name(base)["Job", "demo-migrate"]["spec"]["template"],
+            "import": by_name(base)["CronJob", "demo-import"]["spec"]["jobTemplate"]["spec"]["template"]}
+    for name, pod in pods.items():
+        assert {"secretRef": {"name": "demo-kv"}} in pod["spec"]["containers"][0]["envFrom"], name
+        policies = [o for o in base if o["kind"] == "NetworkPolicy"
+                    and selects(o["spec"]["podSelector"], pod["metadata"]["labels"])]
+        assert policies and all(allows(p, "egress", redis_pod, 6379) for p in policies), name
+        assert allows(kv_policy, "ingress", Peer("demo", pod["metadata"]["labels"]), 6379), name
 
 
 def test_clustered_store(generate, tmp_path):

@@ -83,6 +83,8 @@ NAMED_CASES = [
     pytest.param(["probes.yaml"], ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy"}, id="probes"),
     pytest.param(["files.yaml"], [*ALWAYS, "ConfigMap", "ConfigMap", "ServiceAccount", "HTTPRoute", "NetworkPolicy"],
                  id="files"),
+    pytest.param(["routes.yaml"], [*ALWAYS, "Service", "ServiceAccount", "HTTPRoute", "TCPRoute", "TLSRoute",
+                                   "NetworkPolicy"], id="routes"),
 ]
 
 
@@ -660,6 +662,65 @@ def test_every_port_reaches_the_container_a_service_and_the_network_policy(app):
     assert not allows(policy, "ingress", client, 2525, "UDP", port_names=names)
 
 
+def test_tcp_and_tls_routes_reach_their_service_port_and_let_the_gateway_in(app):
+    """Each route attaches to its Gateway listener and sends to the Service port of its `ports`
+    entry; the NetworkPolicy lets that Gateway's namespace (and Envoy's proxies') in on the port."""
+    objects = Case(app, "canonical", ["routes.yaml"]).render()
+    routes = {(o["kind"], o["metadata"]["name"]): o["spec"] for o in objects if o["kind"] in ("TCPRoute", "TLSRoute")}
+    assert set(routes) == {("TCPRoute", "shop-smtp"), ("TLSRoute", "shop-imaps")}
+    smtp, imaps = routes["TCPRoute", "shop-smtp"], routes["TLSRoute", "shop-imaps"]
+    # The org's Gateway by default, another one where the route names it.
+    assert smtp["parentRefs"] == [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "public",
+                                   "namespace": "gateway-system", "sectionName": "smtp"}]
+    assert (imaps["parentRefs"][0]["name"], imaps["parentRefs"][0]["namespace"]) == ("mail", "mail-gateway")
+    assert imaps["hostnames"] == ["mail.example.com"] and "hostnames" not in smtp
+    [container] = pod_spec(objects)["containers"]
+    names = {p["name"]: p["containerPort"] for p in container["ports"]}
+    policy = network_policy(objects)
+    for route, port in ((smtp, "smtp"), (imaps, "imaps")):
+        [rule] = route["rules"]
+        [backend] = rule["backendRefs"]
+        service = services(objects)[backend["name"]]
+        [service_port] = [p for p in service["ports"] if p["port"] == backend["port"]]
+        assert service_port["targetPort"] == port and service_port["protocol"] == "TCP"
+        gateway = route["parentRefs"][0]["namespace"]
+        for namespace in (gateway, "envoy-gateway-system"):
+            assert allows(policy, "ingress", Peer(namespace, ENVOY_PROXY), names[port], port_names=names), (port, namespace)
+        assert not allows(policy, "ingress", Peer("elsewhere", {}), names[port], port_names=names)
+    # Only the route's own port is opened to the other Gateway.
+    assert not allows(policy, "ingress", Peer("mail-gateway", {}), names["smtp"], port_names=names)
+
+
+def test_tcp_and_tls_routes_need_their_kinds(app):
+    """TCPRoute and TLSRoute are served as v1 from Gateway API 1.6 on: an older cluster serves
+    gateway.networking.k8s.io/v1 without them, and is told so."""
+    case = Case(app, "canonical", ["routes.yaml"])
+    without_tcp_route = tuple(api for api in CLUSTER_API_VERSIONS if not api.endswith("/TCPRoute"))
+    with pytest.raises(HelmError, match="does not serve gateway.networking.k8s.io/v1/TCPRoute: install the Gateway API"):
+        render(case.chart, case.release, case.namespace, case.values, without_tcp_route)
+
+
+@pytest.mark.parametrize(
+    ("route", "message"),
+    [
+        pytest.param({"name": "x", "kind": "TCPRoute", "port": "nope"}, "routes: x sends to port nope, which is not in ports",
+                     id="unknown-port"),
+        pytest.param({"name": "x", "kind": "TCPRoute", "port": "syslog"}, "which is UDP: a TCPRoute carries TCP",
+                     id="udp-port"),
+        pytest.param({"name": "x", "kind": "TLSRoute", "port": "smtp"}, "hostnames", id="tls-without-hostnames"),
+        pytest.param({"name": "x", "kind": "TCPRoute", "port": "smtp", "hostnames": ["a.example.com"]}, "routes/0",
+                     id="tcp-with-hostnames"),
+        pytest.param({"name": "x", "kind": "UDPRoute", "port": "syslog"}, "routes/0/kind", id="unknown-kind"),
+    ],
+)
+def test_bad_routes_are_refused(canonical, tmp_path, route, message):
+    values = write_values(tmp_path, {"ports": [{"name": "smtp", "containerPort": 2525},
+                                               {"name": "syslog", "containerPort": 5514, "protocol": "UDP"}],
+                                     "routes": [route]})
+    with pytest.raises(HelmError, match=message):
+        canonical.render(values)
+
+
 def test_metrics_on_a_port_of_their_own(app):
     objects = Case(app, "canonical", ["metrics-port.yaml"]).render()
     [metrics] = [p for p in one(objects, "Service")["spec"]["ports"] if p["name"] == "metrics"]
@@ -694,11 +755,16 @@ def test_platform_wiring_uses_the_contract_names(app):
     assert container["envFrom"] == [
         {"configMapRef": {"name": "billing-api-bucket"}},
         {"secretRef": {"name": "billing-api-bucket"}},
+        {"secretRef": {"name": "billing-api-kv"}},
         {"secretRef": {"name": "billing-api-secrets"}},
     ]
     assert "metrics" in {port["name"] for port in one(objects, "Service")["spec"]["ports"]}
     assert allowed_in(objects) == {"gateway-system", "envoy-gateway-system", "monitoring"}
-    assert egress_ports(objects) == {53, 5432, 8080}
+    assert egress_ports(objects) == {53, 5432, 6379, 8080}
+    # The redis-operator's pods, primary and replicas alike, by the label it gives them all.
+    for role in ("standalone", "replication"):
+        redis = Peer("finance", {"app": "billing-api-kv", "redis_setup_type": role, "role": role})
+        assert allows(network_policy(objects), "egress", redis, 6379)
     route = one(objects, "HTTPRoute")["spec"]
     assert route["hostnames"] == ["billing-api.apps.example.com"]
     assert route["parentRefs"][0]["name"] == "public" and route["parentRefs"][0]["namespace"] == "gateway-system"
@@ -782,6 +848,8 @@ def test_schema_rejects_misspelt_keys(canonical, tmp_path, values):
                      id="bucket-without-name"),
         pytest.param({"platform": {"externalSecrets": {"enabled": True}}},
                      "platform.externalSecrets.secretName is required", id="secrets-without-name"),
+        pytest.param({"platform": {"keyValueStore": {"enabled": True}}},
+                     "platform.keyValueStore.secretName is required", id="kv-without-name"),
         pytest.param({"ingress": {"enabled": True, "hosts": ["a.example.com"]}},
                      "ingress.controllerNamespace is required", id="ingress-closed-by-networkpolicy"),
         pytest.param({"ingress": {"enabled": True, "controllerNamespace": "x"}}, "ingress.hosts needs",

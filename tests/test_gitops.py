@@ -303,6 +303,11 @@ def test_base_consumes_what_the_platform_produces(app, name):
     assert ((("ObjectBucketClaim", names["bucket_claim"]) in platform) == answers["object_storage"]
             == (("configMapRef", names["bucket_claim"]) in env_from)
             == (("secretRef", names["bucket_claim"]) in env_from))
+    kv = platform.get(("ExternalSecret", names["kv_store"]))
+    assert (kv is not None) == answers["key_value_store"] == (("secretRef", names["kv_store"]) in env_from)
+    if kv:
+        assert kv["spec"]["target"]["name"] == names["kv_store"]
+        assert platform[("Redis", names["kv_store"])]["spec"]["kubernetesConfig"]["redisSecret"]["name"] == names["kv_store"]
     external_secret = platform.get(("ExternalSecret", names["app_secret"]))
     assert (external_secret is not None) == answers["external_secrets"] == (("secretRef", names["app_secret"]) in env_from)
     if external_secret:

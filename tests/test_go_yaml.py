@@ -47,6 +47,22 @@ def test_go_reads_every_rendered_manifest_as_python_does(app, name, tmp_path):
         assert go == python_read(path), path.read_text()
 
 
+@pytest.mark.parametrize(("chart", "values"), [("base", "routes"), ("platform", "key-value-store"),
+                                              ("platform", "key-value-store-replication")])
+def test_go_reads_the_rendered_values_cases_as_python_does(app, chart, values, tmp_path):
+    # The TCP/TLS routes and the key-value store, with External Secrets' own braces in the template.
+    manifests = [doc for doc in helm.template(app("canonical") / "helm" / chart, "demo", "demo",
+                                              [ROOT / "tests" / "values" / chart / f"{values}.yaml"])
+                 .split("\n---\n") if doc.strip()]
+    paths = []
+    for i, manifest in enumerate(manifests):
+        paths.append(tmp_path / f"manifest-{i}.yaml")
+        paths[-1].write_text(manifest)
+    assert len(paths) >= 3
+    for path, go in zip(paths, go_read(paths, tmp_path)):
+        assert go == python_read(path), path.read_text()
+
+
 def test_go_reader_sees_what_python_does_not(tmp_path):
     # The reader is go-yaml for real: these read differently, or not at all, in Go.
     cases = {"y.yaml": "k: y\n", "exp.yaml": "k: 1e3\n", "surrogates.yaml": 'k: "\\ud83d\\ude80"\n'}

@@ -49,6 +49,7 @@ def test_naming_contract():
         "database_secret": "shop-db-app",
         "database_backup": "shop-db-backup",
         "bucket_claim": "shop-bucket",
+        "kv_store": "shop-kv",
         "app_secret": "shop-secrets",
     }
 

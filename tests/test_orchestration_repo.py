@@ -54,8 +54,8 @@ return hs
 """
 APP_ANSWER_KEYS = {
     "project_kind", "app_name", "description", "repo_url", "namespace", "image_repository", "container_port",
-    "git_revision", "gitops_controller", "git_secret_name", "postgres", "object_storage", "external_secrets",
-    "monitoring",
+    "git_revision", "gitops_controller", "git_secret_name", "postgres", "object_storage", "key_value_store",
+    "external_secrets", "monitoring",
 }
 ORCHESTRATION_ANSWER_KEYS = {"project_kind", *naming.ORCHESTRATION_ANSWERS} - {"git_host", "git_owner",
                                                                                "default_branch", "argocd_namespace",

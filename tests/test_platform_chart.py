@@ -12,8 +12,9 @@ import yaml
 
 from conftest import ROOT, naming
 from support.helm import CLUSTER_API_VERSIONS, HelmError, lint, render
-from support.netpol import selects
-from support.kube import validation_errors
+from support.gitops import as_flux_builds_it
+from support.netpol import Peer, allows, selects
+from support.kube import by_name, validation_errors
 
 VALUES = Path(__file__).parent / "values" / "platform"
 
@@ -22,17 +23,21 @@ DATABASE = {("Cluster", "demo-db")}
 BACKUP = {("ObjectStore", "demo-db-backup"), ("ScheduledBackup", "demo-db-backup")}
 BUCKET = {("ObjectBucketClaim", "demo-bucket")}
 SECRETS = {("ExternalSecret", "demo-secrets")}
+KV = {("Password", "demo-kv"), ("ExternalSecret", "demo-kv"), ("NetworkPolicy", "demo-kv")}
 MONITORING = {("ServiceMonitor", "demo"), ("PrometheusRule", "demo"), ("ConfigMap", "demo-dashboard")}
 EXPECTED = {
     "postgres": DATABASE,
     "postgres-backup": DATABASE | BACKUP,
     "postgres-options": DATABASE | {("Pooler", "demo-db-pooler")},
     "object-storage": BUCKET,
+    "key-value-store": KV | {("Redis", "demo-kv")},
+    "key-value-store-replication": KV | {("RedisReplication", "demo-kv")},
     "external-secrets": SECRETS,
     "external-secrets-template": SECRETS,
     "monitoring": MONITORING,
     "monitoring-custom": MONITORING,
-    "all": DATABASE | BACKUP | BUCKET | SECRETS | MONITORING | {("PodMonitor", "demo-db")},
+    "all": DATABASE | BACKUP | BUCKET | KV | {("RedisReplication", "demo-kv")} | SECRETS | MONITORING
+           | {("PodMonitor", "demo-db")},
 }
 FEATURES = [pytest.param(name, id=name) for name in EXPECTED]
 
@@ -41,6 +46,8 @@ OPERATORS = [
     pytest.param("postgresql.cnpg.io/v1", "CloudNativePG", id="cloudnative-pg"),
     pytest.param("barmancloud.cnpg.io/v1", "Barman Cloud Plugin", id="barman-cloud-plugin"),
     pytest.param("objectbucket.io/v1alpha1", "Rook-Ceph or NooBaa", id="bucket-provisioner"),
+    pytest.param("redis.redis.opstreelabs.in/v1beta2", "Opstree redis-operator", id="redis-operator"),
+    pytest.param("generators.external-secrets.io/v1alpha1", "External Secrets Operator", id="secret-generators"),
     pytest.param("external-secrets.io/v1", "External Secrets Operator", id="external-secrets"),
     pytest.param("monitoring.coreos.com/v1", "Prometheus Operator", id="prometheus-operator"),
 ]
@@ -163,8 +170,8 @@ def test_database_follows_the_app(chart):
 def test_data_outlives_its_release_and_application(chart):
     objects = render(chart, "demo-platform", "demo", [VALUES / "all.yaml"], CLUSTER_API_VERSIONS)
     keep = {"helm.sh/resource-policy": "keep", "argocd.argoproj.io/sync-options": "Prune=false,Delete=false"}
-    holding_data = [o for o in objects if o["kind"] in ("Cluster", "ObjectBucketClaim")]
-    assert len(holding_data) == 2
+    holding_data = [o for o in objects if o["kind"] in ("Cluster", "ObjectBucketClaim", "RedisReplication")]
+    assert len(holding_data) == 3
     for obj in holding_data:
         assert obj["metadata"]["annotations"] == keep
 
@@ -263,7 +270,7 @@ def test_schema_rejects_bad_values(chart, tmp_path, values, rejected):
 
 
 def test_no_plaintext_credentials(generate):
-    root = generate(postgres=True, object_storage=True, external_secrets=True, monitoring=True)
+    root = generate(postgres=True, object_storage=True, key_value_store=True, external_secrets=True, monitoring=True)
     chart = root / "helm" / "platform"
     objects = render(chart, "demo-platform", "demo", [VALUES / "all.yaml"], CLUSTER_API_VERSIONS)
     assert "Secret" not in {obj["kind"] for obj in objects}
@@ -285,10 +292,12 @@ def test_credential_scan_catches_literals():
         pytest.param({}, id="none"),
         pytest.param({"postgres": True}, id="postgres"),
         pytest.param({"object_storage": True}, id="object_storage"),
+        pytest.param({"key_value_store": True}, id="key_value_store"),
         pytest.param({"external_secrets": True}, id="external_secrets"),
         pytest.param({"monitoring": True}, id="monitoring"),
         pytest.param(
-            {"postgres": True, "object_storage": True, "external_secrets": True, "monitoring": True}, id="all"
+            {"postgres": True, "object_storage": True, "key_value_store": True, "external_secrets": True,
+             "monitoring": True}, id="all"
         ),
     ],
 )
@@ -301,7 +310,8 @@ def test_each_answer_drives_its_feature(generate, crd_schemas, answers):
     kinds = {kind for kind, _ in kinds_and_names(objects)}
     assert ("Cluster" in kinds) == answers.get("postgres", False)
     assert ("ObjectBucketClaim" in kinds) == answers.get("object_storage", False)
-    assert ("ExternalSecret" in kinds) == answers.get("external_secrets", False)
+    assert ("Redis" in kinds) == answers.get("key_value_store", False)
+    assert (("ExternalSecret", "demo-secrets") in kinds_and_names(objects)) == answers.get("external_secrets", False)
     assert ("ServiceMonitor" in kinds) == answers.get("monitoring", False)
 
 
@@ -317,14 +327,17 @@ def test_names_follow_the_app_not_the_release(generate):
     # The release is deliberately not <app>-platform here: no name may come from it.
     chart = generate(app_name="shop") / "helm" / "platform"
     names = naming.derived_names("shop")
-    objects = by_kind(render(chart, "any-release", "shop", [VALUES / "all.yaml"], CLUSTER_API_VERSIONS))
+    objects_ = render(chart, "any-release", "shop", [VALUES / "all.yaml"], CLUSTER_API_VERSIONS)
+    objects = by_kind(objects_)
     assert objects["Cluster"]["metadata"]["name"] == names["database_cluster"]
     # CloudNativePG names the app Secret <cluster>-app.
     assert f"{objects['Cluster']['metadata']['name']}-app" == names["database_secret"]
     assert objects["ScheduledBackup"]["metadata"]["name"] == names["database_backup"]
     assert objects["ObjectBucketClaim"]["metadata"]["name"] == names["bucket_claim"]
-    assert objects["ExternalSecret"]["metadata"]["name"] == names["app_secret"]
-    assert objects["ExternalSecret"]["spec"]["target"]["name"] == names["app_secret"]
+    secrets = {o["metadata"]["name"]: o for o in objects_ if o["kind"] == "ExternalSecret"}
+    assert secrets[names["app_secret"]]["spec"]["target"]["name"] == names["app_secret"]
+    assert objects["RedisReplication"]["metadata"]["name"] == names["kv_store"]
+    assert secrets[names["kv_store"]]["spec"]["target"]["name"] == names["kv_store"]
     assert objects["ServiceMonitor"]["spec"]["selector"]["matchLabels"] == {
         "app.kubernetes.io/name": names["base_release"],
         "app.kubernetes.io/component": "app",
@@ -344,7 +357,7 @@ def test_contract_tables_agree_with_naming(document, heading):
     assert rows
     for name, *_, key in rows:
         assert name.strip("`").replace("<app>", "shop") == names[key.strip("`")], name
-    consumed = {"database_secret", "bucket_claim", "app_secret"}
+    consumed = {"database_secret", "bucket_claim", "kv_store", "app_secret"}
     assert consumed <= {key.strip("`") for *_, key in rows}
 
 
@@ -444,3 +457,71 @@ def test_alerts_fire_when_targets_vanish(chart, values):
                        | ({'cnpg_collector_up{namespace="demo", pod=~"demo-db-[0-9]+"}'} if values == "all" else set()))
     for selector in watched:
         assert any(fires_without_series(r["expr"]) and selector in r["expr"] for r in rules), selector
+
+
+def redis_primary_service(redis: dict) -> str:
+    """The Service the Opstree redis-operator sends clients to the primary by: a Redis's own
+    Service is named after it; a RedisReplication's primary is behind <name>-master, which selects
+    the pod the operator labels redis-role: master."""
+    name = redis["metadata"]["name"]
+    return {"Redis": name, "RedisReplication": f"{name}-master"}[redis["kind"]]
+
+
+def redis_pod_labels(redis: dict) -> dict:
+    """The labels the operator gives the Redis pods: its own, over the Redis object's labels."""
+    setup = {"Redis": "standalone", "RedisReplication": "replication"}[redis["kind"]]
+    return {**redis["metadata"]["labels"], "app": redis["metadata"]["name"], "redis_setup_type": setup, "role": setup}
+
+
+@pytest.mark.parametrize("values", ["key-value-store", "key-value-store-replication"])
+def test_key_value_store_gets_a_password_made_once_in_the_cluster(chart, values):
+    objects = render(chart, "demo-platform", "demo", [VALUES / f"{values}.yaml"], CLUSTER_API_VERSIONS)
+    [redis] = [o for o in objects if o["kind"] in ("Redis", "RedisReplication")]
+    secret = by_name(objects)["ExternalSecret", "demo-kv"]["spec"]
+    generator = by_name(objects)["Password", "demo-kv"]["spec"]
+    # Generated once by External Secrets, never in git nor at render time, and never rotated under Redis.
+    assert plaintext_credentials(objects) == []
+    assert secret["refreshPolicy"] == "CreatedOnce"
+    assert secret["dataFrom"] == [{"sourceRef": {"generatorRef": {
+        "apiVersion": "generators.external-secrets.io/v1alpha1", "kind": "Password", "name": "demo-kv"}}}]
+    # Letters and digits only: the password goes into REDIS_URL as it is.
+    assert generator["symbols"] == 0 and generator.get("encoding", "raw") == "raw"
+    # Redis reads its password from the Secret the app loads, under the key the template writes.
+    ref = redis["spec"]["kubernetesConfig"]["redisSecret"]
+    assert ref["name"] == secret["target"]["name"] == "demo-kv"
+    data = secret["target"]["template"]["data"]
+    assert data[ref["key"]] == "{{ .password }}"
+    host = redis_primary_service(redis)
+    assert data["REDIS_HOST"] == host and data["REDIS_PORT"] == "6379"
+    assert data["REDIS_URL"] == f"redis://:{{{{ .password }}}}@{host}:6379/0"
+    # Its data outlives the Redis, as the database's does.
+    assert redis["spec"]["storage"]["keepAfterDelete"] is True
+
+
+def test_key_value_store_admits_only_the_app(chart):
+    objects = render(chart, "demo-platform", "demo", [VALUES / "key-value-store-replication.yaml"],
+                     CLUSTER_API_VERSIONS)
+    [redis] = [o for o in objects if o["kind"] == "RedisReplication"]
+    policy = by_name(objects)["NetworkPolicy", "demo-kv"]
+    # Like every object of this chart, it lands in the release namespace.
+    policy["metadata"]["namespace"] = "demo"
+    assert selects(policy["spec"]["podSelector"], redis_pod_labels(redis))
+    app = Peer("demo", {"app.kubernetes.io/name": "demo", "app.kubernetes.io/instance": "demo",
+                        "app.kubernetes.io/component": "app"})
+    job = Peer("demo", {"app.kubernetes.io/instance": "demo", "app.kubernetes.io/part-of": "demo",
+                        "app.kubernetes.io/component": "job-migrate"})
+    for peer in (app, job, Peer("demo", redis_pod_labels(redis)), Peer("redis-operator", {})):
+        assert allows(policy, "ingress", peer, 6379)
+    for stranger in (Peer("demo", {"app.kubernetes.io/name": "other"}), Peer("other", app.labels),
+                     Peer(ip="10.0.0.9")):
+        assert not allows(policy, "ingress", stranger, 6379)
+
+
+def test_redis_pods_ignore_the_chart_version(chart, tmp_path):
+    """The operator copies the Redis's labels onto its pods: none may change with the version Flux
+    gives the chart on every commit, or every commit would restart Redis."""
+    def labels(chart_path: Path) -> dict:
+        objects = render(chart_path, "demo-platform", "demo", [VALUES / "key-value-store.yaml"], CLUSTER_API_VERSIONS)
+        return by_name(objects)["Redis", "demo-kv"]["metadata"]["labels"]
+
+    assert labels(chart) == labels(as_flux_builds_it(chart, tmp_path))

@@ -13,11 +13,16 @@ import yaml
 # since `helm template` has no cluster to ask.
 CLUSTER_API_VERSIONS = (
     "gateway.networking.k8s.io/v1",
+    # TCPRoute and TLSRoute are standard since Gateway API 1.6: the chart checks for the kinds.
+    "gateway.networking.k8s.io/v1/TCPRoute",
+    "gateway.networking.k8s.io/v1/TLSRoute",
     "monitoring.coreos.com/v1",
     "postgresql.cnpg.io/v1",
     "barmancloud.cnpg.io/v1",
     "external-secrets.io/v1",
+    "generators.external-secrets.io/v1alpha1",
     "objectbucket.io/v1alpha1",
+    "redis.redis.opstreelabs.in/v1beta2",
 )
 
 

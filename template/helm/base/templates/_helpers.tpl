@@ -204,7 +204,7 @@ env:
   {{- with $root.Values.env }}
   {{- toYaml . | nindent 2 }}
   {{- end }}
-{{- if or (and .withConfig $root.Values.config) $root.Values.envFrom $platform.objectStorage.enabled $platform.externalSecrets.enabled }}
+{{- if or (and .withConfig $root.Values.config) $root.Values.envFrom $platform.objectStorage.enabled $platform.keyValueStore.enabled $platform.externalSecrets.enabled }}
 envFrom:
   {{- if and .withConfig $root.Values.config }}
   - configMapRef:
@@ -216,6 +216,10 @@ envFrom:
       name: {{ $bucket | quote }}
   - secretRef:
       name: {{ $bucket | quote }}
+  {{- end }}
+  {{- if $platform.keyValueStore.enabled }}
+  - secretRef:
+      name: {{ required "platform.keyValueStore.secretName is required when platform.keyValueStore.enabled" $platform.keyValueStore.secretName | quote }}
   {{- end }}
   {{- if $platform.externalSecrets.enabled }}
   - secretRef:
@@ -339,6 +343,17 @@ app uses, and networkPolicy.extraEgress.
         matchLabels:
           kubernetes.io/metadata.name: {{ . | quote }}
   {{- end }}
+{{- end }}
+{{- if $platform.keyValueStore.enabled }}
+{{- /* The redis-operator labels every Redis pod (primary or replica) with its setup type. */}}
+- to:
+    - podSelector:
+        matchExpressions:
+          - key: redis_setup_type
+            operator: Exists
+  ports:
+    - port: {{ $platform.keyValueStore.port }}
+      protocol: TCP
 {{- end }}
 {{- with .Values.networkPolicy.extraEgress }}
 {{- toYaml . | nindent 0 }}

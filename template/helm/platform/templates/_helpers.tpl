@@ -21,11 +21,20 @@ so nothing here is ever matched by the app's own selectors.
 */}}
 {{- define "platform.labels" -}}
 helm.sh/chart: {{ include "platform.chart" . | quote }}
+{{ include "platform.stableLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{/*
+platform.stableLabels: the labels of an object whose labels its operator copies onto pods (the
+Redis): not helm.sh/chart nor the version, which Flux rewrites on every commit
+(reconcileStrategy: Revision), and which would then restart the pods.
+*/}}
+{{- define "platform.stableLabels" -}}
 app.kubernetes.io/name: {{ include "platform.fullname" . | quote }}
 app.kubernetes.io/instance: {{ .Release.Name | quote }}
 app.kubernetes.io/part-of: {{ include "platform.fullname" . | quote }}
-app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
 {{/*
