@@ -23,7 +23,7 @@ from conftest import commit_all, git, naming, recorded_answers, serve_orchestrat
 from support import helm
 from support.kube import BUILTIN_GROUPS, validation_errors
 from support.netpol import Peer, allows
-from support.orchestration import GitServer, Walker, describe
+from support.orchestration import GitServer, GraphError, Walker, describe, project_violations
 
 ROOT_FILE = {"argocd": "bootstrap/argocd/root.yaml", "fluxcd": "bootstrap/flux/flux-instance.yaml"}
 # The production choices, and Envoy Gateway's GatewayNamespace mode (no proxy namespace).
@@ -283,3 +283,36 @@ def test_the_platform_agrees_with_the_apps(fleet, graph, name):
                            "dashboard", "secret-store", "bucket"},
                 "fluxcd": {"gateway", "ServiceMonitor", "PrometheusRule", "prometheus-namespace", "bucket"}}
     assert expected[name] <= checked
+
+
+@pytest.mark.parametrize("controller", ["argocd", "fluxcd"])
+def test_a_chart_source_missing_from_the_layer_is_caught(template_dir, tmp_path, controller):
+    """The walk follows each external chart to its source: a HelmRelease whose HelmRepository
+    is gone does not resolve, and an Application whose chart repository its AppProject does not
+    admit is a violation."""
+    root = tmp_path / "orchestration"
+    run_copy(str(template_dir), root, data={"project_kind": "orchestration", "cluster_controller": controller},
+             defaults=True, unsafe=True, quiet=True)
+    components = root / "infrastructure/components.yaml"
+    documents = components.read_text().split("\n---\n")
+    if controller == "fluxcd":
+        kept = [doc for doc in documents if not ("\nkind: HelmRepository\n" in doc and 'name: "rook-ceph"' in doc)]
+        assert len(kept) == len(documents) - 1
+    else:
+        kept = [doc.replace('    - "https://charts.rook.io/release"\n', "") for doc in documents]
+    assert kept != documents
+    components.write_text("\n---\n".join(kept))
+    recorded = recorded_answers(root)
+    git(root, "init", "--quiet", "--initial-branch", recorded["orchestration_branch"])
+    commit_all(root, "generated")
+    server = GitServer(tmp_path)
+    serve_orchestration(server, root, recorded)
+    roots = [doc for doc in yaml.safe_load_all((root / ROOT_FILE[controller]).read_text()) if doc]
+    (tmp_path / "walk").mkdir()
+    walker = Walker(server, tmp_path / "walk")
+    if controller == "fluxcd":
+        with pytest.raises(GraphError, match="no HelmRepository flux-system/rook-ceph"):
+            walker.walk(roots)
+    else:
+        assert project_violations(walker.walk(roots)) == [
+            "Application argocd/rook-ceph: source https://charts.rook.io/release not in AppProject argocd/fleet-infrastructure"]
