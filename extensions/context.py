@@ -61,6 +61,8 @@ class NamingFilters(Extension):
             default_image_repository=naming.default_image_repository,
             destination_error=destination_error,
             yaml_string=naming.yaml_string,
+            yaml_block=naming.yaml_block,
+            vault_server_error=naming.vault_server_error,
             markdown_text=naming.markdown_text,
             markdown_code=naming.markdown_code,
             shell_word=naming.shell_word,

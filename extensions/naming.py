@@ -687,9 +687,17 @@ def orchestration_names(name: str) -> dict[str, str]:
         "root_app": name,
         "root_project": name,
         "infrastructure_layer": f"{name}-infrastructure",
+        # Argo CD: the AppProject of the infrastructure's Applications.
+        "infrastructure_project": f"{name}-infrastructure",
         "apps_layer": f"{name}-apps",
         "apps_project": f"{name}-apps",
     }
+
+
+def _infrastructure_releases() -> list[str]:
+    """The infrastructure layer's Helm releases, each an Argo CD Application or Flux HelmRelease
+    of that name (the catalogue is defined below, with the layer)."""
+    return [entry["name"] for entry in INFRASTRUCTURE_CATALOGUE] + [INFRASTRUCTURE_CONFIGS]
 
 
 def registered_name(app_name: str) -> str:
@@ -703,7 +711,8 @@ def _own_objects(settings: dict) -> list[tuple[str, str, str]]:
         namespace = settings["argocd_namespace"]
         own = [("AppProject", names["root_project"]), ("Application", names["root_app"]),
                ("Application", names["infrastructure_layer"]), ("Application", names["apps_layer"]),
-               ("AppProject", names["apps_project"])]
+               ("AppProject", names["apps_project"]), ("AppProject", names["infrastructure_project"])]
+        own += [("Application", name) for name in _infrastructure_releases()]
         if settings["argocd_applicationset"]:
             own.append(("ApplicationSet", names["apps_layer"]))
     else:
@@ -711,6 +720,9 @@ def _own_objects(settings: dict) -> list[tuple[str, str, str]]:
         # flux bootstrap and the Flux Operator name the cluster's sync after Flux's namespace.
         own = [("GitRepository", namespace), ("Kustomization", namespace),
                ("Kustomization", names["infrastructure_layer"]), ("HelmRelease", names["apps_layer"])]
+        own += [("HelmRelease", name) for name in _infrastructure_releases()]
+        own += [("OCIRepository" if entry["repo"].startswith("oci://") else "HelmRepository", entry["name"])
+                for entry in INFRASTRUCTURE_CATALOGUE]
     return [(kind, namespace, name) for kind, name in own]
 
 
@@ -880,6 +892,10 @@ def derive_orchestration(answers: dict) -> dict[str, object]:
             diagram_start=DIAGRAM_START,
             diagram_end=DIAGRAM_END,
         )
+    if (all(isinstance(answers.get(key), str) for key in (*INFRASTRUCTURE_ORG_DEFAULTS, "infrastructure_profile"))
+            and not any(label_map_error(key, answers[key])
+                        for key in ("prometheus_labels", "grafana_dashboard_labels"))):
+        derived["infrastructure"] = infrastructure_settings(answers)
     return derived
 
 
@@ -967,3 +983,250 @@ def with_diagram(readme: str, picture: str) -> str:
         raise ValueError(f"README.md has no registry diagram: keep the lines {DIAGRAM_START} and {DIAGRAM_END}")
     start += len(DIAGRAM_START)
     return f"{readme[:start]}\n{picture}{readme[end:]}"
+
+
+
+# --- The infrastructure layer ---------------------------------------------------------------
+#
+# What an orchestration installs before any app: the operators the app template's charts use,
+# each an upstream Helm chart pinned to a version, and the configs chart (infrastructure/configs)
+# with the objects the apps attach to: the Gateway, the secret store, the bucket StorageClass.
+# Names and namespaces come from the org defaults the app template reads, so both agree.
+#
+# Versions and CRD lists were read from each project's repository (a snapshot of August 2026):
+# the chart's Chart.yaml at its release tag, and the group/kind of every CustomResourceDefinition
+# the chart installs at that tag (its crds/ or templates). Renovate bumps the versions
+# (renovate.json); a bump that adds CRDs updates `crds` here.
+
+# Every component's CRDs, as (group, kinds): what the catalogue claims it installs.
+_CERT_MANAGER_CRDS = (("cert-manager.io", ("Certificate", "CertificateRequest", "ClusterIssuer", "Issuer")),
+                      ("acme.cert-manager.io", ("Challenge", "Order")))
+_CNPG_CRDS = (("postgresql.cnpg.io", ("Backup", "Cluster", "ClusterImageCatalog", "Database", "DatabaseRole",
+                                      "FailoverQuorum", "ImageCatalog", "Pooler", "Publication", "ScheduledBackup",
+                                      "Subscription")),)
+_ESO_CRDS = (("external-secrets.io", ("ClusterExternalSecret", "ClusterPushSecret", "ClusterSecretStore",
+                                      "ExternalSecret", "PushSecret", "SecretStore")),
+             # Generators (the key-value store's Password among them): deploy/crds/bundle.yaml at v2.9.0.
+             ("generators.external-secrets.io", ("ACRAccessToken", "BeyondtrustWorkloadCredentialsDynamicSecret",
+                                                 "CloudsmithAccessToken", "ClusterGenerator", "ECRAuthorizationToken",
+                                                 "Fake", "GCRAccessToken", "GeneratorState", "GithubAccessToken",
+                                                 "GitlabDeployToken", "Grafana", "MFA", "Password", "QuayAccessToken",
+                                                 "SSHKey", "STSSessionToken", "UUID", "VaultDynamicSecret",
+                                                 "Webhook")))
+_PROMETHEUS_CRDS = (("monitoring.coreos.com", ("Alertmanager", "AlertmanagerConfig", "PodMonitor", "Probe",
+                                               "Prometheus", "PrometheusAgent", "PrometheusRule", "ScrapeConfig",
+                                               "ServiceMonitor", "ThanosRuler")),)
+_GATEWAY_CRDS = (("gateway.networking.k8s.io", ("BackendTLSPolicy", "GRPCRoute", "Gateway", "GatewayClass",
+                                                "HTTPRoute", "ListenerSet", "ReferenceGrant", "TCPRoute", "TLSRoute",
+                                                "UDPRoute")),
+                 ("gateway.envoyproxy.io", ("Backend", "BackendTrafficPolicy", "ClientTrafficPolicy",
+                                            "EnvoyExtensionPolicy", "EnvoyPatchPolicy", "EnvoyProxy", "HTTPRouteFilter",
+                                            "SecurityPolicy")))
+_ROOK_CRDS = (("ceph.rook.io", ("CephBlockPool", "CephBlockPoolRadosNamespace", "CephBucketNotification",
+                                "CephBucketTopic", "CephCOSIDriver", "CephClient", "CephCluster", "CephFilesystem",
+                                "CephFilesystemMirror", "CephFilesystemSubVolumeGroup", "CephNFS", "CephNVMeOFGateway",
+                                "CephObjectRealm", "CephObjectStore", "CephObjectStoreAccount", "CephObjectStoreUser",
+                                "CephObjectZone", "CephObjectZoneGroup", "CephRBDMirror")),
+              ("objectbucket.io", ("ObjectBucket", "ObjectBucketClaim")))
+_REDIS_CRDS = (("redis.redis.opstreelabs.in", ("Redis", "RedisCluster", "RedisReplication", "RedisSentinel")),)
+
+# The upstream components, in install order. `repo` is a Helm repository (https://) or an OCI
+# repository (oci://, the chart's full reference); `namespace` None: it follows an org default
+# (infrastructure_components). Each `depends_on` is installed and ready first. `own_resources`:
+# the chart creates custom resources of the CRDs it installs, in the same sync.
+INFRASTRUCTURE_CATALOGUE: tuple[dict, ...] = (
+    {"name": "cert-manager", "namespace": "cert-manager", "repo": "https://charts.jetstack.io",
+     "chart": "cert-manager", "version": "v1.21.1", "crds": _CERT_MANAGER_CRDS, "depends_on": ()},
+    {"name": "cloudnative-pg", "namespace": "cnpg-system", "repo": "https://cloudnative-pg.github.io/charts",
+     "chart": "cloudnative-pg", "version": "0.29.0", "crds": _CNPG_CRDS, "depends_on": ()},
+    # The plugin runs beside the operator, in its namespace; its TLS certificates come from cert-manager.
+    {"name": "plugin-barman-cloud", "namespace": "cnpg-system", "repo": "https://cloudnative-pg.github.io/charts",
+     "chart": "plugin-barman-cloud", "version": "0.7.0", "crds": (("barmancloud.cnpg.io", ("ObjectStore",)),),
+     "depends_on": ("cert-manager", "cloudnative-pg")},
+    {"name": "external-secrets", "namespace": "external-secrets", "repo": "https://charts.external-secrets.io",
+     "chart": "external-secrets", "version": "2.9.0", "crds": _ESO_CRDS, "depends_on": ()},
+    # Its Prometheus selects the monitors labelled release=<this release> by default: the org's
+    # prometheus_labels default names it.
+    {"name": "kube-prometheus-stack", "namespace": None, "repo": "https://prometheus-community.github.io/helm-charts",
+     "chart": "kube-prometheus-stack", "version": "88.5.3", "crds": _PROMETHEUS_CRDS, "depends_on": (),
+     "own_resources": True},
+    # The Gateway API CRDs (standard channel) and Envoy Gateway's own, released with Envoy Gateway.
+    {"name": "gateway-api-crds", "namespace": None, "repo": "oci://docker.io/envoyproxy/gateway-crds-helm",
+     "chart": "gateway-crds-helm", "version": "v1.9.0", "crds": _GATEWAY_CRDS, "depends_on": ()},
+    {"name": "envoy-gateway", "namespace": None, "repo": "oci://docker.io/envoyproxy/gateway-helm",
+     "chart": "gateway-helm", "version": "v1.9.0", "crds": (), "depends_on": ("gateway-api-crds",)},
+    # Rook's operator and the ObjectBucketClaim provisioner; the Ceph cluster is in the configs.
+    {"name": "rook-ceph", "namespace": "rook-ceph", "repo": "https://charts.rook.io/release",
+     "chart": "rook-ceph", "version": "v1.20.6", "crds": _ROOK_CRDS, "depends_on": ()},
+    # Opstree's documented namespace, which the key-value store's NetworkPolicy admits
+    # (helm/platform keyValueStore.operatorNamespace).
+    {"name": "redis-operator", "namespace": "ot-operators", "repo": "https://ot-container-kit.github.io/helm-charts",
+     "chart": "redis-operator", "version": "0.26.1", "crds": _REDIS_CRDS, "depends_on": ()},
+)
+# The configs chart (infrastructure/configs): the objects the apps attach to, once every operator is ready.
+INFRASTRUCTURE_CONFIGS = "infrastructure-configs"
+INFRASTRUCTURE_PATHS = {"infrastructure_configs": "infrastructure/configs"}
+# The base chart's egress to a bucket endpoint names Rook's namespace (platform.objectStorage.namespace).
+ROOK_NAMESPACE = "rook-ceph"
+CEPH_IMAGE = "quay.io/ceph/ceph:v20.2.4"  # Rook v1.20.6's deploy/examples/cluster.yaml
+OBJECT_STORE_NAME = "objects"
+# The homelab secret store: the Kubernetes provider, reading Secrets <app> from this namespace.
+SECRETS_NAMESPACE = "secrets"
+ENVOY_GATEWAY_NAMESPACE = "envoy-gateway-system"
+GATEWAY_CLASS = "envoy-gateway"
+VAULT_DEFAULTS = {"path": "secret", "version": "v2", "auth_mount": "kubernetes", "role": "external-secrets"}
+# The org defaults the layer reads, so that it agrees with the apps.
+INFRASTRUCTURE_ORG_DEFAULTS = ("domain", "gateway_name", "gateway_namespace", "gateway_proxy_namespace",
+                               "prometheus_namespace", "prometheus_labels", "grafana_dashboard_labels",
+                               "bucket_storage_class", "secret_store_kind", "secret_store_name")
+_VAULT_SERVER = re.compile(r"https?://[^/?#@\s]+/?")
+
+
+def vault_server_error(value: object) -> str:
+    """`vault_server`: the http(s) URL of a Vault server, no credentials or path."""
+    if error := _text_error("vault_server", value):
+        return error
+    parts = urlsplit(value)
+    if (not _VAULT_SERVER.fullmatch(value) or url_port_error(parts)
+            or hostname_error("vault_server", parts.hostname or "")):
+        return "vault_server: must be an http:// or https:// URL of a Vault server, such as http://vault.vault.svc:8200"
+    return ""
+
+
+def _first_label(labels: dict[str, str]) -> tuple[str, str]:
+    # The Grafana sidecar matches one label: an app's dashboard carries them all. With none,
+    # the sidecar's own default.
+    return sorted(labels.items())[0] if labels else ("grafana_dashboard", "1")
+
+
+def infrastructure_components(answers: dict) -> list[dict]:
+    """The installed components, in install order: the catalogue's entry with its namespace,
+    the values both controllers pass, and its sync wave (one more than its deepest dependency),
+    then the configs chart, after all of them."""
+    proxy_namespace = answers["gateway_proxy_namespace"]
+    namespaces = {"kube-prometheus-stack": answers["prometheus_namespace"],
+                  # Envoy Gateway's default mode runs the proxies in its controller's namespace.
+                  "gateway-api-crds": proxy_namespace or ENVOY_GATEWAY_NAMESPACE,
+                  "envoy-gateway": proxy_namespace or ENVOY_GATEWAY_NAMESPACE}
+    prometheus_labels = label_map(answers["prometheus_labels"])
+    selector = {"matchLabels": prometheus_labels}
+    dashboard_label, dashboard_value = _first_label(label_map(answers["grafana_dashboard_labels"]))
+    envoy = {"crds": {"enabled": False}}
+    if not proxy_namespace:
+        envoy["config"] = {"envoyGateway": {"provider": {"type": "Kubernetes", "kubernetes": {
+            "deploy": {"type": "GatewayNamespace"}}}}}
+    values = {
+        "cert-manager": {"crds": {"enabled": True}},
+        "cloudnative-pg": {},
+        "plugin-barman-cloud": {},
+        "external-secrets": {"installCRDs": True},
+        "kube-prometheus-stack": {
+            "prometheus": {"prometheusSpec": {
+                # Only the monitors and rules carrying the org's labels, in every namespace.
+                "serviceMonitorSelectorNilUsesHelmValues": False, "serviceMonitorSelector": selector,
+                "podMonitorSelectorNilUsesHelmValues": False, "podMonitorSelector": selector,
+                "ruleSelectorNilUsesHelmValues": False, "ruleSelector": selector}},
+            "grafana": {"sidecar": {"dashboards": {"enabled": True, "label": dashboard_label,
+                                                   "labelValue": dashboard_value, "searchNamespace": "ALL"}}}},
+        "gateway-api-crds": {"crds": {"gatewayAPI": {"enabled": True, "channel": "standard"},
+                                      "envoyGateway": {"enabled": True}}},
+        "envoy-gateway": envoy,
+        "rook-ceph": {"crds": {"enabled": True}},
+        "redis-operator": {},
+    }
+    components, waves = [], {}
+    for entry in INFRASTRUCTURE_CATALOGUE:
+        waves[entry["name"]] = 1 + max((waves[dep] for dep in entry["depends_on"]), default=-1)
+        components.append({"own_resources": False, **entry,
+                           "namespace": entry["namespace"] or namespaces[entry["name"]],
+                           "oci": entry["repo"].startswith("oci://"), "argocd_repo": _argocd_repo(entry),
+                           "values": values[entry["name"]],
+                           "wave": waves[entry["name"]], "crds": [{"group": group, "kinds": list(kinds)}
+                                                                  for group, kinds in entry["crds"]],
+                           "depends_on": list(entry["depends_on"])})
+    return components
+
+
+def _argocd_repo(entry: dict) -> str:
+    """The repoURL of an Argo CD Helm source: an OCI chart's registry path without the scheme
+    or the chart, as Envoy Gateway's Argo CD guide gives it."""
+    if entry["repo"].startswith("oci://"):
+        return entry["repo"].removeprefix("oci://").removesuffix("/" + entry["chart"])
+    return entry["repo"]
+
+
+def infrastructure_settings(answers: dict) -> dict:
+    """The infrastructure layer of an orchestration: its components and the configs chart's values."""
+    profile = answers["infrastructure_profile"]
+    components = infrastructure_components(answers)
+    homelab = profile == "homelab"
+    store = None
+    if answers["secret_store_kind"] == "ClusterSecretStore":
+        store = {"name": answers["secret_store_name"], "provider": answers.get("secret_store_provider")}
+        if store["provider"] == "kubernetes":
+            store["namespace"] = SECRETS_NAMESPACE
+        else:
+            store["vault"] = {"server": answers.get("vault_server"), **VAULT_DEFAULTS,
+                              "service_account": "external-secrets", "namespace": "external-secrets"}
+    owned = {component["namespace"] for component in components}
+    namespaces = sorted({answers["gateway_namespace"], *([SECRETS_NAMESPACE] if store and "namespace" in store
+                                                         else [])} - owned)
+    return {
+        "profile": profile,
+        "components": components,
+        "configs": {"name": INFRASTRUCTURE_CONFIGS, "path": INFRASTRUCTURE_PATHS["infrastructure_configs"],
+                    "wave": 1 + max(component["wave"] for component in components),
+                    "depends_on": [component["name"] for component in components]},
+        "configs_values": {
+            "namespaces": namespaces,
+            "gateway": {"className": GATEWAY_CLASS, "name": answers["gateway_name"],
+                        "namespace": answers["gateway_namespace"], "hostname": f"*.{answers['domain']}"},
+            "secretStore": store,
+            "objectStore": {"namespace": ROOK_NAMESPACE, "name": OBJECT_STORE_NAME, "cephImage": CEPH_IMAGE,
+                            "storageClass": answers["bucket_storage_class"],
+                            # homelab: one node, one copy; production: three of everything, one per host.
+                            "replicas": 1 if homelab else 3, "gatewayInstances": 1 if homelab else 2},
+        },
+    }
+
+
+def installed_crds(settings: dict) -> dict[tuple[str, str], str]:
+    """(group, kind) -> the component installing its CRD."""
+    return {(crd["group"], kind): component["name"] for component in settings["components"]
+            for crd in component["crds"] for kind in crd["kinds"]}
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
+# Keys YAML 1.1 (PyYAML, Go) reads as booleans or null.
+_YAML_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
+
+
+def _yaml_key(key: str) -> str:
+    return key if _PLAIN_KEY.fullmatch(key) and key.lower() not in _YAML_WORDS else yaml_string(key)
+
+
+def yaml_block(value: object, indent: int) -> str:
+    """`value` (dicts, lists, strings, numbers, booleans) as block YAML indented by `indent`
+    spaces, every string double-quoted (yaml_string), for values written into manifests."""
+    pad = " " * indent
+    if isinstance(value, dict):
+        if not value:
+            return pad + "{}"
+        lines = []
+        for key, item in value.items():
+            if isinstance(item, (dict, list)) and item:
+                lines.append(f"{pad}{_yaml_key(key)}:\n{yaml_block(item, indent + 2)}")
+            else:
+                lines.append(f"{pad}{_yaml_key(key)}: {yaml_block(item, 0)}")
+        return "\n".join(lines)
+    if isinstance(value, list):
+        if not value:
+            return pad + "[]"
+        return "\n".join(f"{pad}- {yaml_block(item, indent + 2).lstrip()}" for item in value)
+    if isinstance(value, bool):
+        return pad + ("true" if value else "false")
+    if isinstance(value, int):
+        return pad + str(value)
+    if value is None:
+        return pad + "null"
+    return pad + yaml_string(value)

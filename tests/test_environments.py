@@ -16,7 +16,7 @@ from copier import run_copy
 
 from conftest import answers_for, bootstrap, commit_all, copy_app, git, load_answers, naming, recorded_answers
 from conftest import registry_script, serve_orchestration
-from support.kube import validation_errors
+from support.kube import BUILTIN_GROUPS, validation_errors
 from support.orchestration import GitServer, Graph, Walker, project_violations, unresolved_dependencies
 
 # The apps and the environments they run in.
@@ -139,6 +139,26 @@ def test_each_environment_resolves_on_its_own(estates, graphs, variant, environm
     assert registered == set(RUNS[environment])
     assert {name for name, _ in app_releases_of(graph)} == {
         release for app in RUNS[environment] for release in (app, f"{app}-platform")}
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize("environment", list(RUNS))
+def test_each_environment_installs_the_operators_its_apps_need(estates, graphs, variant, environment):
+    """Every custom kind the environment's apps deploy has its CRD installed by a component of the
+    environment's own infrastructure layer (the layer is ordered before the apps: test_orchestration)."""
+    graph = graphs[variant][environment]
+    releases = {release.name for release in graph.releases} | {chart.release for chart in graph.charts}
+    components = naming.infrastructure_components(recorded_answers(estates[variant].root))
+    installed = {(crd["group"], kind) for component in components if component["name"] in releases
+                 for crd in component["crds"] for kind in crd["kinds"]}
+    custom = {(obj["apiVersion"].rpartition("/")[0], obj["kind"]) for release in graph.releases
+              if release.name.removesuffix("-platform") in APPS.values()
+              for obj in yaml.safe_load_all(release.manifest) if obj and obj["apiVersion"].rpartition("/")[0]
+              not in BUILTIN_GROUPS}
+    # Inventory's database and bucket run everywhere; ledger's secrets and monitors in staging only.
+    assert {("postgresql.cnpg.io", "Cluster"), ("objectbucket.io", "ObjectBucketClaim")} <= custom
+    assert (("monitoring.coreos.com", "ServiceMonitor") in custom) == ("ledger" in RUNS[environment])
+    assert sorted(custom - installed) == []
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))

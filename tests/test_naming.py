@@ -221,6 +221,12 @@ def test_git_revision_refused(revision, rule):
         (naming.description_error, "{{ evil }}", "description: must not contain template syntax"),
         (naming.domain_error, "a" * 64 + ".example.com", "domain: must be a lowercase DNS name"),
         (naming.domain_error, "a." * 104 + "com", f"domain: at most {naming.DOMAIN_MAX} characters"),
+        (naming.vault_server_error, "", "vault_server: a value is required"),
+        (naming.vault_server_error, "vault.example.com:8200", "vault_server: must be an http:// or https:// URL"),
+        (naming.vault_server_error, "https://user:pw@vault.example.com", "vault_server: must be an http://"),
+        (naming.vault_server_error, "https://vault.example.com/v1/secret", "vault_server: must be an http://"),
+        (naming.vault_server_error, "https://vault.example.com:99999", "vault_server: must be an http://"),
+        (naming.vault_server_error, "https://Vault_1.example.com", "vault_server: must be an http://"),
     ],
 )
 def test_other_answers_refused(validator, value, rule):
@@ -519,7 +525,8 @@ def test_branch_error(value, rule):
 
 
 def test_reserved_app_names_are_the_orchestrations_own():
-    assert naming.reserved_app_names(settings_for()) == ["fleet", "fleet-apps"]
+    # fleet-infrastructure: its AppProject would be the infrastructure's.
+    assert naming.reserved_app_names(settings_for()) == ["fleet", "fleet-apps", "fleet-infrastructure"]
     assert naming.reserved_app_names(settings_for(cluster_controller="fluxcd")) == ["flux-system"]
     # An orchestration named like an app's Application: the app it would clash with is reserved.
     assert "shop" in naming.reserved_app_names(settings_for(orchestration_name="shop-base"))
@@ -645,8 +652,27 @@ def test_derive_an_orchestration():
         "values": "registry/environments/production/values"}
     assert (derived["use_argocd"], derived["use_fluxcd"], derived["use_applicationset"]) == (True, False, False)
     assert derived["orchestration"]["names"]["infrastructure_layer"] == "fleet-infrastructure"
+    # The infrastructure once its questions and org defaults are answered.
+    assert "infrastructure" not in derived
+    org = {key: "x" for key in naming.INFRASTRUCTURE_ORG_DEFAULTS}
+    org.update(prometheus_labels="release=kps", grafana_dashboard_labels="grafana_dashboard=1",
+               secret_store_kind="ClusterSecretStore", gateway_proxy_namespace="")
+    derived = naming.derive({"project_kind": "orchestration", **ORCHESTRATION, **org, "infrastructure_profile": "homelab",
+                             "secret_store_provider": "kubernetes"})
+    assert derived["infrastructure"]["configs_values"]["secretStore"]["provider"] == "kubernetes"
 
 
 @pytest.mark.parametrize(("value", "word"), [("main", "main"), ("a b", "'a b'"), ("it's", "'it'\"'\"'s'")])
 def test_shell_word(value, word):
     assert naming.shell_word(value) == word
+
+
+@pytest.mark.parametrize("url", ["http://vault.vault.svc:8200", "https://vault.example.com", "https://vault.example.com/"])
+def test_vault_server_accepted(url):
+    assert naming.vault_server_error(url) == ""
+
+
+def test_yaml_block_reads_back_as_the_value():
+    value = {"on": {"y": "1", "list": [{"a": True, "b": [1, 2]}, "x: y"], "empty": {}, "none": []},
+             "release": "kube-prometheus-stack", "dotted.key/name": "null"}
+    assert yaml.safe_load("top:\n" + naming.yaml_block(value, 2)) == {"top": value}

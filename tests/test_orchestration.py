@@ -123,7 +123,9 @@ def test_infrastructure_is_ready_before_any_app(fleet, graph):
     for key in gitops:
         assert walked.objects[key]["spec"]["dependsOn"] == [{"name": infrastructure[2]}]
     # Nothing of an app is applied but through its gitops Kustomization, which waits.
-    app_objects = {key for key in walked.objects if key[1] not in ("", settings["flux_namespace"])}
+    infrastructure_objects = walked.descendants(infrastructure)
+    app_objects = {key for key in walked.objects if key[1] not in ("", settings["flux_namespace"])
+                   and key not in infrastructure_objects}
     below = set().union(*(walked.descendants(key) for key in gitops))
     assert app_objects <= below
 

@@ -24,7 +24,11 @@ from support.kube import validation_errors
 
 COMMON_FILES = {
     ".copier-answers.yml", ".gitignore", ".yamllint.yaml", "Makefile", "README.md", "renovate.json",
-    "infrastructure/kustomization.yaml", "registry/Chart.yaml", "registry/values.yaml", "registry/values.schema.json",
+    "infrastructure/kustomization.yaml", "infrastructure/components.yaml", "infrastructure/configs/Chart.yaml",
+    "infrastructure/configs/values.yaml", "infrastructure/configs/values.schema.json",
+    *(f"infrastructure/configs/templates/{name}.yaml" for name in ("gateway", "namespaces", "object-store",
+                                                                    "secret-store")),
+    "registry/Chart.yaml", "registry/values.yaml", "registry/values.schema.json",
     "registry/orchestration.json", "registry/environments/README.md", "registry/templates/_helpers.tpl",
     "registry/templates/argocd.yaml", "registry/templates/fluxcd.yaml", "scripts/registry.py", "scripts/naming.py",
 }
@@ -60,6 +64,8 @@ APP_ANSWER_KEYS = {
 ORCHESTRATION_ANSWER_KEYS = {"project_kind", *naming.ORCHESTRATION_ANSWERS} - {"git_host", "git_owner",
                                                                                "default_branch", "argocd_namespace",
                                                                                "flux_namespace", "cluster_server"}
+# The infrastructure's questions (vault_server only with the vault provider).
+ORCHESTRATION_ANSWER_KEYS |= {"infrastructure_profile", "secret_store_provider"}
 
 
 def files(root: Path) -> set[str]:
@@ -116,6 +122,8 @@ def test_the_app_stays_what_it_was(template_dir, orchestration, tmp_path):
     ({"environments": "staging,,production"}, "environments: no empty name between commas"),
     ({"environments": "staging,production,staging"}, "environments: each environment is named once; staging is repeated"),
     ({"cluster_controller": "both"}, "Invalid choice for 'cluster_controller'"),
+    ({"secret_store_provider": "vault", "vault_server": "vault:8200"}, "vault_server: must be an http:// or https://"),
+    ({"infrastructure_profile": "huge"}, "Invalid choice for 'infrastructure_profile'"),
     ({"project_kind": "library"}, "Invalid choice for 'project_kind'"),
 ])
 def test_bad_orchestration_answers_are_refused(template_dir, tmp_path, answers, message):
@@ -157,7 +165,10 @@ def test_the_repositorys_own_checks_pass(fleet, graph, name, tmp_path):
     [apps_layer] = [r for r in graph(name).releases if r.name == fleet(name).settings["names"]["apps_layer"]]
     assert (root / f"rendered/registry-{fleet(name).environment}.yaml").read_text() == apps_layer.manifest
     assert {p.name for p in (root / "rendered").iterdir()} == {
-        f"registry-{environment}.yaml" for environment in fleet(name).settings["environments"]}
+        f"registry-{environment}.yaml" for environment in fleet(name).settings["environments"]} | {
+        "infrastructure-configs.yaml"}
+    [configs] = [r for r in graph(name).releases if r.name == naming.INFRASTRUCTURE_CONFIGS]
+    assert (root / "rendered/infrastructure-configs.yaml").read_text() == configs.manifest
 
 
 @pytest.mark.parametrize("namespace", ["argocd", "gitops"])

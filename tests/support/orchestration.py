@@ -10,6 +10,12 @@ manifest below the path, after the GitRepository's `ignore`); charts are rendere
 the release name, namespace and values each controller passes, and an ApplicationSet's template
 by Go's template engine (Helm's `tpl`). Deleting is emulated from the controllers' documented
 semantics (`removed`).
+
+A chart from a Helm or OCI repository (an Argo CD source with `chart`, a Flux HelmRelease on a
+HelmRepository or OCIRepository) is an external leaf: the suite runs offline, so the upstream
+chart is never pulled. The walk records what the controller would install (`Graph.charts`: the
+repository, chart, version, release name, namespace and values) and checks the Flux source
+exists; what such a chart installs is the infrastructure catalogue's claim (naming.py).
 """
 
 from __future__ import annotations
@@ -166,6 +172,19 @@ class Release:
 
 
 @dataclass
+class ExternalChart:
+    """A chart from a Helm or OCI repository, as a controller would install it (not rendered)."""
+
+    owner: Key
+    repo: str
+    chart: str
+    version: str
+    release: str
+    namespace: str
+    values: dict
+
+
+@dataclass
 class Graph:
     objects: dict[Key, dict] = field(default_factory=dict)
     parents: dict[Key, Key | None] = field(default_factory=dict)
@@ -173,6 +192,7 @@ class Graph:
     # Objects applied by more than one parent (or twice by one).
     duplicates: list[str] = field(default_factory=list)
     releases: list[Release] = field(default_factory=list)
+    charts: list[ExternalChart] = field(default_factory=list)
 
     def of_kind(self, kind: str) -> dict[Key, dict]:
         return {key: obj for key, obj in self.objects.items() if key[0] == kind}
@@ -250,6 +270,13 @@ class Walker:
         spec = app["spec"]
         source, namespace = spec["source"], spec["destination"].get("namespace", "")
         url = source["repoURL"]
+        if "chart" in source:
+            # A Helm repository's chart (an OCI registry's without oci://): an external leaf.
+            helm_spec = source.get("helm", {})
+            graph.charts.append(ExternalChart(key, url, source["chart"], source["targetRevision"],
+                                              helm_spec.get("releaseName", key[2]), namespace,
+                                              helm_spec.get("valuesObject", {})))
+            return []
         tree = self.server.tree(url, self.server.commit(url, source["targetRevision"]))
         folder = _inside(tree, source.get("path", "."), f"{describe(key)}: path")
         if "helm" in source or (folder / "Chart.yaml").is_file():
@@ -355,8 +382,34 @@ class Walker:
             raise GraphError(f"{describe(key)}: objects without a namespace: {missing}")
         return objects
 
+    def _external_chart(self, graph: Graph, key: Key, release: dict) -> bool:
+        """A HelmRelease of a HelmRepository's or OCIRepository's chart: recorded, not rendered."""
+        spec = release["spec"]
+        ref = spec.get("chartRef") or spec["chart"]["spec"]["sourceRef"]
+        if ref["kind"] == "GitRepository":
+            return False
+        source_key = (ref["kind"], ref.get("namespace", key[1]), ref["name"])
+        if source_key not in graph.objects:
+            raise _Unresolved(f"{describe(key)}: no {describe(source_key)}")
+        source = graph.objects[source_key]["spec"]
+        if ref["kind"] == "OCIRepository":
+            if "chartRef" not in spec:
+                raise GraphError(f"{describe(key)}: an OCIRepository is referenced by chartRef")
+            url, chart = source["url"], source["url"].rpartition("/")[2]
+            version = source["ref"]["tag"]
+        elif ref["kind"] == "HelmRepository":
+            url, chart, version = source["url"], spec["chart"]["spec"]["chart"], spec["chart"]["spec"]["version"]
+        else:
+            raise GraphError(f"{describe(key)}: {ref['kind']} sources are not emulated")
+        namespace = spec.get("targetNamespace", key[1])
+        name = spec.get("releaseName") or (f"{namespace}-{key[2]}" if "targetNamespace" in spec else key[2])
+        graph.charts.append(ExternalChart(key, url, chart, version, name, namespace, spec.get("values", {})))
+        return True
+
     def _helm_release(self, graph: Graph, key: Key, release: dict) -> list[dict]:
         spec = release["spec"]
+        if self._external_chart(graph, key, release):
+            return []
         chart_spec = spec["chart"]["spec"]
         tree = self._source(graph, key, chart_spec["sourceRef"])
         chart = _inside(tree, chart_spec["chart"], f"{describe(key)}: chart")
