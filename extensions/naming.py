@@ -885,6 +885,7 @@ def derive_orchestration(answers: dict) -> dict[str, object]:
             orchestration=settings,
             use_applicationset=settings["argocd_applicationset"],
             environment_list=settings["environments"],
+            platform_review_tag=PLATFORM_REVIEW_TAG,
             flux_orchestration_url=flux_repo_url(url),
             orchestration_is_ssh=is_ssh_url(url),
             flux_sync_ref=f"refs/heads/{settings['orchestration_branch']}",
