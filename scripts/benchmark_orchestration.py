@@ -73,6 +73,8 @@ def main() -> None:
                 repo = copy_app(template, sandbox / "apps" / name, {"app_name": name, **APP_ANSWERS})
                 git(repo, "init", "--quiet", "--initial-branch", "main")
                 commit_all(repo, "generated")
+                # A person reviewed the platform: Flux deploys it from this tag (the app README's step).
+                git(repo, "tag", naming.PLATFORM_REVIEW_TAG)
                 servers[name] = (repo, f"https://github.com/acme/{name}.git")
 
         results = {}
