@@ -255,6 +255,16 @@ def serve_orchestration(server, root: Path, answers: dict) -> None:
     server.serve(root, url, naming.flux_repo_url(url))
 
 
+def publish_orchestration(server, root: Path) -> list[dict]:
+    """A generated orchestration repository committed and served: its first environment's
+    bootstrap objects, the roots of that environment's graph."""
+    recorded = recorded_answers(root)
+    git(root, "init", "--quiet", "--initial-branch", recorded["orchestration_branch"])
+    commit_all(root, "generated")
+    serve_orchestration(server, root, recorded)
+    return bootstrap(root, recorded["cluster_controller"], naming.environment_names(recorded["environments"])[0])
+
+
 @pytest.fixture(scope="session")
 def app_repo(template_dir, tmp_path_factory):
     """app_repo(answer set) -> (a git repository of that app, its commit), made once per session;

@@ -19,7 +19,7 @@ import pytest
 import yaml
 from copier import run_copy
 
-from conftest import bootstrap, commit_all, git, naming, recorded_answers, serve_orchestration
+from conftest import naming, publish_orchestration, recorded_answers
 from support import helm
 from support.kube import BUILTIN_GROUPS, validation_errors
 from support.netpol import Peer, allows
@@ -50,14 +50,10 @@ def bare(template_dir, tmp_path_factory):
             root = base / "orchestration"
             run_copy(str(template_dir), root, data={"project_kind": "orchestration", "cluster_controller": controller,
                                                     **answers}, defaults=True, unsafe=True, quiet=True)
-            recorded = recorded_answers(root)
-            git(root, "init", "--quiet", "--initial-branch", recorded["orchestration_branch"])
-            commit_all(root, "generated")
             server = GitServer(base)
-            serve_orchestration(server, root, recorded)
-            roots = bootstrap(root, controller, naming.environment_names(recorded["environments"])[0])
+            roots = publish_orchestration(server, root)
             (base / "walk").mkdir()
-            settings = naming.infrastructure_settings(recorded)
+            settings = naming.infrastructure_settings(recorded_answers(root))
             walked[variant] = (settings, Walker(server, base / "walk").walk(roots))
         return walked[variant]
 
@@ -316,12 +312,8 @@ def test_a_chart_source_missing_from_the_layer_is_caught(template_dir, tmp_path,
         kept = [doc.replace('    - "https://charts.rook.io/release"\n', "") for doc in documents]
     assert kept != documents
     components.write_text("\n---\n".join(kept))
-    recorded = recorded_answers(root)
-    git(root, "init", "--quiet", "--initial-branch", recorded["orchestration_branch"])
-    commit_all(root, "generated")
     server = GitServer(tmp_path)
-    serve_orchestration(server, root, recorded)
-    roots = bootstrap(root, controller, naming.environment_names(recorded["environments"])[0])
+    roots = publish_orchestration(server, root)
     (tmp_path / "walk").mkdir()
     walker = Walker(server, tmp_path / "walk")
     if controller == "fluxcd":
