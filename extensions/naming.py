@@ -1031,12 +1031,15 @@ _ROOK_CRDS = (("ceph.rook.io", ("CephBlockPool", "CephBlockPoolRadosNamespace", 
               ("objectbucket.io", ("ObjectBucket", "ObjectBucketClaim")))
 _REDIS_CRDS = (("redis.redis.opstreelabs.in", ("Redis", "RedisCluster", "RedisReplication", "RedisSentinel")),)
 
+# cert-manager's namespace: its "cluster resource namespace", where ClusterIssuers find their Secrets.
+CERT_MANAGER_NAMESPACE = "cert-manager"
+
 # The upstream components, in install order. `repo` is a Helm repository (https://) or an OCI
 # repository (oci://, the chart's full reference); `namespace` None: it follows an org default
 # (infrastructure_components). Each `depends_on` is installed and ready first. `own_resources`:
 # the chart creates custom resources of the CRDs it installs, in the same sync.
 INFRASTRUCTURE_CATALOGUE: tuple[dict, ...] = (
-    {"name": "cert-manager", "namespace": "cert-manager", "repo": "https://charts.jetstack.io",
+    {"name": "cert-manager", "namespace": CERT_MANAGER_NAMESPACE, "repo": "https://charts.jetstack.io",
      "chart": "cert-manager", "version": "v1.21.1", "crds": _CERT_MANAGER_CRDS, "depends_on": ()},
     {"name": "cloudnative-pg", "namespace": "cnpg-system", "repo": "https://cloudnative-pg.github.io/charts",
      "chart": "cloudnative-pg", "version": "0.29.0", "crds": _CNPG_CRDS, "depends_on": ()},
@@ -1181,7 +1184,8 @@ def infrastructure_settings(answers: dict) -> dict:
         "configs_values": {
             "namespaces": namespaces,
             "gateway": {"className": GATEWAY_CLASS, "name": answers["gateway_name"],
-                        "namespace": answers["gateway_namespace"], "hostname": f"*.{answers['domain']}"},
+                        "namespace": answers["gateway_namespace"], "hostname": f"*.{answers['domain']}",
+                        "tls": gateway_tls(answers)},
             "secretStore": store,
             "objectStore": {"namespace": ROOK_NAMESPACE, "name": OBJECT_STORE_NAME, "cephImage": CEPH_IMAGE,
                             "storageClass": answers["bucket_storage_class"],
@@ -1189,6 +1193,20 @@ def infrastructure_settings(answers: dict) -> dict:
                             "replicas": 1 if homelab else 3, "gatewayInstances": 1 if homelab else 2},
         },
     }
+
+
+def gateway_tls(answers: dict) -> dict | None:
+    """Where the Gateway's HTTPS certificate comes from: a ClusterIssuer the configs chart makes
+    (a self-signed CA, its key in cert-manager's namespace, where ClusterIssuers read Secrets), or
+    the platform team's; None: HTTP only."""
+    mode = answers.get("gateway_tls", "self-signed")
+    if mode == "none":
+        return None
+    if mode == "cluster-issuer":
+        return {"issuer": answers.get("gateway_cluster_issuer", "letsencrypt"), "selfSigned": None}
+    name = answers["gateway_name"]
+    return {"issuer": f"{name}-ca", "selfSigned": {"bootstrapIssuer": f"{name}-selfsigned", "caSecret": f"{name}-ca",
+                                                   "namespace": CERT_MANAGER_NAMESPACE}}
 
 
 def installed_crds(settings: dict) -> dict[tuple[str, str], str]:

@@ -33,8 +33,8 @@ VARIANTS = {
     "fluxcd-homelab": ("fluxcd", {}),
     "argocd-production": ("argocd", PRODUCTION),
     "fluxcd-production": ("fluxcd", PRODUCTION),
-    # Apps bring their own SecretStore: the layer makes no store.
-    "fluxcd-secretstore": ("fluxcd", {"secret_store_kind": "SecretStore"}),
+    # Apps bring their own SecretStore: the layer makes no store; and a Gateway serving HTTP only.
+    "fluxcd-secretstore": ("fluxcd", {"secret_store_kind": "SecretStore", "gateway_tls": "none"}),
 }
 
 
@@ -113,6 +113,39 @@ def test_the_profiles_size_the_store_and_pick_the_provider(bare):
     envoy = installed_charts(bare("fluxcd-production")[1])["envoy-gateway"]
     assert envoy[4]["config"]["envoyGateway"]["provider"]["kubernetes"]["deploy"]["type"] == "GatewayNamespace"
     assert "config" not in installed_charts(bare("fluxcd-homelab")[1])["envoy-gateway"][4]
+
+
+def https_chain(configs: list[dict]) -> tuple[dict, dict, str]:
+    """The Gateway's HTTPS listener, the Certificate it serves (by its Secret), and the issuer's name."""
+    [gateway] = of_kind(configs, "Gateway")
+    [listener] = [listener for listener in gateway["spec"]["listeners"] if listener["protocol"] == "HTTPS"]
+    [ref] = listener["tls"]["certificateRefs"]
+    [certificate] = [c for c in of_kind(configs, "Certificate") if c["spec"]["secretName"] == ref["name"]
+                     and c["metadata"]["namespace"] == gateway["metadata"]["namespace"]]
+    assert certificate["spec"]["dnsNames"] == [listener["hostname"]]
+    assert certificate["spec"]["issuerRef"]["kind"] == "ClusterIssuer"
+    return listener, certificate, certificate["spec"]["issuerRef"]["name"]
+
+
+def test_the_gateway_serves_https_from_the_chosen_issuer(bare):
+    """Homelab: a CA of the cluster's own, its key where ClusterIssuers read Secrets (cert-manager's
+    namespace); production: the platform team's ClusterIssuer; or plain HTTP only."""
+    homelab = configs_objects(bare("argocd-homelab")[1])
+    _, _, issuer_name = https_chain(homelab)
+    [issuer] = [i for i in of_kind(homelab, "ClusterIssuer") if i["metadata"]["name"] == issuer_name]
+    [ca] = [c for c in of_kind(homelab, "Certificate") if c["spec"]["secretName"] == issuer["spec"]["ca"]["secretName"]]
+    assert ca["spec"]["isCA"] is True
+    assert ca["metadata"]["namespace"] == installed_charts(bare("argocd-homelab")[1])["cert-manager"][3]
+    [bootstrap_issuer] = [i for i in of_kind(homelab, "ClusterIssuer") if i["metadata"]["name"] == ca["spec"]["issuerRef"]["name"]]
+    assert bootstrap_issuer["spec"] == {"selfSigned": {}}
+
+    production = configs_objects(bare("argocd-production")[1])
+    assert https_chain(production)[2] == "letsencrypt" and of_kind(production, "ClusterIssuer") == []
+
+    http_only = configs_objects(bare("fluxcd-secretstore")[1])
+    [gateway] = of_kind(http_only, "Gateway")
+    assert [listener["protocol"] for listener in gateway["spec"]["listeners"]] == ["HTTP"]
+    assert of_kind(http_only, "Certificate") == []
 
 
 @pytest.mark.parametrize("profile", ["homelab", "production"])
@@ -227,6 +260,11 @@ def test_the_platform_agrees_with_the_apps(fleet, graph, name):
                      if all(fnmatch.fnmatchcase(host, listener["hostname"]) for host in route["spec"]["hostnames"])
                      and listener["allowedRoutes"]["namespaces"]["from"] == "All"]
         assert listeners, describe(("HTTPRoute", namespace, route["metadata"]["name"]))
+        # Each app is served over HTTPS too, by a certificate for its host.
+        https, certificate, _ = https_chain(configs)
+        assert https in listeners
+        assert all(fnmatch.fnmatchcase(host, name) for host in route["spec"]["hostnames"]
+                   for name in certificate["spec"]["dnsNames"])
         # The proxies, and the Gateway's namespace, reach the app's pods.
         [policy] = [p for p in of_kind(apps, "NetworkPolicy") if p["metadata"]["namespace"] == namespace
                     and p["metadata"]["name"] == route["metadata"]["name"]]

@@ -65,7 +65,7 @@ ORCHESTRATION_ANSWER_KEYS = {"project_kind", *naming.ORCHESTRATION_ANSWERS} - {"
                                                                                "default_branch", "argocd_namespace",
                                                                                "flux_namespace", "cluster_server"}
 # The infrastructure's questions (vault_server only with the vault provider).
-ORCHESTRATION_ANSWER_KEYS |= {"infrastructure_profile", "secret_store_provider"}
+ORCHESTRATION_ANSWER_KEYS |= {"infrastructure_profile", "secret_store_provider", "gateway_tls"}
 
 
 def files(root: Path) -> set[str]:
@@ -123,6 +123,7 @@ def test_the_app_stays_what_it_was(template_dir, orchestration, tmp_path):
     ({"environments": "staging,production,staging"}, "environments: each environment is named once; staging is repeated"),
     ({"cluster_controller": "both"}, "Invalid choice for 'cluster_controller'"),
     ({"secret_store_provider": "vault", "vault_server": "vault:8200"}, "vault_server: must be an http:// or https://"),
+    ({"gateway_tls": "cluster-issuer", "gateway_cluster_issuer": "Lets_Encrypt"}, "gateway_cluster_issuer: must be a DNS-1123 label"),
     ({"infrastructure_profile": "huge"}, "Invalid choice for 'infrastructure_profile'"),
     ({"project_kind": "library"}, "Invalid choice for 'project_kind'"),
 ])
