@@ -17,7 +17,7 @@ from copier import run_copy
 from conftest import answers_for, bootstrap, commit_all, copy_app, git, load_answers, naming, recorded_answers
 from conftest import registry_script, serve_orchestration
 from support.kube import BUILTIN_GROUPS, validation_errors
-from support.orchestration import GitServer, Graph, Walker, project_violations, unresolved_dependencies
+from support.orchestration import GitServer, Graph, Walker, ordering_violations, project_violations, unresolved_dependencies
 
 # The apps and the environments they run in.
 APPS = {"canonical": "shop", "orchestration/inventory": "inventory", "orchestration/ledger": "ledger"}
@@ -144,9 +144,10 @@ def test_each_environment_resolves_on_its_own(estates, graphs, variant, environm
 @pytest.mark.parametrize("variant", list(VARIANTS))
 @pytest.mark.parametrize("environment", list(RUNS))
 def test_each_environment_installs_the_operators_its_apps_need(estates, graphs, variant, environment):
-    """Every custom kind the environment's apps deploy has its CRD installed by a component of the
-    environment's own infrastructure layer (the layer is ordered before the apps: test_orchestration)."""
+    """The environment's infrastructure layer is ready before any of its apps, and installs the CRD
+    of every custom kind they deploy."""
     graph = graphs[variant][environment]
+    assert ordering_violations(graph, estates[variant].settings) == []
     releases = {release.name for release in graph.releases} | {chart.release for chart in graph.charts}
     components = naming.infrastructure_components(recorded_answers(estates[variant].root))
     installed = {(crd["group"], kind) for component in components if component["name"] in releases

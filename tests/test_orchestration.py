@@ -19,8 +19,8 @@ import yaml
 
 from conftest import FLEETS, ROOT, bootstrap, commit_all, git, naming, recorded_answers, registry_script, serve_orchestration
 from support.kube import validation_errors
-from support.orchestration import (GitServer, Walker, deployed_kinds, describe, project_violations, removed,
-                                   unresolved_dependencies)
+from support.orchestration import (GitServer, Walker, deployed_kinds, describe, ordering_violations, project_violations,
+                                   removed, unresolved_dependencies)
 
 FLEET_NAMES = list(FLEETS)
 
@@ -105,29 +105,12 @@ def test_app_of_apps_and_applicationset_make_the_same_applications(fleet, graph)
 
 
 def test_infrastructure_is_ready_before_any_app(fleet, graph):
-    for name in ("argocd", "applicationset"):
-        walked, names = graph(name), fleet(name).settings["names"]
-        root = [key for key, parent in walked.parents.items() if parent is None and key[0] == "Application"]
-        layers = {key[2]: obj for key, obj in walked.objects.items() if walked.parents[key] in root}
-        wave = {layer: int(obj["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]) for layer, obj in layers.items()}
-        assert wave[names["infrastructure_layer"]] < wave[names["apps_layer"]]
-        # Every app is below the apps layer, so after the infrastructure.
-        apps_layer = ("Application", fleet(name).settings["argocd_namespace"], names["apps_layer"])
-        gitops = {key for key in walked.of_kind("Application") if key[2].endswith(naming.REGISTERED_SUFFIX)}
-        assert len(gitops) == len(FLEETS[name]) and gitops <= walked.descendants(apps_layer)
-    walked, settings = graph("fluxcd"), fleet("fluxcd").settings
-    infrastructure = ("Kustomization", settings["flux_namespace"], settings["names"]["infrastructure_layer"])
-    assert walked.objects[infrastructure]["spec"]["wait"] is True
-    gitops = [key for key in walked.of_kind("Kustomization") if key[2].endswith(naming.REGISTERED_SUFFIX)]
-    assert len(gitops) == len(FLEETS["fluxcd"])
-    for key in gitops:
-        assert walked.objects[key]["spec"]["dependsOn"] == [{"name": infrastructure[2]}]
-    # Nothing of an app is applied but through its gitops Kustomization, which waits.
-    infrastructure_objects = walked.descendants(infrastructure)
-    app_objects = {key for key in walked.objects if key[1] not in ("", settings["flux_namespace"])
-                   and key not in infrastructure_objects}
-    below = set().union(*(walked.descendants(key) for key in gitops))
-    assert app_objects <= below
+    for name in FLEET_NAMES:
+        walked, settings = graph(name), fleet(name).settings
+        assert ordering_violations(walked, settings) == []
+        gitops = [key for key in walked.objects if key[2].endswith(naming.REGISTERED_SUFFIX)
+                  and key[0] in ("Application", "Kustomization")]
+        assert len(gitops) == len(FLEETS[name])
 
 
 @pytest.mark.parametrize("name", FLEET_NAMES)

@@ -615,3 +615,33 @@ def removed(before: Graph, after: Graph) -> set[Key]:
         if key not in after.objects and parent in after.objects and _prunes(before.objects[parent], before.objects[key]):
             delete(key)
     return gone
+
+
+def ordering_violations(graph: Graph, settings: dict) -> list[str]:
+    """Where an app could start before the infrastructure layer is ready: under Argo CD, a layer
+    of the root synced no later than the apps layer, or a registered app outside the apps layer;
+    under Flux, an infrastructure Kustomization that does not wait, a registered app's
+    Kustomization that does not depend on it, or an app object applied other than through one."""
+    names, problems = settings["names"], []
+    if settings["cluster_controller"] == "argocd":
+        namespace = settings["argocd_namespace"]
+        layers = {name: graph.objects[("Application", namespace, names[name])] for name in ("infrastructure_layer", "apps_layer")}
+        wave = {name: int(obj["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]) for name, obj in layers.items()}
+        if not wave["infrastructure_layer"] < wave["apps_layer"]:
+            problems.append(f"sync waves: infrastructure {wave['infrastructure_layer']}, apps {wave['apps_layer']}")
+        below = graph.descendants(("Application", namespace, names["apps_layer"]))
+        problems += [f"{describe(key)}: not below the apps layer" for key in graph.of_kind("Application")
+                     if key[2].endswith("-gitops") and key not in below]
+        return problems
+    namespace = settings["flux_namespace"]
+    infrastructure = ("Kustomization", namespace, names["infrastructure_layer"])
+    if graph.objects[infrastructure]["spec"].get("wait") is not True:
+        problems.append(f"{describe(infrastructure)}: does not wait for what it applies")
+    gitops = [key for key in graph.of_kind("Kustomization") if key[2].endswith("-gitops")]
+    problems += [f"{describe(key)}: does not depend on {infrastructure[2]}" for key in gitops
+                 if graph.objects[key]["spec"].get("dependsOn") != [{"name": infrastructure[2]}]]
+    infrastructure_objects = graph.descendants(infrastructure)
+    below = set().union(set(), *(graph.descendants(key) for key in gitops))
+    problems += [f"{describe(key)}: applied before the infrastructure is ready" for key in graph.objects
+                 if key[1] not in ("", namespace) and key not in infrastructure_objects and key not in below]
+    return problems
