@@ -39,7 +39,7 @@ class NamingFilters(Extension):
             app_name_error=naming.app_name_error,
             orchestration_name_error=naming.orchestration_name_error,
             environments_error=naming.environments_error,
-            branch_error=lambda value, question: naming.branch_error(value, question),
+            branch_error=naming.branch_error,
             namespace_error=naming.namespace_error,
             dns_label_error=lambda value, question: naming.dns_label_error(question, value),
             hostname_error=lambda value, question, allow_port=False: naming.hostname_error(question, value, allow_port),

@@ -1198,12 +1198,12 @@ def infrastructure_settings(answers: dict) -> dict:
 def gateway_tls(answers: dict) -> dict | None:
     """Where the Gateway's HTTPS certificate comes from: a ClusterIssuer the configs chart makes
     (a self-signed CA, its key in cert-manager's namespace, where ClusterIssuers read Secrets), or
-    the platform team's; None: HTTP only."""
-    mode = answers.get("gateway_tls", "self-signed")
+    the platform team's; None: HTTP only. While Copier still asks the questions, they may be absent."""
+    mode = answers.get("gateway_tls")
     if mode == "none":
         return None
     if mode == "cluster-issuer":
-        return {"issuer": answers.get("gateway_cluster_issuer", "letsencrypt"), "selfSigned": None}
+        return {"issuer": answers.get("gateway_cluster_issuer"), "selfSigned": None}
     name = answers["gateway_name"]
     return {"issuer": f"{name}-ca", "selfSigned": {"bootstrapIssuer": f"{name}-selfsigned", "caSecret": f"{name}-ca",
                                                    "namespace": CERT_MANAGER_NAMESPACE}}

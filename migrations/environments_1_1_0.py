@@ -24,8 +24,7 @@ if answers.get("project_kind") != "orchestration":
 if stage == "answers":
     if "cluster_name" in answers:
         header = "".join(line for line in answers_file.read_text().splitlines(True) if line.startswith("#"))
-        answers["environments"] = answers.get("environments", answers.pop("cluster_name"))
-        answers.pop("cluster_name", None)
+        answers["environments"] = answers.pop("cluster_name")
         answers_file.write_text(header + yaml.safe_dump(answers, sort_keys=False))
 elif stage == "registry":
     old = Path("registry/apps")
@@ -34,9 +33,7 @@ elif stage == "registry":
         new = Path("registry/environments", environment, "apps")
         new.mkdir(parents=True, exist_ok=True)
         for entry in sorted(old.glob("*.yaml")):
-            subprocess.run(["git", "mv", "-k", str(entry), str(new / entry.name)], check=False)
-            if entry.exists():  # not tracked
-                entry.rename(new / entry.name)
+            entry.rename(new / entry.name)
         if not any(old.iterdir()):
             old.rmdir()
         subprocess.run([sys.executable, "scripts/registry.py", "diagram"], check=False)

@@ -133,6 +133,14 @@ def copier_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
                           stdin=subprocess.DEVNULL)
 
 
+def refusal(template: Path, dst: Path, answers: dict) -> str:
+    """Copier's refusal of these answers, its message, with nothing written at `dst`."""
+    with pytest.raises(ValueError) as refused:
+        run_copy(str(template), dst, data=answers, defaults=True, unsafe=True, quiet=True)
+    assert not dst.exists()
+    return str(refused.value)
+
+
 def copy_app(template: Path, dst: Path, answers: dict) -> Path:
     run_copy(str(template), dst, data=answers, defaults=True, unsafe=True, quiet=True)
     return dst

@@ -117,12 +117,12 @@ def remove(args: argparse.Namespace) -> None:
 def promote(args: argparse.Namespace) -> None:
     """The revision an environment runs, given to the next: one line of one file changes."""
     app, target = args.app, environment_of(args, "to")
-    source = environment_of(args, "from") if args.__dict__["from"] else None
-    if source is None:
-        index = ENVIRONMENTS.index(target)
-        if index == 0:
-            sys.exit(f"--to {target}: the first environment has none before it to promote from: give --from")
-        source = ENVIRONMENTS[index - 1]
+    if getattr(args, "from"):
+        source = environment_of(args, "from")
+    elif ENVIRONMENTS.index(target) == 0:
+        sys.exit(f"--to {target}: the first environment has none before it to promote from: give --from")
+    else:
+        source = ENVIRONMENTS[ENVIRONMENTS.index(target) - 1]
     promoted = registry(source).get(f"{app}.yaml")
     if promoted is None:
         sys.exit(f"{app} is not registered in {source}: nothing to promote")

@@ -631,13 +631,13 @@ def ordering_violations(graph: Graph, settings: dict) -> list[str]:
             problems.append(f"sync waves: infrastructure {wave['infrastructure_layer']}, apps {wave['apps_layer']}")
         below = graph.descendants(("Application", namespace, names["apps_layer"]))
         problems += [f"{describe(key)}: not below the apps layer" for key in graph.of_kind("Application")
-                     if key[2].endswith("-gitops") and key not in below]
+                     if key[2].endswith(settings["registered_suffix"]) and key not in below]
         return problems
     namespace = settings["flux_namespace"]
     infrastructure = ("Kustomization", namespace, names["infrastructure_layer"])
     if graph.objects[infrastructure]["spec"].get("wait") is not True:
         problems.append(f"{describe(infrastructure)}: does not wait for what it applies")
-    gitops = [key for key in graph.of_kind("Kustomization") if key[2].endswith("-gitops")]
+    gitops = [key for key in graph.of_kind("Kustomization") if key[2].endswith(settings["registered_suffix"])]
     problems += [f"{describe(key)}: does not depend on {infrastructure[2]}" for key in gitops
                  if graph.objects[key]["spec"].get("dependsOn") != [{"name": infrastructure[2]}]]
     infrastructure_objects = graph.descendants(infrastructure)
