@@ -1,71 +1,83 @@
-"""The thin layer between Copier and extensions/naming.py.
-
-`NamingContext` sets every derived name and path in the rendering context; `NamingFilters`
-exposes the validators and default derivations to copier.yml. Both only call naming.py.
+"""The thin layer between Copier and the template's logic (the gitops_template package beside
+this file): `NamingContext` sets every derived name and path in the rendering context;
+`NamingFilters` exposes the validators, default derivations and writers to copier.yml.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import sys
 from pathlib import Path
 
 from copier_template_extensions import ContextHook
 from jinja2.ext import Extension
 
 
-def _load_naming():
-    # Copier loads this file by path, not as a package, so its sibling is loaded the same way.
-    # `copier update` renders the old and the new template version in one process: the module
-    # is never registered in sys.modules, so each version runs its own naming.py (and caches).
-    spec = importlib.util.spec_from_file_location("naming", Path(__file__).with_name("naming.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def load_package(path: Path):
+    """The package at `path`, loaded under a private name derived from that path.
+
+    `copier update` renders the old and the new template version in one process, each from its
+    own checkout: a package registered in sys.modules under one name would let the old version's
+    code (and caches) serve the new one. The private name lives in sys.modules only while the
+    package's modules import each other.
+    """
+    name = "_gitops_template_" + hashlib.sha256(str(path).encode()).hexdigest()[:16]
+    spec = importlib.util.spec_from_file_location(name, path / "__init__.py", submodule_search_locations=[str(path)])
+    package = importlib.util.module_from_spec(spec)
+    sys.modules[name] = package
+    try:
+        spec.loader.exec_module(package)
+    finally:
+        for module in [module for module in sys.modules if module == name or module.startswith(name + ".")]:
+            del sys.modules[module]
+    return package
 
 
-naming = _load_naming()
+logic = load_package(Path(__file__).resolve().with_name("gitops_template"))
 
 
 class NamingContext(ContextHook):
     def hook(self, context: dict) -> None:
         # Migrations and tasks render before answers exist: derive() returns {} then.
-        context.update(naming.derive(context))
+        context.update(logic.derive.derive(context))
 
 
 class NamingFilters(Extension):
     def __init__(self, environment):
         super().__init__(environment)
+        grammar, vcs, names, answers = logic.grammar, logic.vcs, logic.names, logic.answers
         environment.filters.update(
-            app_name_error=naming.app_name_error,
-            orchestration_name_error=naming.orchestration_name_error,
-            environments_error=naming.environments_error,
-            branch_error=naming.branch_error,
-            namespace_error=naming.namespace_error,
-            dns_label_error=lambda value, question: naming.dns_label_error(question, value),
-            hostname_error=lambda value, question, allow_port=False: naming.hostname_error(question, value, allow_port),
-            domain_error=naming.domain_error,
-            repo_url_error=naming.repo_url_error,
-            git_revision_error=naming.git_revision_error,
-            cluster_server_error=naming.cluster_server_error,
-            git_secret_name_error=naming.git_secret_name_error,
-            default_git_secret_name=naming.default_git_secret_name,
-            image_repository_error=naming.image_repository_error,
-            container_port_error=naming.container_port_error,
-            description_error=naming.description_error,
-            cidr_list_error=lambda value, question: naming.cidr_list_error(question, value),
-            cidr_list=naming.cidr_list,
-            label_map_error=lambda value, question: naming.label_map_error(question, value),
-            label_map=naming.label_map,
-            notification_target_error=lambda value, question: naming.notification_target_error(question, value),
-            default_repo_url=naming.default_repo_url,
-            default_image_repository=naming.default_image_repository,
+            app_name_error=names.app_name_error,
+            orchestration_name_error=names.orchestration_name_error,
+            environments_error=logic.fleet.environments_error,
+            branch_error=vcs.branch_error,
+            namespace_error=names.namespace_error,
+            dns_label_error=lambda value, question: grammar.dns_label_error(question, value),
+            hostname_error=lambda value, question, allow_port=False: grammar.hostname_error(question, value, allow_port),
+            domain_error=names.domain_error,
+            repo_url_error=vcs.repo_url_error,
+            git_revision_error=vcs.git_revision_error,
+            cluster_server_error=answers.cluster_server_error,
+            git_secret_name_error=answers.git_secret_name_error,
+            default_git_secret_name=answers.default_git_secret_name,
+            image_repository_error=logic.images.image_repository_error,
+            container_port_error=answers.container_port_error,
+            description_error=answers.description_error,
+            cidr_list_error=lambda value, question: grammar.cidr_list_error(question, value),
+            cidr_list=grammar.cidr_list,
+            label_map_error=lambda value, question: grammar.label_map_error(question, value),
+            label_map=grammar.label_map,
+            notification_target_error=lambda value, question: grammar.notification_target_error(question, value),
+            default_repo_url=answers.default_repo_url,
+            default_image_repository=logic.images.default_image_repository,
             destination_error=destination_error,
-            yaml_string=naming.yaml_string,
-            yaml_block=naming.yaml_block,
-            vault_server_error=naming.vault_server_error,
-            markdown_text=naming.markdown_text,
-            markdown_code=naming.markdown_code,
-            shell_word=naming.shell_word,
+            yaml_string=logic.formats.yaml_string,
+            yaml_block=logic.formats.yaml_block,
+            vault_server_error=logic.infrastructure.vault_server_error,
+            markdown_text=logic.formats.markdown_text,
+            markdown_code=logic.formats.markdown_code,
+            shell_word=logic.formats.shell_word,
         )
 
 
@@ -77,4 +89,4 @@ def destination_error(copier_conf) -> str:
     """
     path = Path(copier_conf["dst_path"])
     entries = sorted(entry.name for entry in path.iterdir()) if path.is_dir() else []
-    return naming.destination_error(str(path), entries, copier_conf["overwrite"])
+    return logic.answers.destination_error(str(path), entries, copier_conf["overwrite"])

@@ -8,7 +8,7 @@ Run in the app repository, with a clean git tree, using this template checkout's
 `copier update` alone keeps every recorded answer, so an app would stay on the old org defaults
 (and on `repo_url`/`image_repository` derived from them). Here an answer that still held the
 old template's default takes the new template's default, an answer derived from others
-follows them (extensions/naming.py `rederive`), and an answer the team chose stays. With
+follows them (extensions/gitops_template/answers.py `rederive`), and an answer the team chose stays. With
 --template, `_src_path` is changed and committed first (Copier reads the source from there);
 then `copier update` runs with the changed answers, and you review and commit its result.
 """
@@ -16,7 +16,6 @@ then `copier update` runs with the changed answers, and you review and commit it
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import subprocess
 import sys
 import tempfile
@@ -26,13 +25,12 @@ import yaml
 from copier import Worker
 
 ANSWERS_FILE = Path(".copier-answers.yml")
-_spec = importlib.util.spec_from_file_location("naming", Path(__file__).parent.parent / "extensions" / "naming.py")
-naming = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(naming)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "extensions"))
+from gitops_template import answers as template_answers  # noqa: E402  (this checkout's own package)
 
 
 def defaults(src_path: str, vcs_ref: str | None) -> dict:
-    """The literal defaults of a template version's questions (derived ones are left to naming.py)."""
+    """The literal defaults of a template version's questions (derived ones are left to rederive)."""
     with Worker(src_path=src_path, vcs_ref=vcs_ref, unsafe=True, quiet=True) as worker:
         questions = worker.template.questions_data
     return {key: q["default"] for key, q in questions.items()
@@ -52,7 +50,7 @@ def main() -> None:
     old, new = defaults(answers["_src_path"], answers["_commit"]), defaults(source, None)
     changes = {key: value for key, value in new.items() if key in old and answers.get(key) == old[key] != value}
     changes.update(pair.split("=", 1) for pair in args.data)
-    updated = naming.rederive(answers, changes)
+    updated = template_answers.rederive(answers, changes)
     data = {key: value for key, value in updated.items() if not key.startswith("_") and value != answers.get(key)}
 
     if args.template and args.template != answers["_src_path"]:

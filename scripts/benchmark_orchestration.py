@@ -23,13 +23,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -56,7 +54,9 @@ def main() -> None:
         sandbox = Path(tmp)
         isolate(sandbox)
         # Imported after isolate(): Copier's git (plumbum) copies the environment on import.
-        from conftest import CRD_SCHEMAS, bootstrap, commit_all, copy_app, copy_template, git, naming, registry_script
+        from conftest import CRD_SCHEMAS, bootstrap, commit_all, copy_app, copy_template, git, registry_script
+        from gitops_template.names import PLATFORM_REVIEW_TAG
+        from gitops_template.vcs import flux_repo_url
         from support.kube import validation_errors
         from support.orchestration import GitServer, Walker, project_violations, unresolved_dependencies
         from copier import run_copy
@@ -74,7 +74,7 @@ def main() -> None:
                 git(repo, "init", "--quiet", "--initial-branch", "main")
                 commit_all(repo, "generated")
                 # A person reviewed the platform: Flux deploys it from this tag (the app README's step).
-                git(repo, "tag", naming.PLATFORM_REVIEW_TAG)
+                git(repo, "tag", PLATFORM_REVIEW_TAG)
                 servers[name] = (repo, f"https://github.com/acme/{name}.git")
 
         results = {}
@@ -98,7 +98,7 @@ def main() -> None:
                 commit_all(fleet, "registered")
                 added = len(git(fleet, "ls-files").splitlines()) - before
                 settings = json.loads((fleet / "registry/orchestration.json").read_text())
-                server.serve(fleet, settings["orchestration_repo_url"], naming.flux_repo_url(settings["orchestration_repo_url"]))
+                server.serve(fleet, settings["orchestration_repo_url"], flux_repo_url(settings["orchestration_repo_url"]))
                 roots = bootstrap(fleet, controller, settings["environments"][0])
                 setup = time.perf_counter() - start
 

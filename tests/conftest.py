@@ -6,7 +6,6 @@ with the project's provisioned tools (scripts/get_tools.py) first on PATH.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -28,15 +27,13 @@ CRD_SCHEMAS = Path(os.environ.get("CRD_SCHEMAS", ROOT.parent / "shared" / "crd-s
 TEMPLATE_PARTS = ("copier.yml", "extensions", "migrations", "template", "orchestration")
 
 
-def _load_naming():
-    spec = importlib.util.spec_from_file_location("naming", ROOT / "extensions" / "naming.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-# extensions/naming.py, the single source of every derived name, for tests to compare against.
-naming = _load_naming()
+# The template's logic (extensions/gitops_template), the single source of every derived name, for
+# tests to compare against: `from gitops_template.<module> import ...`.
+sys.path.insert(0, str(ROOT / "extensions"))
+from gitops_template.derive import derive  # noqa: E402
+from gitops_template.fleet import environment_names  # noqa: E402
+from gitops_template.names import PLATFORM_FEATURES, PLATFORM_REVIEW_TAG  # noqa: E402
+from gitops_template.vcs import flux_repo_url, revision_is_tag  # noqa: E402
 
 
 def load_answers(name: str) -> dict:
@@ -49,7 +46,7 @@ COMBINATIONS = {
     f"{controller}-platform-{'on' if on else 'off'}": {
         "app_name": "combo",
         "gitops_controller": controller,
-        **{feature: on for feature in naming.PLATFORM_FEATURES},
+        **{feature: on for feature in PLATFORM_FEATURES},
     }
     for controller in ("both", "argocd", "fluxcd")
     for on in (False, True)
@@ -260,7 +257,7 @@ def commit_all(repo: Path, message: str) -> str:
 
 def serve_orchestration(server, root: Path, answers: dict) -> None:
     url = answers["orchestration_repo_url"]
-    server.serve(root, url, naming.flux_repo_url(url))
+    server.serve(root, url, flux_repo_url(url))
 
 
 def publish_orchestration(server, root: Path) -> list[dict]:
@@ -270,7 +267,7 @@ def publish_orchestration(server, root: Path) -> list[dict]:
     git(root, "init", "--quiet", "--initial-branch", recorded["orchestration_branch"])
     commit_all(root, "generated")
     serve_orchestration(server, root, recorded)
-    return bootstrap(root, recorded["cluster_controller"], naming.environment_names(recorded["environments"])[0])
+    return bootstrap(root, recorded["cluster_controller"], environment_names(recorded["environments"])[0])
 
 
 @pytest.fixture(scope="session")
@@ -285,11 +282,11 @@ def app_repo(template_dir, tmp_path_factory):
             git(repo, "init", "--quiet", "--initial-branch", "main")
             commit = commit_all(repo, "generated")
             answers = recorded_answers(repo)
-            if naming.revision_is_tag(answers["git_revision"]):
+            if revision_is_tag(answers["git_revision"]):
                 git(repo, "tag", answers["git_revision"])
-            if naming.derive(answers)["platform_needs_review"]:
+            if derive(answers)["platform_needs_review"]:
                 # A person reviewed the platform: Flux deploys it from this tag (the app README's step).
-                git(repo, "tag", naming.PLATFORM_REVIEW_TAG)
+                git(repo, "tag", PLATFORM_REVIEW_TAG)
             repos[name] = (repo, commit)
         return repos[name]
 
@@ -317,7 +314,7 @@ def fleet(app_repo, template_dir, tmp_path_factory):
             repo, commit = app_repo(app_answers)
             recorded = recorded_answers(repo)
             app_name, repo_url = recorded["app_name"], recorded["repo_url"]
-            server.serve(repo, repo_url, naming.flux_repo_url(repo_url))
+            server.serve(repo, repo_url, flux_repo_url(repo_url))
             # Flux registers the inventory at its commit: the registry takes every revision form.
             revision = commit if name == "fluxcd" and app_name == "inventory" else recorded["git_revision"]
             options = ["--repo-url", repo_url, "--git-revision", revision, "--namespace", recorded["namespace"]]

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ANSWER_SETS, ROOT, load_answers, naming
+from conftest import ANSWER_SETS, ROOT, load_answers
 from support.lint import yamllint
 from support.helm import CLUSTER_API_VERSIONS, render
 from support.kube import K8S_VERSIONS
+from gitops_template.images import split_image_repository
 
 ARGOCD_FILES = {"gitops/argocd/kustomization.yaml", "gitops/argocd/project.yaml", "gitops/argocd/base-application.yaml",
                 "gitops/argocd/platform-application.yaml"}
@@ -124,7 +125,7 @@ def test_image_and_port_agree_everywhere(app, name):
     if workflow.exists():
         jobs = yaml.safe_load(workflow.read_text())["jobs"]
         [env] = [step["env"] for step in jobs["release"]["steps"] if step.get("name") == "Build and push the image"]
-        assert (env["IMAGE"], env["REGISTRY"]) == (image, naming.split_image_repository(image)[0])
+        assert (env["IMAGE"], env["REGISTRY"]) == (image, split_image_repository(image)[0])
 
 
 def test_charts_declare_the_oldest_kubernetes_version_tested(app):

@@ -14,10 +14,15 @@ import pytest
 import yaml
 from copier import run_copy
 
-from conftest import answers_for, bootstrap, commit_all, copy_app, git, load_answers, naming, recorded_answers
+from conftest import answers_for, bootstrap, commit_all, copy_app, git, load_answers, recorded_answers
 from conftest import registry_script, serve_orchestration
 from support.kube import BUILTIN_GROUPS, validation_errors
 from support.orchestration import GitServer, Graph, Walker, ordering_violations, project_violations, unresolved_dependencies
+from gitops_template.vcs import flux_repo_url
+from gitops_template.names import PLATFORM_REVIEW_TAG, REGISTERED_SUFFIX
+from gitops_template.fleet import environment_paths, override_file
+from gitops_template.infrastructure import infrastructure_components
+from gitops_template.derive import derive
 
 # The apps and the environments they run in.
 APPS = {"canonical": "shop", "orchestration/inventory": "inventory", "orchestration/ledger": "ledger"}
@@ -47,8 +52,8 @@ def app_releases(template_dir: Path, scratch: Path) -> dict[str, Path]:
         git(repo, "init", "--quiet", "--initial-branch", "main")
         commit_all(repo, "generated")
         git(repo, "tag", FIRST)
-        if naming.derive(recorded_answers(repo))["platform_needs_review"]:
-            git(repo, "tag", naming.PLATFORM_REVIEW_TAG)
+        if derive(recorded_answers(repo))["platform_needs_review"]:
+            git(repo, "tag", PLATFORM_REVIEW_TAG)
         values = repo / "gitops/values-base.yaml"
         values.write_text(values.read_text() + yaml.safe_dump({"podAnnotations": dict([NEXT_ANNOTATION])}))
         commit_all(repo, "annotate the pods")
@@ -91,14 +96,14 @@ def estates(template_dir, tmp_path_factory) -> dict[str, Estate]:
         for environment, apps in RUNS.items():
             for app in apps:
                 recorded = recorded_answers(repos[app])
-                server.serve(repos[app], recorded["repo_url"], naming.flux_repo_url(recorded["repo_url"]))
+                server.serve(repos[app], recorded["repo_url"], flux_repo_url(recorded["repo_url"]))
                 revision = "main" if environment == STAGING else FIRST
                 result_ = registry_script(root, "register", app, "--environment", environment, "--git-revision",
                                           revision, "--namespace", recorded["namespace"])
                 assert result_.returncode == 0, result_.stderr
         if not answers.get("argocd_applicationset"):
             for (environment, app, chart), values in OVERRIDES.items():
-                path = root / naming.override_file(environment, app, chart)
+                path = root / override_file(environment, app, chart)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(yaml.safe_dump(values))
         assert registry_script(root, "check").returncode == 0
@@ -134,8 +139,8 @@ def test_each_environment_resolves_on_its_own(estates, graphs, variant, environm
     graph = graphs[variant][environment]
     assert graph.duplicates == [] and unresolved_dependencies(graph) == [] and project_violations(graph) == []
     assert validation_errors(list(graph.objects.values()), crd_schemas) == []
-    registered = {name.removesuffix(naming.REGISTERED_SUFFIX) for kind, _, name in graph.objects
-                  if name.endswith(naming.REGISTERED_SUFFIX) and kind in ("Application", "Kustomization")}
+    registered = {name.removesuffix(REGISTERED_SUFFIX) for kind, _, name in graph.objects
+                  if name.endswith(REGISTERED_SUFFIX) and kind in ("Application", "Kustomization")}
     assert registered == set(RUNS[environment])
     assert {name for name, _ in app_releases_of(graph)} == {
         release for app in RUNS[environment] for release in (app, f"{app}-platform")}
@@ -149,7 +154,7 @@ def test_each_environment_installs_the_operators_its_apps_need(estates, graphs, 
     graph = graphs[variant][environment]
     assert ordering_violations(graph, estates[variant].settings) == []
     releases = {release.name for release in graph.releases} | {chart.release for chart in graph.charts}
-    components = naming.infrastructure_components(recorded_answers(estates[variant].root))
+    components = infrastructure_components(recorded_answers(estates[variant].root))
     installed = {(crd["group"], kind) for component in components if component["name"] in releases
                  for crd in component["crds"] for kind in crd["kinds"]}
     custom = {(obj["apiVersion"].rpartition("/")[0], obj["kind"]) for release in graph.releases
@@ -206,7 +211,7 @@ def test_promotion_is_one_line_and_production_deploys_it(estates, graphs, varian
     git(tmp_path, "clone", "--quiet", str(estate.root), str(clone))
     result = registry_script(clone, "promote", "shop", "--to", PRODUCTION, "--git-revision", NEXT)
     assert result.returncode == 0, result.stderr
-    entry = naming.environment_paths(PRODUCTION)["apps"] + "/shop.yaml"
+    entry = environment_paths(PRODUCTION)["apps"] + "/shop.yaml"
     assert git(clone, "diff", "--numstat", "--", entry).split() == ["1", "1", entry]
     diff = git(clone, "diff", "--unified=0", "--", entry)
     assert f'-git_revision: "{FIRST}"' in diff and f'+git_revision: "{NEXT}"' in diff

@@ -13,7 +13,8 @@ import pytest
 import yaml
 from pytest_copier.plugin import CopierProject
 
-from conftest import ROOT, commit_all, copier_cli, copy_template, git, naming, recorded_answers
+from conftest import ROOT, commit_all, copier_cli, copy_template, git, recorded_answers
+from gitops_template.answers import DERIVED_ANSWERS, derived_defaults
 
 FORK_DEFAULTS = {"git_owner": "globex", "image_registry": "registry.globex.example"}
 
@@ -115,10 +116,10 @@ def test_an_upstream_app_repoints_at_the_fork(upstream_and_fork, copier, image_r
 
 
 def test_derived_defaults_are_what_copier_derives(generate):
-    """naming.derived_defaults (what repoint re-derives) agrees with copier.yml's defaults."""
+    """derived_defaults (what repoint re-derives) agrees with copier.yml's defaults."""
     for data in ({}, {"git_host": "git.example:2222", "git_owner": "team", "image_registry": "reg.example",
                       "default_branch": "trunk"},
                  {"repo_url": "git@github.com:Acme/Shop.git", "gitops_controller": "fluxcd"}):
         recorded = yaml.safe_load((generate(**data) / ".copier-answers.yml").read_text())
-        derived = [key for key in naming.DERIVED_ANSWERS if key not in data]
-        assert {key: recorded[key] for key in derived} == {key: naming.derived_defaults(recorded)[key] for key in derived}
+        derived = [key for key in DERIVED_ANSWERS if key not in data]
+        assert {key: recorded[key] for key in derived} == {key: derived_defaults(recorded)[key] for key in derived}

@@ -15,10 +15,12 @@ import jsonschema
 import pytest
 import yaml
 
-from conftest import ANSWER_SETS, COMBINATIONS, naming
+from conftest import ANSWER_SETS, COMBINATIONS
 from support import helm
 from support.gitops import argocd_deployments, chart_for, flux_deployments, gitops_objects, load_all, merge
 from support.kube import K8S_VERSIONS, allowed_in, as_stored, by_name, is_builtin, legacy_diff, validation_errors
+from gitops_template.vcs import flux_git_ref, parse_repo_url
+from gitops_template.names import PLATFORM_FEATURES, PLATFORM_REVIEW_TAG, derived_names
 
 CHARTS = ("base", "platform")
 # The named answer sets, and every controller choice with the platform off and on.
@@ -69,7 +71,7 @@ def test_deployed_objects_validate_strictly(app, name, chart, crd_schemas):
     objects = helm.render(deployment.chart, deployment.release, deployment.namespace, deployment.values)
     answers = answers_of(root)
     # A platform with every feature off has nothing to deploy; a base always has the app.
-    assert bool(objects) == (chart == "base" or any(answers[f] for f in naming.PLATFORM_FEATURES))
+    assert bool(objects) == (chart == "base" or any(answers[f] for f in PLATFORM_FEATURES))
     assert validation_errors(objects, crd_schemas) == []
 
 
@@ -131,10 +133,10 @@ def test_names_repo_revision_and_namespaces_agree(app, name):
     if answers["gitops_controller"] != "argocd":
         source = objects[("GitRepository", app_name)]
         assert source["metadata"]["namespace"] == answers["flux_namespace"]
-        assert source["spec"]["ref"] == {naming.flux_git_ref(answers["git_revision"]): answers["git_revision"]}
-        assert naming.parse_repo_url(source["spec"]["url"]) == naming.parse_repo_url(answers["repo_url"])
+        assert source["spec"]["ref"] == {flux_git_ref(answers["git_revision"]): answers["git_revision"]}
+        assert parse_repo_url(source["spec"]["url"]) == parse_repo_url(answers["repo_url"])
         assert source["spec"].get("secretRef", {}).get("name", "") == answers["git_secret_name"]
-        reviewed = answers.get("platform_sync") == "manual" and any(answers[f] for f in naming.PLATFORM_FEATURES)
+        reviewed = answers.get("platform_sync") == "manual" and any(answers[f] for f in PLATFORM_FEATURES)
         for chart in CHARTS:
             for kind in ("Kustomization", "HelmRelease"):
                 obj = objects[(kind, f"{app_name}-{chart}")]
@@ -158,7 +160,7 @@ def test_platform_goes_before_base(app, name):
         # On the HelmRelease, not the Kustomization: a Kustomization waits for its dependency to
         # have applied the very same source revision, which a reviewed platform may never do.
         # Without a platform feature there is nothing to wait for.
-        has_platform = any(answers_of(app(name))[f] for f in naming.PLATFORM_FEATURES)
+        has_platform = any(answers_of(app(name))[f] for f in PLATFORM_FEATURES)
         expected = [{"name": f"{app_name}-platform"}] if has_platform else None
         assert objects[("HelmRelease", f"{app_name}-base")]["spec"].get("dependsOn") == expected
         for kind, chart in (("HelmRelease", "platform"), ("Kustomization", "base"), ("Kustomization", "platform")):
@@ -187,7 +189,7 @@ def test_platform_sync_choice_under_both_controllers(generate, platform_sync):
         platform_ref = chart_source(objects, kind, "demo-platform")["spec"]["ref"]
     if platform_sync == "manual":
         assert "automated" not in platform_app
-        assert platform_ref == {"tag": naming.PLATFORM_REVIEW_TAG}
+        assert platform_ref == {"tag": PLATFORM_REVIEW_TAG}
     else:
         assert platform_app["automated"] == {"prune": False, "selfHeal": True}
         assert platform_ref == {"branch": "main"}
@@ -290,7 +292,7 @@ def rendered(root: Path) -> dict[str, dict[tuple[str, str], dict]]:
 def test_base_consumes_what_the_platform_produces(app, name):
     root = app(name)
     answers = answers_of(root)
-    names = naming.derived_names(answers["app_name"])
+    names = derived_names(answers["app_name"])
     objects = rendered(root)
     base, platform = objects["base"], objects["platform"]
     pod = base[("Deployment", names["base_release"])]["spec"]["template"]["spec"]
@@ -440,8 +442,8 @@ def test_readme_commands_name_real_objects(app, name):
     if any(o.get("spec", {}).get("suspend") for o in objects.values()):
         assert "flux resume helmrelease" in readme
     for source in (o for o in objects.values() if o["kind"] == "GitRepository" and "tag" in o["spec"]["ref"]):
-        if source["spec"]["ref"]["tag"] == naming.PLATFORM_REVIEW_TAG:
-            assert f"git tag -f {naming.PLATFORM_REVIEW_TAG} <commit>" in readme
+        if source["spec"]["ref"]["tag"] == PLATFORM_REVIEW_TAG:
+            assert f"git tag -f {PLATFORM_REVIEW_TAG} <commit>" in readme
 
 
 def flux_identity(obj: dict, default_service_account: str | None) -> str:

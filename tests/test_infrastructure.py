@@ -4,7 +4,7 @@ and the objects the apps attach to, agreeing with the apps by construction.
 The graph is walked as the controllers walk it (support/orchestration.py). The suite runs
 offline, so an upstream chart is an external leaf: what the controller would install is
 recorded (repository, chart, version, release, namespace, values), and the CRDs it installs
-are the catalogue's claim (naming.INFRASTRUCTURE_CATALOGUE, checked against each chart's
+are the catalogue's claim (INFRASTRUCTURE_CATALOGUE, checked against each chart's
 release tag when the versions were pinned). The configs chart is this repository's own and is
 rendered by Helm like any other.
 """
@@ -19,11 +19,13 @@ import pytest
 import yaml
 from copier import run_copy
 
-from conftest import naming, publish_orchestration, recorded_answers
+from conftest import publish_orchestration, recorded_answers
 from support import helm
 from support.kube import BUILTIN_GROUPS, validation_errors
 from support.netpol import Peer, allows
 from support.orchestration import GitServer, GraphError, Walker, describe, project_violations
+from gitops_template.catalogue import INFRASTRUCTURE_CATALOGUE, INFRASTRUCTURE_CONFIGS
+from gitops_template.infrastructure import infrastructure_settings, installed_crds, vault_server_error
 
 # The production choices, and Envoy Gateway's GatewayNamespace mode (no proxy namespace).
 PRODUCTION = {"infrastructure_profile": "production", "vault_server": "https://vault.internal.example:8200",
@@ -53,7 +55,7 @@ def bare(template_dir, tmp_path_factory):
             server = GitServer(base)
             roots = publish_orchestration(server, root)
             (base / "walk").mkdir()
-            settings = naming.infrastructure_settings(recorded_answers(root))
+            settings = infrastructure_settings(recorded_answers(root))
             walked[variant] = (settings, Walker(server, base / "walk").walk(roots))
         return walked[variant]
 
@@ -68,7 +70,7 @@ def layer(graph, controller: str) -> set:
 
 
 def configs_objects(graph) -> list[dict]:
-    [release] = [r for r in graph.releases if r.name == naming.INFRASTRUCTURE_CONFIGS]
+    [release] = [r for r in graph.releases if r.name == INFRASTRUCTURE_CONFIGS]
     return [doc for doc in yaml.safe_load_all(release.manifest) if doc]
 
 
@@ -185,12 +187,12 @@ def test_crds_are_installed_before_the_objects_that_use_them(bare, controller):
             options = graph.objects[("Application", "argocd", component["name"])]["spec"]["syncPolicy"]["syncOptions"]
             assert ("SkipDryRunOnMissingResource=true" in options) == component["own_resources"], component["name"]
     assert any(component["own_resources"] for component in settings["components"])
-    crds = naming.installed_crds(settings)
+    crds = installed_crds(settings)
     custom = [obj for obj in configs_objects(graph) if obj["apiVersion"].rpartition("/")[0] not in BUILTIN_GROUPS]
     assert custom
     for obj in custom:
         group = obj["apiVersion"].rpartition("/")[0]
-        assert crds.get((group, obj["kind"])) in before[naming.INFRASTRUCTURE_CONFIGS], obj["kind"]
+        assert crds.get((group, obj["kind"])) in before[INFRASTRUCTURE_CONFIGS], obj["kind"]
 
 
 def app_chart_kinds(app) -> set[tuple[str, str]]:
@@ -209,7 +211,7 @@ def test_every_crd_an_app_uses_is_installed_before_the_apps(app, bare):
     """Every custom kind the app charts emit, and every API their operator checks ask for, is
     installed by a component of the infrastructure layer, which is ready before any app."""
     settings = bare("argocd-homelab")[0]
-    crds = naming.installed_crds(settings)
+    crds = installed_crds(settings)
     custom = {(group, kind) for group, kind in app_chart_kinds(app) if group not in BUILTIN_GROUPS}
     assert {("postgresql.cnpg.io", "Cluster"), ("barmancloud.cnpg.io", "ObjectStore"),
             ("objectbucket.io", "ObjectBucketClaim"), ("external-secrets.io", "ExternalSecret"),
@@ -222,10 +224,10 @@ def test_every_crd_an_app_uses_is_installed_before_the_apps(app, bare):
 
 
 def test_catalogue_pins_exact_versions():
-    for entry in naming.INFRASTRUCTURE_CATALOGUE:
+    for entry in INFRASTRUCTURE_CATALOGUE:
         assert re.fullmatch(r"v?[0-9]+\.[0-9]+\.[0-9]+", entry["version"]), entry["name"]
         assert entry["repo"].startswith(("https://", "oci://")), entry["name"]
-        assert all(dep in {e["name"] for e in naming.INFRASTRUCTURE_CATALOGUE} for dep in entry["depends_on"])
+        assert all(dep in {e["name"] for e in INFRASTRUCTURE_CATALOGUE} for dep in entry["depends_on"])
 
 
 # --- Agreement: the platform the layer installs is the one the apps assume -------------------
@@ -360,3 +362,8 @@ def test_a_chart_source_missing_from_the_layer_is_caught(template_dir, tmp_path,
     else:
         assert project_violations(walker.walk(roots)) == [
             "Application argocd/rook-ceph: source https://charts.rook.io/release not in AppProject argocd/fleet-infrastructure"]
+
+
+@pytest.mark.parametrize("url", ["http://vault.vault.svc:8200", "https://vault.example.com", "https://vault.example.com/"])
+def test_vault_server_accepted(url):
+    assert vault_server_error(url) == ""

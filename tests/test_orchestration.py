@@ -17,10 +17,13 @@ import sys
 import pytest
 import yaml
 
-from conftest import FLEETS, ROOT, bootstrap, commit_all, git, naming, recorded_answers, registry_script, serve_orchestration
+from conftest import FLEETS, ROOT, bootstrap, commit_all, git, recorded_answers, registry_script, serve_orchestration
 from support.kube import validation_errors
 from support.orchestration import (GitServer, Walker, deployed_kinds, describe, ordering_violations, project_violations,
                                    removed, unresolved_dependencies)
+from gitops_template.names import REGISTERED_SUFFIX, registered_name
+from gitops_template.registry import parse_registry_entry, registry_entry_text
+from gitops_template.diagram import registry_diagram, versions_table
 
 FLEET_NAMES = list(FLEETS)
 
@@ -50,7 +53,7 @@ def test_no_object_has_two_parents_or_shares_a_name(graph, name):
     for key, parent in walked.parents.items():
         if key[0] == "GitRepository" and parent and parent[0] == "Kustomization":
             owners = {key[2], key[2].removesuffix("-platform")}
-            assert parent[2] in {naming.registered_name(app) for app in owners}, describe(key)
+            assert parent[2] in {registered_name(app) for app in owners}, describe(key)
 
 
 @pytest.mark.parametrize("name", FLEET_NAMES)
@@ -94,7 +97,7 @@ def test_app_of_apps_and_applicationset_make_the_same_applications(fleet, graph)
         walked = graph(name)
         result = {}
         for key, app in walked.of_kind("Application").items():
-            if key[2].endswith(naming.REGISTERED_SUFFIX):
+            if key[2].endswith(REGISTERED_SUFFIX):
                 app = yaml.safe_load(yaml.safe_dump(app).replace(settings["names"]["apps_project"], "<apps>"))
                 result[key] = (app, sorted(walked.children[key]))
         return result
@@ -108,7 +111,7 @@ def test_infrastructure_is_ready_before_any_app(fleet, graph):
     for name in FLEET_NAMES:
         walked, settings = graph(name), fleet(name).settings
         assert ordering_violations(walked, settings) == []
-        gitops = [key for key in walked.objects if key[2].endswith(naming.REGISTERED_SUFFIX)
+        gitops = [key for key in walked.objects if key[2].endswith(REGISTERED_SUFFIX)
                   and key[0] in ("Application", "Kustomization")]
         assert len(gitops) == len(FLEETS[name])
 
@@ -149,7 +152,7 @@ def test_registering_an_app_is_one_file(fleet, tmp_path):
         status = git(clone, "status", "--porcelain").splitlines()
         entry = str(fleet(name).entry_path("orders").relative_to(fleet(name).root))
         assert sorted(status) == sorted([f"?? {entry}", " M README.md"]), name
-        assert naming.parse_registry_entry((clone / entry).read_text()) == {
+        assert parse_registry_entry((clone / entry).read_text()) == {
             "app_name": "orders", "repo_url": "https://github.com/acme/orders.git", "git_revision": "v2.0.0",
             "namespace": "orders"}
         assert registry_script(clone, "check").returncode == 0
@@ -159,21 +162,21 @@ def test_registering_an_app_is_one_file(fleet, tmp_path):
 def test_the_readme_diagram_is_the_registry(fleet, name, tmp_path):
     f = fleet(name)
     root = f.root
-    registries = {environment: [naming.parse_registry_entry(p.read_text())
+    registries = {environment: [parse_registry_entry(p.read_text())
                                 for p in sorted(f.entry_path("*", environment).parent.glob("*.yaml"))]
                   for environment in f.settings["environments"]}
-    diagram = naming.registry_diagram(f.settings, registries)
+    diagram = registry_diagram(f.settings, registries)
     readme = (root / "README.md").read_text()
     assert f"```mermaid\n{diagram}```" in readme
-    assert naming.versions_table(f.settings, registries) in readme
+    assert versions_table(f.settings, registries) in readme
     for entry in registries[f.environment]:
-        assert naming.registered_name(entry["app_name"]) in diagram
+        assert registered_name(entry["app_name"]) in diagram
         assert f"| {entry['app_name']} | `{entry['git_revision']}` |" in readme
     assert registry_script(root, "check").returncode == 0
     # A registry entry added by hand, without `make diagram`, fails the check.
     clone = tmp_path / "clone"
     shutil.copytree(root, clone)
-    (clone / f.entry_path("orders").relative_to(root)).write_text(naming.registry_entry_text(
+    (clone / f.entry_path("orders").relative_to(root)).write_text(registry_entry_text(
         {"app_name": "orders", "repo_url": "https://github.com/acme/orders.git", "git_revision": "main",
          "namespace": "orders"}))
     result = registry_script(clone, "check")
@@ -216,7 +219,7 @@ def test_flux_registry_refuses_an_ssh_app_without_credentials(fleet, tmp_path):
     assert result.returncode != 0 and "git_secret_name: required for an ssh repo_url" in result.stderr
     assert registry_script(clone, "register", "orders", "--repo-url", "git@github.com:acme/orders.git").returncode == 0
     entry = clone / fleet("fluxcd").entry_path("orders").relative_to(fleet("fluxcd").root)
-    assert naming.parse_registry_entry(entry.read_text())["git_secret_name"] == "orders-git"
+    assert parse_registry_entry(entry.read_text())["git_secret_name"] == "orders-git"
 
 
 def test_the_example_fleet_resolves(template_dir, tmp_path, monkeypatch, crd_schemas):

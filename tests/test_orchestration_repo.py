@@ -1,6 +1,6 @@
 """The orchestration repository as generated: the right files for its controller, the app kind
 left as it was, bad answers refused, an honest README, Argo CD's bootstrap with its health
-check, the registry chart applying naming.py's rules (and refusing what could not deploy), and
+check, the registry chart applying the template's rules (and refusing what could not deploy), and
 `copier update` keeping the registry."""
 
 from __future__ import annotations
@@ -16,12 +16,17 @@ import pytest
 import yaml
 from copier import run_copy, run_update
 
-from conftest import (FLEETS, ROOT, commit_all, copy_app, git, load_answers, naming, recorded_answers, refusal,
+from conftest import (FLEETS, ROOT, commit_all, copy_app, git, load_answers, recorded_answers, refusal,
                       registry_script)
 from support import helm
 from support.lint import yamllint
 from support.goyaml import go_read
 from support.kube import validation_errors
+from gitops_template.vcs import flux_git_ref, flux_repo_url
+from gitops_template.names import registered_name
+from gitops_template.catalogue import INFRASTRUCTURE_CONFIGS
+from gitops_template.registry import parse_registry_entry, registry_entry_text
+from gitops_template.fleet import ORCHESTRATION_ANSWERS, environment_names
 
 COMMON_FILES = {
     ".copier-answers.yml", ".gitignore", ".yamllint.yaml", "Makefile", "README.md", "renovate.json",
@@ -31,7 +36,9 @@ COMMON_FILES = {
                                                                     "secret-store")),
     "registry/Chart.yaml", "registry/values.yaml", "registry/values.schema.json",
     "registry/orchestration.json", "registry/environments/README.md", "registry/templates/_helpers.tpl",
-    "registry/templates/argocd.yaml", "registry/templates/fluxcd.yaml", "scripts/registry.py", "scripts/naming.py",
+    "registry/templates/argocd.yaml", "registry/templates/fluxcd.yaml", "scripts/registry.py",
+    *(f"scripts/gitops_template/{path.name}" for path in (ROOT / "extensions/gitops_template").iterdir()
+      if path.suffix in (".py", ".json")),
 }
 CONTROLLER_FILES = {
     "argocd": {"bootstrap/argocd/kustomization.yaml", "bootstrap/argocd/namespace.yaml", "bootstrap/argocd/argocd-cm.yaml"},
@@ -62,7 +69,7 @@ APP_ANSWER_KEYS = {
     "git_revision", "gitops_controller", "git_secret_name", "postgres", "object_storage", "key_value_store",
     "external_secrets", "monitoring",
 }
-ORCHESTRATION_ANSWER_KEYS = {"project_kind", *naming.ORCHESTRATION_ANSWERS} - {"git_host", "git_owner",
+ORCHESTRATION_ANSWER_KEYS = {"project_kind", *ORCHESTRATION_ANSWERS} - {"git_host", "git_owner",
                                                                                "default_branch", "argocd_namespace",
                                                                                "flux_namespace", "cluster_server"}
 # The infrastructure's questions (vault_server only with the vault provider).
@@ -90,11 +97,12 @@ def test_only_the_controllers_files(orchestration, name):
     root = orchestration(name)
     answers = recorded_answers(root)
     controller = answers["cluster_controller"]
-    environments = naming.environment_names(answers["environments"])
+    environments = environment_names(answers["environments"])
     assert files(root) == COMMON_FILES | CONTROLLER_FILES[controller] | {
         path.format(environment) for environment in environments for path in ENVIRONMENT_FILES[controller]}
-    # The orchestration ships the template's naming contract as it is: one source of every rule.
-    assert (root / "scripts/naming.py").read_text() == (ROOT / "extensions/naming.py").read_text()
+    # The orchestration ships the template's logic as it is: one source of every rule.
+    for path in (ROOT / "extensions/gitops_template").glob("*.[pj][ys]*"):
+        assert (root / "scripts/gitops_template" / path.name).read_text() == path.read_text(), path.name
 
 
 def test_the_app_stays_what_it_was(template_dir, orchestration, tmp_path):
@@ -164,7 +172,7 @@ def test_the_repositorys_own_checks_pass(fleet, graph, name, tmp_path):
     assert {p.name for p in (root / "rendered").iterdir()} == {
         f"registry-{environment}.yaml" for environment in fleet(name).settings["environments"]} | {
         "infrastructure-configs.yaml"}
-    [configs] = [r for r in graph(name).releases if r.name == naming.INFRASTRUCTURE_CONFIGS]
+    [configs] = [r for r in graph(name).releases if r.name == INFRASTRUCTURE_CONFIGS]
     assert (root / "rendered/infrastructure-configs.yaml").read_text() == configs.manifest
 
 
@@ -285,7 +293,7 @@ def write_entries(chart: Path, entries: list[dict], environment: str = "staging"
     for entry in entries:
         path = chart / "environments" / environment / "apps" / f"{entry['app_name']}.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(naming.registry_entry_text(entry))
+        path.write_text(registry_entry_text(entry))
 
 
 REVISIONS = ["main", "v1", "v1.2.3", "1.2", "v2.0.0-rc.1", "1e3", "release-1.0", "refs/heads/release+2",
@@ -303,9 +311,9 @@ def test_registry_chart_applies_the_flux_rules_of_naming(fleet, tmp_path):
                for o in helm.render(chart, "fleet-apps", "flux-system", [environment_values(tmp_path, "staging")])
                if o["kind"] == "GitRepository"}
     for entry in entries:
-        spec = sources[naming.registered_name(entry["app_name"])]
-        assert spec["ref"] == {naming.flux_git_ref(entry["git_revision"]): entry["git_revision"]}
-        assert spec["url"] == naming.flux_repo_url(entry["repo_url"])
+        spec = sources[registered_name(entry["app_name"])]
+        assert spec["ref"] == {flux_git_ref(entry["git_revision"]): entry["git_revision"]}
+        assert spec["url"] == flux_repo_url(entry["repo_url"])
 
 
 HAND_WRITTEN = [
@@ -313,16 +321,16 @@ HAND_WRITTEN = [
                  'git_revision: 1.10\nnamespace: "shop"\n', "git_revision must be a string", id="number"),
     pytest.param("fluxcd", "shop.yaml", 'app_name: "shop"\nrepo_url: "https://github.com/acme/shop.git"\n'
                  'git_revision: "main"\n', "namespace must be a string", id="missing"),
-    pytest.param("fluxcd", "store.yaml", naming.registry_entry_text(
+    pytest.param("fluxcd", "store.yaml", registry_entry_text(
         {"app_name": "shop", "repo_url": "https://github.com/acme/shop.git", "git_revision": "main",
          "namespace": "shop"}), "name the file after its app_name, shop.yaml", id="file-name"),
-    pytest.param("fluxcd", "flux-system.yaml", naming.registry_entry_text(
+    pytest.param("fluxcd", "flux-system.yaml", registry_entry_text(
         {"app_name": "flux-system", "repo_url": "https://github.com/acme/f.git", "git_revision": "main",
          "namespace": "f"}), "register it under another name", id="reserved-flux"),
-    pytest.param("argocd", "fleet.yaml", naming.registry_entry_text(
+    pytest.param("argocd", "fleet.yaml", registry_entry_text(
         {"app_name": "fleet", "repo_url": "https://github.com/acme/f.git", "git_revision": "main",
          "namespace": "f"}), "register it under another name", id="reserved-argocd"),
-    pytest.param("fluxcd", "shop-gitops.yaml", naming.registry_entry_text(
+    pytest.param("fluxcd", "shop-gitops.yaml", registry_entry_text(
         {"app_name": "shop-gitops", "repo_url": "https://github.com/acme/s.git", "git_revision": "main",
          "namespace": "s"}), "the objects applying shop are named shop-gitops", id="gitops-clash"),
     pytest.param("fluxcd", "shop.yaml", "app_name: [\n", "not YAML", id="not-yaml"),
@@ -357,9 +365,9 @@ def test_registry_entries_read_the_same_in_go(tmp_path):
     paths = []
     for i, entry in enumerate(entries):
         paths.append(tmp_path / f"{i}.yaml")
-        paths[-1].write_text(naming.registry_entry_text(entry))
+        paths[-1].write_text(registry_entry_text(entry))
     assert go_read(paths, tmp_path / "go") == entries
-    assert [naming.parse_registry_entry(p.read_text()) for p in paths] == entries
+    assert [parse_registry_entry(p.read_text()) for p in paths] == entries
 
 
 def test_update_keeps_the_registry(template_repo, tmp_path):

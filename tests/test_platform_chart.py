@@ -1,6 +1,6 @@
 """The platform chart (helm/platform) of a generated app: each feature alone and all together,
 rendered and strictly validated; its operator checks; its values schema and README; and its
-contract with the base chart (docs/contract.md, extensions/naming.py)."""
+contract with the base chart (docs/contract.md, extensions/gitops_template/names.py)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, naming
+from conftest import ROOT
 from support.helm import CLUSTER_API_VERSIONS, HelmError, lint, render
 from support.gitops import as_flux_builds_it
 from support.netpol import Peer, allows, selects
 from support.kube import by_name, validation_errors
+from gitops_template.names import APP_NAME_MAX, derived_names
 
 VALUES = Path(__file__).parent / "values" / "platform"
 
@@ -326,7 +327,7 @@ def test_secret_store_is_the_org_default(generate):
 def test_names_follow_the_app_not_the_release(generate):
     # The release is deliberately not <app>-platform here: no name may come from it.
     chart = generate(app_name="shop") / "helm" / "platform"
-    names = naming.derived_names("shop")
+    names = derived_names("shop")
     objects_ = render(chart, "any-release", "shop", [VALUES / "all.yaml"], CLUSTER_API_VERSIONS)
     objects = by_kind(objects_)
     assert objects["Cluster"]["metadata"]["name"] == names["database_cluster"]
@@ -352,7 +353,7 @@ def test_names_follow_the_app_not_the_release(generate):
     ],
 )
 def test_contract_tables_agree_with_naming(document, heading):
-    names = naming.derived_names("shop")
+    names = derived_names("shop")
     rows = table_rows(document.read_text(), heading)
     assert rows
     for name, *_, key in rows:
@@ -363,7 +364,7 @@ def test_contract_tables_agree_with_naming(document, heading):
 
 def test_app_name_limit_matches_naming(chart):
     schema = yaml.safe_load((chart / "values.schema.json").read_text())
-    assert schema["properties"]["appName"]["maxLength"] == naming.APP_NAME_MAX
+    assert schema["properties"]["appName"]["maxLength"] == APP_NAME_MAX
 
 
 def test_readme_documents_every_value(chart):

@@ -20,11 +20,14 @@ from copier import run_copy
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from conftest import naming
 from support import helm
 from support.gitops import argocd_deployments, flux_deployments, gitops_objects
 from support.goyaml import go_read, python_read
 from support.kube import validation_errors
+from gitops_template.vcs import flux_git_ref, git_revision_error
+from gitops_template.images import image_repository_error
+from gitops_template.names import APP_NAME_MAX, PLATFORM_FEATURES
+from gitops_template.answers import description_error
 
 SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                          HealthCheck.function_scoped_fixture])
@@ -41,7 +44,7 @@ def label(first: str, max_size: int) -> st.SearchStrategy[str]:
     return st.one_of(st.sampled_from(words), generated)
 
 
-APP_NAMES = label("a-z", naming.APP_NAME_MAX)
+APP_NAMES = label("a-z", APP_NAME_MAX)
 LABELS = label("a-z0-9", 20)
 DOMAINS = st.lists(label("a-z0-9", 12), min_size=1, max_size=3).map(".".join)
 SEGMENTS = st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9_-]{0,7}\Z")
@@ -52,20 +55,20 @@ REPO_URLS = st.one_of(
 )
 IMAGE_PATHS = st.from_regex(r"\A[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*){0,2}\Z")
 IMAGES = st.builds("{}{}".format, st.sampled_from(["", "ghcr.io/", "localhost:5000/", "registry.example.com:443/"]),
-                   IMAGE_PATHS).filter(lambda image: not naming.image_repository_error(image))
+                   IMAGE_PATHS).filter(lambda image: not image_repository_error(image))
 # Anything a user could type on one line, accepted or not, and what YAML and Markdown make special.
 HOSTILE_TEXT = ["yes", "1e3", "null", "~", "🚀 launches rockets", '"quoted" \\ back\\slash', "# not a heading",
                 "- not a list", "1. not a list", "`code` *bold* _em_ <b>html</b> [link](x) | pipe &amp;",
                 "key: value #comment", "{not: flow}", "[x]", "&anchor *alias !tag %directive @at",
                 "'single'", "nbsp\u00a0inside", "\ufeffbom", "𝒻𝒶𝓃𝒸𝓎 👨‍👩‍👧", "\\ud83d\\ude80 as typed"]
 DESCRIPTIONS = st.one_of(st.sampled_from(HOSTILE_TEXT), st.text(min_size=1, max_size=30)).filter(
-    lambda text: not naming.description_error(text))
+    lambda text: not description_error(text))
 REVISIONS = st.one_of(
     st.from_regex(r"\A[0-9a-f]{40}\Z"),
     st.builds("refs/{}/{}".format, st.sampled_from(["heads", "tags", "pull/42"]), SEGMENTS),
     st.sampled_from(["main", "v1.2.0", "v1.2.0+build.7", "1e3", "yes", "release/1.x", "a@b", "ünï"]),
     st.text(string.ascii_letters + string.digits + "./-+@#`!{}$~^:?*[\\ ü🚀", min_size=1, max_size=20),
-).filter(lambda revision: not naming.git_revision_error(revision))
+).filter(lambda revision: not git_revision_error(revision))
 
 ANSWERS = st.fixed_dictionaries(
     {
@@ -87,7 +90,7 @@ ANSWERS = st.fixed_dictionaries(
         "secret_store_name": LABELS,
         "git_owner": LABELS,
         "default_branch": REVISIONS,
-        **{feature: st.booleans() for feature in naming.PLATFORM_FEATURES},
+        **{feature: st.booleans() for feature in PLATFORM_FEATURES},
     },
     optional={"image_repository": IMAGES},
 )
@@ -135,7 +138,7 @@ def assert_lands_as_typed(app: Path, answers: dict, crd_schemas: Path, scratch: 
     if answers["gitops_controller"] != "argocd":
         sources = read["gitops/fluxcd/git-repository.yaml"]
         ref = (sources[0] if isinstance(sources, list) else sources)["spec"]["ref"]
-        assert ref == {naming.flux_git_ref(revision): revision}
+        assert ref == {flux_git_ref(revision): revision}
         release = read["gitops/fluxcd-releases/base/helm-release.yaml"]
         assert (release["metadata"]["namespace"], release["spec"]["targetNamespace"]) == (
             answers["flux_namespace"], namespace)

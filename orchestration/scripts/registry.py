@@ -14,7 +14,8 @@ Each app an environment runs is one file, registry/environments/<env>/apps/<app>
 optionally its value overrides, registry/environments/<env>/values/<app>-{base,platform}.yaml.
 The defaults are the app template's (the org's git host and owner, its default branch, a
 namespace named after the app); --environment defaults to the first environment. The rules are
-the template's own: naming.py beside this script, which `copier update` keeps current.
+the template's own: the gitops_template package beside this script, which `copier update`
+keeps current.
 Python 3.9 or later, nothing else.
 """
 
@@ -25,7 +26,7 @@ import json
 import sys
 from pathlib import Path
 
-import naming
+from gitops_template import answers, diagram, fleet, names, registry
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = json.loads((ROOT / "registry/orchestration.json").read_text(encoding="utf-8"))
@@ -37,19 +38,19 @@ def folder(environment: str, kind: str) -> Path:
     return ROOT / SETTINGS["paths"]["environments"][environment][kind]
 
 
-def registry(environment: str) -> dict[str, dict]:
+def read_registry(environment: str) -> dict[str, dict]:
     """An environment's entries, by file name; an unreadable one stops here, naming its file."""
     entries = {}
     for path in sorted(folder(environment, "apps").glob("*.yaml")):
         try:
-            entries[path.name] = naming.parse_registry_entry(path.read_text(encoding="utf-8"))
+            entries[path.name] = registry.parse_registry_entry(path.read_text(encoding="utf-8"))
         except ValueError as exc:
             sys.exit(f"{path.relative_to(ROOT)}: {exc}")
     return entries
 
 
-def registries() -> dict[str, list[dict]]:
-    return {environment: list(registry(environment).values()) for environment in ENVIRONMENTS}
+def read_registries() -> dict[str, list[dict]]:
+    return {environment: list(read_registry(environment).values()) for environment in ENVIRONMENTS}
 
 
 def refuse(environment: str, errors: list[str]) -> None:
@@ -59,17 +60,17 @@ def refuse(environment: str, errors: list[str]) -> None:
 
 
 def draw() -> None:
-    picture = naming.registry_picture(SETTINGS, registries())
-    README.write_text(naming.with_diagram(README.read_text(encoding="utf-8"), picture), encoding="utf-8")
+    picture = diagram.registry_picture(SETTINGS, read_registries())
+    README.write_text(diagram.with_diagram(README.read_text(encoding="utf-8"), picture), encoding="utf-8")
 
 
 def write(environment: str, entries: dict[str, dict], entry: dict) -> Path:
     """Writes one entry once the whole environment's registry, with it, passes every rule."""
     filename = f"{entry['app_name']}.yaml"
-    refuse(environment, naming.registry_errors(SETTINGS, {**entries, filename: entry}))
+    refuse(environment, registry.registry_errors(SETTINGS, {**entries, filename: entry}))
     path = folder(environment, "apps") / filename
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(naming.registry_entry_text(entry), encoding="utf-8")
+    path.write_text(registry.registry_entry_text(entry), encoding="utf-8")
     draw()
     return path.relative_to(ROOT)
 
@@ -84,17 +85,17 @@ def environment_of(args: argparse.Namespace, option: str = "environment") -> str
 
 def register(args: argparse.Namespace) -> None:
     app, environment = args.app, environment_of(args)
-    if error := naming.app_name_error(app):
+    if error := names.app_name_error(app):
         sys.exit(error)
-    entries = registry(environment)
+    entries = read_registry(environment)
     if f"{app}.yaml" in entries:
         sys.exit(f"{app} is registered in {environment} already: edit its file, or remove the app first")
-    repo_url = args.repo_url or naming.default_repo_url(SETTINGS["git_host"], SETTINGS["git_owner"], app)
+    repo_url = args.repo_url or answers.default_repo_url(SETTINGS["git_host"], SETTINGS["git_owner"], app)
     entry = {"app_name": app, "repo_url": repo_url, "git_revision": args.git_revision or SETTINGS["default_branch"],
              "namespace": args.namespace or app}
     secret = args.git_secret_name
     if secret is None:
-        secret = naming.default_git_secret_name(repo_url, app, SETTINGS["cluster_controller"])
+        secret = answers.default_git_secret_name(repo_url, app, SETTINGS["cluster_controller"])
     if secret:
         entry["git_secret_name"] = secret
     path = write(environment, entries, entry)
@@ -104,11 +105,11 @@ def register(args: argparse.Namespace) -> None:
 def remove(args: argparse.Namespace) -> None:
     app, environment = args.app, environment_of(args)
     path = folder(environment, "apps") / f"{app}.yaml"
-    if naming.app_name_error(app) or not path.is_file():
+    if names.app_name_error(app) or not path.is_file():
         sys.exit(f"{path.relative_to(ROOT)}: no such registered app in {environment}")
     path.unlink()
     for chart in SETTINGS["app_charts"]:
-        (ROOT / naming.override_file(environment, app, chart)).unlink(missing_ok=True)
+        (ROOT / fleet.override_file(environment, app, chart)).unlink(missing_ok=True)
     draw()
     print(f"{app} removed from {environment}: once committed, its base is pruned; its platform (database, bucket) "
           "stays until a person deletes it (README.md, \"Remove an app\")")
@@ -123,29 +124,29 @@ def promote(args: argparse.Namespace) -> None:
         sys.exit(f"--to {target}: the first environment has none before it to promote from: give --from")
     else:
         source = ENVIRONMENTS[ENVIRONMENTS.index(target) - 1]
-    promoted = registry(source).get(f"{app}.yaml")
+    promoted = read_registry(source).get(f"{app}.yaml")
     if promoted is None:
         sys.exit(f"{app} is not registered in {source}: nothing to promote")
     revision = args.git_revision or promoted["git_revision"]
-    if error := naming.promotion_error(revision, source, bool(args.git_revision)):
+    if error := registry.promotion_error(revision, source, bool(args.git_revision)):
         sys.exit(error)
-    entries = registry(target)
+    entries = read_registry(target)
     entry = entries.get(f"{app}.yaml", promoted)
     path = write(target, entries, {**entry, "git_revision": revision})
     print(f"{app} at {revision} promoted from {source} to {target}, {path}: commit it, with README.md")
 
 
 def versions(_: argparse.Namespace) -> None:
-    print(naming.versions_table(SETTINGS, registries()), end="")
+    print(diagram.versions_table(SETTINGS, read_registries()), end="")
 
 
 def check(_: argparse.Namespace) -> None:
     for environment in ENVIRONMENTS:
-        entries = registry(environment)
-        refuse(environment, naming.registry_errors(SETTINGS, entries))
+        entries = read_registry(environment)
+        refuse(environment, registry.registry_errors(SETTINGS, entries))
         values = folder(environment, "values")
-        names = sorted(path.name for path in values.iterdir()) if values.is_dir() else []
-        errors = naming.override_errors(SETTINGS, names, [entry["app_name"] for entry in entries.values()])
+        files = sorted(path.name for path in values.iterdir()) if values.is_dir() else []
+        errors = registry.override_errors(SETTINGS, files, [entry["app_name"] for entry in entries.values()])
         if errors:
             sys.exit("\n".join(f"{SETTINGS['paths']['environments'][environment]['values']}/{e}" for e in errors))
     stray = sorted(path.name for path in (ROOT / SETTINGS["paths"]["registry"] / "environments").glob("*")
@@ -154,7 +155,7 @@ def check(_: argparse.Namespace) -> None:
         sys.exit(f"registry/environments/: {', '.join(stray)} is not an environment (the environments are "
                  f"{', '.join(ENVIRONMENTS)}): move its apps, or add it to the `environments` answer")
     readme = README.read_text(encoding="utf-8")
-    if naming.with_diagram(readme, naming.registry_picture(SETTINGS, registries())) != readme:
+    if diagram.with_diagram(readme, diagram.registry_picture(SETTINGS, read_registries())) != readme:
         sys.exit("README.md: the registry diagram is out of date: run `make diagram` and commit it")
 
 

@@ -15,7 +15,8 @@ A chart from a Helm or OCI repository (an Argo CD source with `chart`, a Flux He
 HelmRepository or OCIRepository) is an external leaf: the suite runs offline, so the upstream
 chart is never pulled. The walk records what the controller would install (`Graph.charts`: the
 repository, chart, version, release name, namespace and values) and checks the Flux source
-exists; what such a chart installs is the infrastructure catalogue's claim (naming.py).
+exists; what such a chart installs is the infrastructure catalogue's claim
+(extensions/gitops_template/catalogue.json).
 """
 
 from __future__ import annotations

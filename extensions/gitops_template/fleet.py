@@ -1,0 +1,77 @@
+"""The orchestration repository (copier.yml `project_kind: orchestration`): its environments,
+folders, and the settings file its tools read (registry/orchestration.json).
+"""
+
+from __future__ import annotations
+
+from .vcs import COMMIT_SHA, SCP_URL, VERSION_TAG
+from .grammar import dns_label_error
+from .names import REGISTERED_SUFFIX, orchestration_names
+from .registry import reserved_app_names
+
+# Folders of the orchestration repository, and the app repository's folder per controller.
+ORCHESTRATION_PATHS = {
+    "registry": "registry",  # the registry chart, which renders each controller's objects
+    "infrastructure": "infrastructure",  # what apps need installed before them
+}
+APP_GITOPS_PATHS = {"argocd": "gitops/argocd", "fluxcd": "gitops/fluxcd"}
+# Each app's charts, whose values an environment may override (environment_paths "values").
+APP_CHARTS = ("base", "platform")
+# The answers orchestration_settings() carries into the repository (registry/orchestration.json).
+ORCHESTRATION_ANSWERS = (
+    "orchestration_name", "orchestration_repo_url", "orchestration_branch", "environments",
+    "cluster_controller", "argocd_applicationset", "git_host", "git_owner", "default_branch",
+    "argocd_namespace", "flux_namespace", "cluster_server",
+)
+
+
+def environment_names(value: str) -> list[str]:
+    """The environments answer ("staging,production") as a list."""
+    return [name.strip() for name in value.split(",")]
+
+
+def environments_error(value: object) -> str:
+    """`environments`: comma-separated DNS labels, each named once."""
+    if not isinstance(value, str) or not value.strip():
+        return "environments: required: one or more names separated by commas, such as staging,production"
+    names = environment_names(value)
+    for name in names:
+        if not name:
+            return f"environments: no empty name between commas (got {value!r})"
+        if error := dns_label_error("environments", name):
+            return f"{error} (each of the comma-separated names; got {name!r})"
+    if repeated := sorted({name for name in names if names.count(name) > 1}):
+        return f"environments: each environment is named once; {', '.join(repeated)} is repeated"
+    return ""
+
+
+def environment_paths(environment: str) -> dict[str, str]:
+    """An environment's folders: its entry point, its registry of apps and their value overrides."""
+    registry = f"{ORCHESTRATION_PATHS['registry']}/environments/{environment}"
+    return {"cluster": f"clusters/{environment}", "apps": f"{registry}/apps", "values": f"{registry}/values"}
+
+
+def override_file(environment: str, app_name: str, chart: str) -> str:
+    """An environment's values for one chart of one app, layered over the app's own."""
+    return f"{environment_paths(environment)['values']}/{app_name}-{chart}.yaml"
+
+
+def orchestration_settings(answers: dict) -> dict:
+    """What the orchestration repository's tools read (registry/orchestration.json): its answers
+    and every name, path and rule they derive, so the registry chart (Go templates) and
+    scripts/registry.py (Python) apply the rules of this module, not copies of them."""
+    settings = {key: answers[key] for key in ORCHESTRATION_ANSWERS}
+    settings["argocd_applicationset"] = bool(settings["argocd_applicationset"]
+                                             and settings["cluster_controller"] == "argocd")
+    settings["names"] = orchestration_names(answers["orchestration_name"])
+    settings["registered_suffix"] = REGISTERED_SUFFIX
+    settings["environments"] = environment_names(answers["environments"])
+    settings["paths"] = {**ORCHESTRATION_PATHS,
+                         **{f"app_{controller}": path for controller, path in APP_GITOPS_PATHS.items()},
+                         "environments": {name: environment_paths(name) for name in settings["environments"]}}
+    settings["app_charts"] = list(APP_CHARTS)
+    settings["reserved_app_names"] = reserved_app_names(settings)
+    # flux_git_ref() and flux_repo_url(), for the registry chart's Go templates (RE2 reads them alike).
+    settings["patterns"] = {"commit": COMMIT_SHA.pattern, "version_tag": VERSION_TAG.pattern,
+                            "scp_url": SCP_URL.pattern}
+    return settings
