@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from copier_template_extensions import ContextHook
+from jinja2 import pass_context
 from jinja2.ext import Extension
 
 
@@ -48,11 +49,11 @@ class NamingFilters(Extension):
         super().__init__(environment)
         grammar, vcs, names, answers = logic.grammar, logic.vcs, logic.names, logic.answers
         environment.filters.update(
-            app_name_error=names.app_name_error,
+            app_name_error=app_name_error,
             orchestration_name_error=names.orchestration_name_error,
             environments_error=logic.fleet.environments_error,
             branch_error=vcs.branch_error,
-            namespace_error=names.namespace_error,
+            namespace_error=namespace_error,
             dns_label_error=lambda value, question: grammar.dns_label_error(question, value),
             hostname_error=lambda value, question, allow_port=False: grammar.hostname_error(question, value, allow_port),
             domain_error=names.domain_error,
@@ -66,9 +67,10 @@ class NamingFilters(Extension):
             description_error=answers.description_error,
             cidr_list_error=lambda value, question: grammar.cidr_list_error(question, value),
             cidr_list=grammar.cidr_list,
-            label_map_error=lambda value, question: grammar.label_map_error(question, value),
+            label_map_error=lambda value, question, required=False: grammar.label_map_error(question, value, required),
             label_map=grammar.label_map,
-            notification_target_error=lambda value, question: grammar.notification_target_error(question, value),
+            argocd_notify_error=answers.argocd_notify_error,
+            image_registry_error=logic.images.image_registry_error,
             default_repo_url=answers.default_repo_url,
             default_image_repository=logic.images.default_image_repository,
             destination_error=destination_error,
@@ -79,6 +81,17 @@ class NamingFilters(Extension):
             markdown_code=logic.formats.markdown_code,
             shell_word=logic.formats.shell_word,
         )
+
+
+# The two validators that read org answers beside their own: the names the platform owns follow them.
+@pass_context
+def app_name_error(context, value) -> str:
+    return logic.names.app_name_error(value, context.get("flux_namespace", ""))
+
+
+@pass_context
+def namespace_error(context, value) -> str:
+    return logic.names.namespace_error(value, logic.names.platform_namespaces(context))
 
 
 def destination_error(copier_conf) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gitops_template.answers import (
+    argocd_notify_error,
     cluster_server_error,
     container_port_error,
     default_git_secret_name,
@@ -125,3 +126,13 @@ def test_rederive_an_ssh_url_brings_flux_its_git_secret():
     moved = rederive(ORG_APP, {"repo_url": "git@github.com:acme/shop.git"})
     assert moved["git_secret_name"] == "shop-git"
     assert moved["image_repository"] == "ghcr.io/acme/shop"
+
+
+@pytest.mark.parametrize("value", ["", "slack:platform-alerts", "s" * 34 + ":ops"])
+def test_argocd_notify_accepted(value):
+    assert argocd_notify_error(value) == ""
+
+
+@pytest.mark.parametrize("value", ["slack-:ops", "s" * 35 + ":ops", "slack"])
+def test_argocd_notify_refused(value):
+    assert argocd_notify_error(value).startswith("argocd_notify: ")

@@ -60,6 +60,32 @@ BAD_ANSWERS = [
     pytest.param({"prometheus_labels": "release"}, "prometheus_labels: must be comma-separated labels", id="labels"),
     pytest.param({"argocd_notify": "slack"}, "argocd_notify: must be service:recipient", id="notify"),
     pytest.param({"gitops_controller": "jenkins"}, "Invalid choice for 'gitops_controller'", id="unknown-controller"),
+    # Names the platform already owns: the app's objects would overwrite them.
+    pytest.param({"app_name": "default"}, "app_name: default is Argo CD's built-in AppProject", id="name-default"),
+    pytest.param({"app_name": "flux-system"}, "app_name: flux-system is Flux's own GitRepository and Kustomization",
+                 id="name-flux-system"),
+    pytest.param({"app_name": "gitops", "flux_namespace": "gitops"},
+                 "app_name: gitops is Flux's own GitRepository and Kustomization", id="name-flux-namespace"),
+    *(pytest.param({"namespace": namespace}, f"namespace: {namespace} is {owner}", id=f"namespace-{namespace}")
+      for namespace, owner in [("kube-system", "Kubernetes' own"), ("kube-anything", "Kubernetes' own"),
+                               ("default", "Kubernetes' own"), ("argocd", "Argo CD's"), ("flux-system", "Flux's"),
+                               ("rook-ceph", "the infrastructure's (rook-ceph)"),
+                               ("cert-manager", "the infrastructure's (cert-manager)"),
+                               ("monitoring", "the infrastructure's (Prometheus)"),
+                               ("gateway-system", "the infrastructure's (the Gateway)"),
+                               ("envoy-gateway-system", "the infrastructure's (the Gateway's proxies)"),
+                               ("secrets", "the infrastructure's (the secret store)")]),
+    # Org defaults, validated like the app's answers.
+    pytest.param({"dns_ip_blocks": "10.0.0.1"}, "dns_ip_blocks: '10.0.0.1' is not a CIDR block", id="dns-ip-no-prefix"),
+    pytest.param({"argocd_notify": "slack-:ops"}, "argocd_notify: the service must fit an annotation key",
+                 id="notify-key"),
+    pytest.param({"argocd_notify": "s" * 35 + ":ops"}, "argocd_notify: the service must fit an annotation key",
+                 id="notify-key-length"),
+    pytest.param({"prometheus_labels": "a=b,a=c"}, "prometheus_labels: a is given twice", id="labels-twice"),
+    pytest.param({"grafana_dashboard_labels": ""}, "grafana_dashboard_labels: at least one label",
+                 id="dashboard-labels-empty"),
+    pytest.param({"image_registry": "registry"}, "image_registry: registry is read as a path on Docker Hub",
+                 id="registry-without-dot"),
 ]
 
 

@@ -40,7 +40,8 @@ def test_cidr_list_accepted(value, blocks):
     assert cidr_list(value) == blocks
 
 
-@pytest.mark.parametrize("value", ["169.254.20.10/33", "dns", "10.0.0.1/32;10.0.0.2/32", None, ["10.0.0.1/32"]])
+@pytest.mark.parametrize("value", ["169.254.20.10/33", "dns", "10.0.0.1/32;10.0.0.2/32", None, ["10.0.0.1/32"],
+                                   "10.0.0.1", "10.0.0.1/24", "fd00::10"])
 def test_cidr_list_refused(value):
     assert cidr_list_error("dns_ip_blocks", value).startswith("dns_ip_blocks: ")
 
@@ -52,7 +53,8 @@ def test_label_map_accepted(value, labels):
     assert label_map(value) == labels
 
 
-@pytest.mark.parametrize("value", ["release", "release=kube prometheus", "-x=1", "Example.com/x=1", "x=" + "a" * 64, None])
+@pytest.mark.parametrize("value", ["release", "release=kube prometheus", "-x=1", "Example.com/x=1", "x=" + "a" * 64, None,
+                                   "a=b,a=c", "a=b, a=b"])
 def test_label_map_refused(value):
     assert label_map_error("prometheus_labels", value).startswith("prometheus_labels: ")
 
@@ -65,3 +67,9 @@ def test_notification_target_accepted(value):
 @pytest.mark.parametrize("value", ["slack", "slack:", ":ops", "Slack:ops", "slack:two words", None])
 def test_notification_target_refused(value):
     assert notification_target_error("argocd_notify", value).startswith("argocd_notify: must be service:recipient")
+
+
+def test_label_map_required_and_each_key_once():
+    assert label_map_error("grafana_dashboard_labels", "", required=True) == (
+        "grafana_dashboard_labels: at least one label, such as grafana_dashboard=1")
+    assert label_map_error("prometheus_labels", "a=b,a=c") == "prometheus_labels: a is given twice; a label has one value"

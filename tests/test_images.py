@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from gitops_template.answers import default_repo_url
-from gitops_template.images import default_image_repository, image_repository_error, split_image_repository
+from gitops_template.images import (
+    default_image_repository,
+    image_registry_error,
+    image_repository_error,
+    split_image_repository,
+)
 
 
 def test_default_image_repository_is_lowercase_registry_owner_name():
@@ -46,3 +51,15 @@ def test_default_image_is_a_valid_oci_name_whatever_git_allows(repo_url, image):
     """Found by the property tests: git allows repository names that registries refuse."""
     assert default_image_repository(repo_url, "ghcr.io") == image
     assert image_repository_error(image) == ""
+
+
+@pytest.mark.parametrize("value", ["ghcr.io", "registry.example.com:5000", "localhost:5000", "localhost", "docker.io",
+                                   "registry:5000"])
+def test_image_registry_accepted(value):
+    assert image_registry_error(value) == ""
+
+
+@pytest.mark.parametrize(("value", "rule"), [("registry", "registry is read as a path on Docker Hub"),
+                                             ("Registry", "must be a lowercase DNS name")])
+def test_image_registry_refused(value, rule):
+    assert image_registry_error(value).startswith(f"image_registry: {rule}")

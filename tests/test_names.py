@@ -14,8 +14,10 @@ from gitops_template.names import (
     app_name_error,
     derived_names,
     domain_error,
+    namespace_error,
     orchestration_name_error,
     orchestration_names,
+    platform_namespaces,
     registered_name,
 )
 
@@ -103,3 +105,33 @@ def test_every_orchestration_name_fits_its_kubernetes_limit():
         assert len(longest + suffix) <= limit
     assert all(name.startswith(longest) for name in orchestration_names(longest).values())
     assert len(registered_name("a" * APP_NAME_MAX)) <= LABEL_MAX
+
+
+def test_no_app_takes_a_name_the_platform_owns():
+    assert app_name_error("default").startswith("app_name: default is Argo CD's built-in AppProject")
+    assert app_name_error("gitops", "gitops").startswith("app_name: gitops is Flux's own GitRepository")
+    assert app_name_error("flux-system") == ""  # not Flux's namespace in this cluster
+    assert orchestration_name_error("default").startswith("orchestration_name: default is Argo CD's")
+    assert orchestration_name_error("rook-ceph").startswith("orchestration_name: rook-ceph is an infrastructure release")
+
+
+ORG = {"argocd_namespace": "gitops", "flux_namespace": "flux", "prometheus_namespace": "metrics",
+       "gateway_namespace": "edge", "gateway_proxy_namespace": ""}
+
+
+@pytest.mark.parametrize(("namespace", "owner"), [
+    ("kube-system", "Kubernetes' own"), ("kube-x", "Kubernetes' own"), ("default", "Kubernetes' own"),
+    ("gitops", "Argo CD's"), ("flux", "Flux's"), ("metrics", "the infrastructure's (Prometheus)"),
+    ("edge", "the infrastructure's (the Gateway)"),
+    # No proxy namespace of its own: Envoy Gateway's, where its controller runs.
+    ("envoy-gateway-system", "the infrastructure's (the Gateway's proxies)"),
+    ("cnpg-system", "the infrastructure's (cloudnative-pg)"), ("secrets", "the infrastructure's (the secret store)"),
+])
+def test_no_app_runs_in_a_namespace_the_platform_owns(namespace, owner):
+    assert namespace_error(namespace, platform_namespaces(ORG)) == (
+        f"namespace: {namespace} is {owner}: give the app a namespace of its own")
+
+
+def test_an_app_may_take_a_namespace_another_org_leaves_free():
+    assert namespace_error("argocd", platform_namespaces(ORG)) == ""
+    assert namespace_error("shop", platform_namespaces(ORG)) == ""

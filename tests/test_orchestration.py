@@ -188,7 +188,8 @@ def test_the_readme_diagram_is_the_registry(fleet, name, tmp_path):
 @pytest.mark.parametrize(("name", "args", "message"), [
     ("argocd", ["register", "fleet"], "AppProject argocd/fleet would be created by both the orchestration and app fleet"),
     ("argocd", ["register", "fleet-apps"], "AppProject argocd/fleet-apps would be created by both"),
-    ("fluxcd", ["register", "flux-system"], "GitRepository flux-system/flux-system would be created by both"),
+    ("fluxcd", ["register", "flux-system"], "flux-system.yaml: app_name: flux-system is Flux's own GitRepository"),
+    ("argocd", ["register", "orders", "--namespace", "argocd"], "orders.yaml: namespace: argocd is Argo CD's"),
     ("fluxcd", ["register", "shop-gitops"], "GitRepository flux-system/shop-gitops would be created by both"),
     ("argocd", ["register", "shop"], "shop is registered in staging already"),
     ("argocd", ["register", "orders", "--environment", "qa"], "--environment: no environment qa (the environments are staging, production"),

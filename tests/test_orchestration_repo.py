@@ -135,6 +135,11 @@ def test_the_app_stays_what_it_was(template_dir, orchestration, tmp_path):
     ({"gateway_tls": "cluster-issuer", "gateway_cluster_issuer": "Lets_Encrypt"}, "gateway_cluster_issuer: must be a DNS-1123 label"),
     ({"infrastructure_profile": "huge"}, "Invalid choice for 'infrastructure_profile'"),
     ({"project_kind": "library"}, "Invalid choice for 'project_kind'"),
+    # The root would be one object with Argo CD's default AppProject, or with an infrastructure release.
+    ({"orchestration_name": "default"}, "orchestration_name: default is Argo CD's built-in AppProject"),
+    *(({"orchestration_name": name}, f"orchestration_name: {name} is an infrastructure release")
+      for name in ("cert-manager", "external-secrets", "infrastructure-configs")),
+    ({"grafana_dashboard_labels": "a=1,a=2"}, "grafana_dashboard_labels: a is given twice"),
 ])
 def test_bad_orchestration_answers_are_refused(template_dir, tmp_path, answers, message):
     assert message in refusal(template_dir, tmp_path / "repo", {"project_kind": "orchestration", **answers})
@@ -148,6 +153,15 @@ def test_a_non_empty_destination_is_refused_for_an_orchestration(template_dir, t
         run_copy(str(template_dir), dst, data={"project_kind": "orchestration"}, defaults=True, unsafe=True,
                  quiet=True)
     assert [p.name for p in dst.iterdir()] == ["README.md"]
+
+
+@pytest.mark.parametrize("answers", [{"secret_store_kind": "SecretStore"}, {"infrastructure_profile": "production"}])
+def test_a_fresh_repository_passes_its_own_lint(orchestration, answers):
+    root = orchestration("fluxcd", **answers)
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    result = subprocess.run(["make", "--no-print-directory", "lint", "registry"], cwd=root, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("name", list(FLEETS))

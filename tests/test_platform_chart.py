@@ -201,6 +201,15 @@ def test_monitoring_scrapes_the_base_charts_metrics_port(chart):
     assert yaml.safe_load(dashboard["data"]["demo.json"])["title"] == "demo"
 
 
+def test_a_dashboard_without_labels_still_renders(chart):
+    values = chart / "values.yaml"
+    labelled = '    labels:\n      "grafana_dashboard": "1"\n'
+    assert labelled in values.read_text()
+    values.write_text(values.read_text().replace(labelled, "    labels: {}\n"))
+    objects = by_kind(render(chart, "demo-platform", "demo", [VALUES / "all.yaml"], CLUSTER_API_VERSIONS))
+    assert "grafana_dashboard" not in objects["ConfigMap"]["metadata"]["labels"]
+
+
 def test_monitoring_of_a_metrics_endpoint_of_its_own(chart):
     objects = by_kind(render(chart, "demo-platform", "demo", [VALUES / "monitoring-custom.yaml"], CLUSTER_API_VERSIONS))
     [endpoint] = objects["ServiceMonitor"]["spec"]["endpoints"]

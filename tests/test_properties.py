@@ -26,7 +26,7 @@ from support.goyaml import go_read, python_read
 from support.kube import validation_errors
 from gitops_template.vcs import flux_git_ref, git_revision_error
 from gitops_template.images import image_repository_error
-from gitops_template.names import APP_NAME_MAX, PLATFORM_FEATURES
+from gitops_template.names import APP_NAME_MAX, PLATFORM_FEATURES, app_name_error, namespace_error, platform_namespaces
 from gitops_template.answers import description_error
 
 SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow,
@@ -93,7 +93,8 @@ ANSWERS = st.fixed_dictionaries(
         **{feature: st.booleans() for feature in PLATFORM_FEATURES},
     },
     optional={"image_repository": IMAGES},
-)
+).filter(lambda answers: not app_name_error(answers["app_name"], answers["flux_namespace"])
+         and not namespace_error(answers["namespace"], platform_namespaces(answers)))
 
 
 @pytest.fixture(scope="module")

@@ -42,7 +42,13 @@ def test_a_valid_registry_has_no_errors():
     ("fluxcd", registry(entry("ledger", repo_url="git@github.com:acme/ledger.git")),
      "ledger.yaml: git_secret_name: required for an ssh repo_url"),
     ("argocd", registry(entry("fleet")), "fleet.yaml: AppProject argocd/fleet would be created by both the orchestration"),
-    ("fluxcd", registry(entry("flux-system")), "GitRepository flux-system/flux-system would be created by both"),
+    ("fluxcd", registry(entry("flux-system", "shop")), "flux-system.yaml: app_name: flux-system is Flux's own"),
+    ("argocd", registry(entry("default", "shop")), "default.yaml: app_name: default is Argo CD's built-in AppProject"),
+    ("argocd", registry(entry("shop", "kube-system")), "shop.yaml: namespace: kube-system is Kubernetes' own"),
+    ("argocd", registry(entry("shop", "argocd")), "shop.yaml: namespace: argocd is Argo CD's"),
+    ("fluxcd", registry(entry("shop", "flux-system")), "shop.yaml: namespace: flux-system is Flux's"),
+    ("fluxcd", registry(entry("cart", "shop"), entry("shop")), "shop.yaml: namespace shop already holds app cart: "
+                                                               "under Flux each app's platform owns its Namespace"),
     ("fluxcd", registry(entry("shop"), entry("shop-gitops")), "GitRepository flux-system/shop-gitops would be created"),
     ("argocd", registry(entry("shop"), entry("shop-db", "shop")), "shop-db.yaml: namespace shop already holds app shop"),
 ])
@@ -94,3 +100,9 @@ def test_override_errors(names, argocd_applicationset, errors):
 def test_promotion_error(revision, given, error):
     assert promotion_error(revision, "staging", given).startswith(error)
     assert bool(promotion_error(revision, "staging", given)) == bool(error)
+
+
+def test_apps_share_a_namespace_only_under_argocd():
+    shared = registry(entry("shop"), entry("cart", "shop"))
+    assert registry_errors(settings_for(cluster_controller="argocd"), shared) == []
+    assert registry_errors(settings_for(cluster_controller="fluxcd"), shared) != []

@@ -7,7 +7,10 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from .vcs import is_ssh_url
-from .grammar import text_error, dns_label_error, hostname_error, url_port_error
+from .grammar import (
+    LABEL_MAX, dns_label_error, hostname_error, label_name_is_valid, notification_target_error, text_error,
+    url_port_error,
+)
 from .images import default_image_repository
 
 
@@ -19,6 +22,25 @@ def cluster_server_error(value: object) -> str:
     if (parts.scheme != "https" or "@" in parts.netloc or url_port_error(parts) or parts.path.strip("/")
             or parts.query or parts.fragment or hostname_error("cluster_server", parts.hostname or "")):
         return "cluster_server: must be an https:// URL of an API server, such as https://kubernetes.default.svc"
+    return ""
+
+
+# The triggers (of Argo CD's default catalog) each Application subscribes argocd_notify to:
+# template/gitops/argocd/*-application.yaml.jinja.
+ARGOCD_NOTIFY_TRIGGERS = ("on-sync-failed", "on-health-degraded")
+
+
+def argocd_notify_error(value: object) -> str:
+    """`argocd_notify`: service:recipient, the service fitting the annotation key
+    notifications.argoproj.io/subscribe.<trigger>.<service> of every trigger."""
+    if error := notification_target_error("argocd_notify", value):
+        return error
+    service = value.partition(":")[0]
+    names = [f"subscribe.{trigger}.{service}" for trigger in ARGOCD_NOTIFY_TRIGGERS]
+    if value and not all(label_name_is_valid(name) for name in names):
+        room = LABEL_MAX - max(len(name) - len(service) for name in names)
+        return (f"argocd_notify: the service must fit an annotation key, notifications.argoproj.io/"
+                f"subscribe.<trigger>.<service>: at most {room} characters, ending with a letter or digit")
     return ""
 
 

@@ -34,3 +34,9 @@ SECRETS_NAMESPACE = "secrets"
 ENVOY_GATEWAY_NAMESPACE = "envoy-gateway-system"
 GATEWAY_CLASS = "envoy-gateway"
 VAULT_DEFAULTS = {"path": "secret", "version": "v2", "auth_mount": "kubernetes", "role": "external-secrets"}
+
+
+def infrastructure_releases() -> list[str]:
+    """The infrastructure layer's Helm releases, each an Argo CD Application or Flux HelmRelease
+    of that name."""
+    return [entry["name"] for entry in INFRASTRUCTURE_CATALOGUE] + [INFRASTRUCTURE_CONFIGS]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from .vcs import COMMIT_SHA, SCP_URL, VERSION_TAG
 from .grammar import dns_label_error
-from .names import REGISTERED_SUFFIX, orchestration_names
+from .names import REGISTERED_SUFFIX, orchestration_names, platform_namespaces
 from .registry import reserved_app_names
 
 # Folders of the orchestration repository, and the app repository's folder per controller.
@@ -71,6 +71,7 @@ def orchestration_settings(answers: dict) -> dict:
                          "environments": {name: environment_paths(name) for name in settings["environments"]}}
     settings["app_charts"] = list(APP_CHARTS)
     settings["reserved_app_names"] = reserved_app_names(settings)
+    settings["platform_namespaces"] = platform_namespaces(answers)
     # flux_git_ref() and flux_repo_url(), for the registry chart's Go templates (RE2 reads them alike).
     settings["patterns"] = {"commit": COMMIT_SHA.pattern, "version_tag": VERSION_TAG.pattern,
                             "scp_url": SCP_URL.pattern}

@@ -107,7 +107,8 @@ def cidr_list_error(question: str, value: object) -> str:
         return f"{question}: must be comma-separated CIDR blocks such as 169.254.20.10/32"
     for block in cidr_list(value):
         try:
-            ipaddress.ip_network(block)
+            # A bare address is a /32 to Python, but not to the chart's schema nor to NetworkPolicy.
+            ipaddress.ip_network(block if "/" in block else "no prefix")
         except ValueError:
             return f"{question}: {block!r} is not a CIDR block such as 169.254.20.10/32"
     return ""
@@ -117,16 +118,27 @@ def cidr_list(value: str) -> list[str]:
     return [block.strip() for block in value.split(",") if block.strip()]
 
 
-def label_map_error(question: str, value: object) -> str:
-    """Comma-separated Kubernetes labels, key=value (key optionally prefixed, as in example.com/team)."""
+def label_map_error(question: str, value: object, required: bool = False) -> str:
+    """Comma-separated Kubernetes labels, key=value (key optionally prefixed, as in example.com/team),
+    each key once; `required`: at least one."""
     if not isinstance(value, str) or any("=" not in pair for pair in _pairs(value)):
         return f"{question}: must be comma-separated labels such as release=kube-prometheus-stack"
+    if required and not _pairs(value):
+        return f"{question}: at least one label, such as grafana_dashboard=1"
+    keys = [pair.split("=", 1)[0] for pair in _pairs(value)]
+    if repeated := sorted({key for key in keys if keys.count(key) > 1}):
+        return f"{question}: {', '.join(repeated)} is given twice; a label has one value"
     for key, label in label_map(value).items():
         prefix, _, name = key.rpartition("/")
-        if (not _LABEL_NAME.fullmatch(name) or (prefix and not _DNS1123_SUBDOMAIN.fullmatch(prefix))
+        if (not label_name_is_valid(name) or (prefix and not _DNS1123_SUBDOMAIN.fullmatch(prefix))
                 or not _LABEL_VALUE.fullmatch(label)):
             return f"{question}: {key}={label} is not a valid Kubernetes label"
     return ""
+
+
+def label_name_is_valid(name: str) -> bool:
+    """The name part of a label or annotation key (after any prefix/)."""
+    return bool(_LABEL_NAME.fullmatch(name))
 
 
 def _pairs(value: str) -> list[str]:

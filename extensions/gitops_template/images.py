@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from .vcs import parse_repo_url, repo_url_error
-from .grammar import text_error, is_dns_name, port_is_valid
+from .grammar import hostname_error, is_dns_name, port_is_valid, text_error
 
 # The OCI distribution reference grammar (distribution/reference), without tag or digest:
 # [registry[:port]/]path, each path component alphanumerics joined by '.', '_', '__' or '-'s.
@@ -15,6 +15,16 @@ _IMAGE_COMPONENT = re.compile(r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*")
 IMAGE_NAME_MAX = 255
 # Docker's rule: a first component without '.' or ':' (other than localhost) is a path on Docker Hub.
 DOCKER_HUB = "docker.io"
+
+
+def image_registry_error(value: object) -> str:
+    """`image_registry`: a registry host Docker reads as one, not as the first part of a Docker Hub path."""
+    if error := hostname_error("image_registry", value, allow_port=True):
+        return error
+    if split_image_repository(f"{value}/image")[0] != value:
+        return (f"image_registry: {value} is read as a path on Docker Hub (a registry host has a '.' or a "
+                f":port, or is localhost), such as ghcr.io or {DOCKER_HUB}")
+    return ""
 
 
 def image_repository_error(value: object) -> str:

@@ -4,6 +4,9 @@ orchestration's name, the limits that keep them valid, and the app's paths the c
 
 from __future__ import annotations
 
+from .catalogue import (
+    ENVOY_GATEWAY_NAMESPACE, INFRASTRUCTURE_CATALOGUE, SECRETS_NAMESPACE, infrastructure_releases,
+)
 from .grammar import DNS_NAME_MAX, LABEL_MAX, RELEASE_MAX, derived_name_error, dns_label_error, hostname_error
 
 # Suffixes appended to the app name, with the limit each derived name must respect.
@@ -28,14 +31,46 @@ APP_NAME_MAX = min(limit - len(suffix) for suffix, limit in DERIVED_SUFFIXES.ite
 DOMAIN_MAX = DNS_NAME_MAX - APP_NAME_MAX - 1
 
 
-def app_name_error(value: object) -> str:
-    """`app_name`: a DNS-1035 label short enough for every derived name."""
-    return derived_name_error("app_name", value, APP_NAME_MAX)
+# Names of objects every cluster already has, which a derived name would overwrite.
+ARGOCD_DEFAULT_PROJECT = "default"
 
 
-def namespace_error(value: object) -> str:
-    """`namespace` (and the org namespaces): a DNS-1123 label."""
-    return dns_label_error("namespace", value)
+def app_name_error(value: object, flux_namespace: str = "") -> str:
+    """`app_name`: a DNS-1035 label short enough for every derived name, naming none of the
+    platform's objects: the AppProject `<app>` and the GitRepository `<app>` (in Flux's namespace)."""
+    if error := derived_name_error("app_name", value, APP_NAME_MAX):
+        return error
+    if value == ARGOCD_DEFAULT_PROJECT:
+        return f"app_name: {value} is Argo CD's built-in AppProject, which the app's AppProject would replace"
+    if value == flux_namespace:
+        return (f"app_name: {value} is Flux's own GitRepository and Kustomization (named after its namespace), "
+                "which the app's would replace")
+    return ""
+
+
+def platform_namespaces(answers: dict) -> dict[str, str]:
+    """The namespaces the platform owns, each with its owner, from the org's answers: an app in one
+    would share it with the platform (its Pod Security level, its NetworkPolicies, Flux's Namespace)."""
+    owners = {answers.get("argocd_namespace"): "Argo CD's", answers.get("flux_namespace"): "Flux's",
+              answers.get("prometheus_namespace"): "the infrastructure's (Prometheus)",
+              answers.get("gateway_namespace"): "the infrastructure's (the Gateway)",
+              answers.get("gateway_proxy_namespace") or ENVOY_GATEWAY_NAMESPACE:
+                  "the infrastructure's (the Gateway's proxies)",
+              SECRETS_NAMESPACE: "the infrastructure's (the secret store)"}
+    for entry in INFRASTRUCTURE_CATALOGUE:
+        owners.setdefault(entry["namespace"], f"the infrastructure's ({entry['name']})")
+    owners["default"] = "Kubernetes' own"
+    return {namespace: owner for namespace, owner in owners.items() if isinstance(namespace, str) and namespace}
+
+
+def namespace_error(value: object, platform: dict[str, str] | None = None) -> str:
+    """`namespace`: a DNS-1123 label, none of Kubernetes' (kube-*) nor the `platform`'s."""
+    if error := dns_label_error("namespace", value):
+        return error
+    owner = "Kubernetes' own" if value.startswith("kube-") else (platform or {}).get(value)
+    if owner:
+        return f"namespace: {value} is {owner}: give the app a namespace of its own"
+    return ""
 
 
 def domain_error(value: object) -> str:
@@ -96,8 +131,16 @@ REGISTERED_SUFFIX = "-gitops"
 
 
 def orchestration_name_error(value: object) -> str:
-    """`orchestration_name`: a DNS-1035 label short enough for every name derived from it."""
-    return derived_name_error("orchestration_name", value, ORCHESTRATION_NAME_MAX)
+    """`orchestration_name`: a DNS-1035 label short enough for every name derived from it, naming
+    none of the platform's objects (the root is an Application and AppProject `<name>`)."""
+    if error := derived_name_error("orchestration_name", value, ORCHESTRATION_NAME_MAX):
+        return error
+    if value == ARGOCD_DEFAULT_PROJECT:
+        return f"orchestration_name: {value} is Argo CD's built-in AppProject, which the root's would replace"
+    if value in infrastructure_releases():
+        return (f"orchestration_name: {value} is an infrastructure release, whose Application the root "
+                "would be")
+    return ""
 
 
 def orchestration_names(name: str) -> dict[str, str]:

@@ -9,7 +9,7 @@ import json
 import re
 
 from .answers import git_secret_name_error
-from .catalogue import INFRASTRUCTURE_CATALOGUE, INFRASTRUCTURE_CONFIGS
+from .catalogue import INFRASTRUCTURE_CATALOGUE, infrastructure_releases
 from .formats import yaml_string
 from .vcs import flux_git_ref, git_revision_error, repo_url_error
 from .names import REGISTERED_SUFFIX, app_name_error, derived_names, namespace_error, registered_name
@@ -18,12 +18,6 @@ from .names import REGISTERED_SUFFIX, app_name_error, derived_names, namespace_e
 REGISTRY_FIELDS = ("app_name", "repo_url", "git_revision", "namespace", "git_secret_name")
 REGISTRY_REQUIRED = REGISTRY_FIELDS[:4]
 _REGISTRY_LINE = re.compile(r'(?P<key>[a-z_]+): (?P<value>".*")')
-
-
-def infrastructure_releases() -> list[str]:
-    """The infrastructure layer's Helm releases, each an Argo CD Application or Flux HelmRelease
-    of that name (the catalogue is defined below, with the layer)."""
-    return [entry["name"] for entry in INFRASTRUCTURE_CATALOGUE] + [INFRASTRUCTURE_CONFIGS]
 
 
 def _own_objects(settings: dict) -> list[tuple[str, str, str]]:
@@ -77,7 +71,7 @@ def reserved_app_names(settings: dict) -> list[str]:
                   and any(key in own for key, _ in _registered_objects(settings, name)))
 
 
-def registry_entry_errors(entry: dict, filename: str, controller: str) -> list[str]:
+def registry_entry_errors(entry: dict, filename: str, settings: dict) -> list[str]:
     """What is wrong with one registry entry, each message naming the field and the rule."""
     errors = [f"unknown field {key} (the fields are {', '.join(REGISTRY_FIELDS)})"
               for key in entry if key not in REGISTRY_FIELDS]
@@ -85,8 +79,10 @@ def registry_entry_errors(entry: dict, filename: str, controller: str) -> list[s
     errors += [f"{key}: required" for key in missing]
     if missing:
         return errors
-    checks = (app_name_error(entry["app_name"]), repo_url_error(entry["repo_url"]),
-              git_revision_error(entry["git_revision"]), namespace_error(entry["namespace"]),
+    controller = settings["cluster_controller"]
+    checks = (app_name_error(entry["app_name"], settings["flux_namespace"]), repo_url_error(entry["repo_url"]),
+              git_revision_error(entry["git_revision"]),
+              namespace_error(entry["namespace"], settings["platform_namespaces"]),
               git_secret_name_error(entry.get("git_secret_name", ""), entry["repo_url"], controller))
     errors += [error for error in checks if error]
     if not errors and filename != f"{entry['app_name']}.yaml":
@@ -98,7 +94,7 @@ def registry_errors(settings: dict, entries: dict[str, dict]) -> list[str]:
     """Every reason the registry (file name -> entry) cannot be deployed as it is: a bad entry,
     two objects of one kind, namespace and name, or apps whose objects could meet."""
     errors = [f"{filename}: {error}" for filename, entry in sorted(entries.items())
-              for error in registry_entry_errors(entry, filename, settings["cluster_controller"])]
+              for error in registry_entry_errors(entry, filename, settings)]
     if errors:
         return errors
     creators: dict[tuple[str, str, str], str] = {key: "the orchestration" for key in _own_objects(settings)}
@@ -113,7 +109,14 @@ def registry_errors(settings: dict, entries: dict[str, dict]) -> list[str]:
     apps = sorted((entry["namespace"], entry["app_name"]) for entry in entries.values())
     for namespace, first in apps:
         for other_namespace, second in apps:
-            if namespace == other_namespace and second.startswith(f"{first}-"):
+            if namespace != other_namespace or first >= second:
+                continue
+            if settings["cluster_controller"] == "fluxcd":
+                # Flux applies each app's Namespace object with its platform, and prunes it with it.
+                errors.append(f"{second}.yaml: namespace {namespace} already holds app {first}: under Flux each "
+                              "app's platform owns its Namespace, which removing either app would delete: use "
+                              "another namespace")
+            elif second.startswith(f"{first}-"):
                 errors.append(f"{second}.yaml: namespace {namespace} already holds app {first}, and {second} "
                               f"starts with {first}-, so their objects could share names: use another namespace")
     return errors
