@@ -2,8 +2,9 @@
 
 Built-in kinds go to kubernetes-validate in strict mode (unknown fields fail) at each
 supported Kubernetes version. Custom resources go to the offline mirror of strict CRD
-schemas, `<group>/<kind>_<version>.json`; a custom kind without a schema is an error,
-never a pass.
+schemas, `<group>/<kind>_<version>.json`, and then, defaulted as the API server stores them,
+to those schemas' CEL rules (tests/support/cel.py); a custom kind without a schema is an
+error, never a pass.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from pathlib import Path
 import jsonschema
 import kubernetes_validate
 from kubernetes_validate import utils as _kubernetes_validate_utils
+
+from . import cel
 
 # kubernetes-validate parses its schema files, definitions of several megabytes included, on
 # every call: ten times the cost of validating. They never change, and nothing writes to them.
@@ -97,7 +100,13 @@ def _crd_errors(obj: dict, crd_schemas: Path) -> list[str]:
     unknown = set(obj) - set(validator.schema["properties"]) - {"apiVersion", "kind", "metadata"}
     unknown |= {f"metadata.{key}" for key in set(obj.get("metadata") or {}) - OBJECT_META_FIELDS}
     errors += [f"{describe(obj)}: unknown field {field}" for field in sorted(unknown)]
-    return errors
+    if errors:
+        # The API server skips the CEL rules of an object whose shape is wrong (hasBlockingErr in
+        # kubernetes/kubernetes staging/src/k8s.io/apiextensions-apiserver/pkg/registry/
+        # customresource/strategy.go); it is refused either way.
+        return errors
+    return [f"{describe(obj)} at {'/'.join(path) or '/'}: {message}"
+            for path, message in cel.rule_errors(_defaulted(obj, validator.schema), validator.schema)]
 
 
 def allowed_in(objects: list[dict]) -> set[str]:
