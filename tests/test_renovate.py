@@ -1,0 +1,127 @@
+"""Renovate keeps the template's pins current, and a repository whose own Renovate ran ahead of the
+template still updates without a conflict.
+
+Renovate runs for real, offline (support/renovate.py): what it extracts is what it would bump.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from copier import run_copy, run_update
+
+from conftest import ROOT, git, load_answers
+from support.renovate import extract
+
+CATALOGUE = ROOT / "extensions/gitops_template/catalogue.json"
+# The forms a pin takes in the template's files; each such pin must be one Renovate extracts.
+PIN_FORMS = {
+    # An action pinned by commit names its version in a comment, which Renovate reads as its version.
+    "workflow actions": (r"\.github.*/workflows/", re.compile(r"uses: (?P<name>[^@\s]+)@(?:[0-9a-f]{40}\s+#\s*)?"
+                                                              r"(?P<version>\S+)")),
+    "base images": (r"Dockerfile", re.compile(r"^FROM (?P<name>[^:\s]+):(?P<version>\S+)", re.MULTILINE)),
+    "literal images": (r"\.ya?ml(\.jinja)?$", re.compile(r"(?:image: |--image=)(?P<name>[a-z0-9][-a-z0-9./]*[a-z0-9])"
+                                                        r":(?P<version>[A-Za-z0-9][-A-Za-z0-9._]*)")),
+    "release downloads": (r"", re.compile(r"https://github\.com/(?P<name>[^/\s]+/[^/\s]+)/releases/download/"
+                                          r"(?P<version>v[^/\s]+)/")),
+    "raw manifests": (r"", re.compile(r"https://raw\.githubusercontent\.com/(?P<name>[^/\s]+/[^/\s]+)/"
+                                      r"(?P<version>v[0-9][^/\s]*)/")),
+    "Helm in CI": (r"workflows/", re.compile(r"azure/setup-helm@\S+\s+with:\s+version: (?P<version>\S+)")),
+    "Flux distribution": (r"flux", re.compile(r"distribution:\s+version: \"(?P<version>[^\"]+)\"")),
+    "Python packages": (r"^(pyproject\.toml|constraints\.txt)$", re.compile(r"(?P<name>[A-Za-z0-9_.-]+)==(?P<version>[^\s\"]+)")),
+}
+NAMES = {"Helm in CI": "helm/helm", "Flux distribution": "fluxcd/flux2"}
+# Where the template's pins are: what it generates, its logic, its own CI and Python packages.
+TEMPLATE_FILES = ("template/", "orchestration/", "extensions/", ".github/", "pyproject.toml", "constraints.txt")
+
+
+def tracked_copy(dst: Path) -> Path:
+    """This repository's files as git sees them (uncommitted changes included), committed in a new repository."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout.split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file() or source.is_symlink():
+            (dst / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dst / name, follow_symlinks=False)
+    git(dst, "init", "--quiet")
+    git(dst, "add", "--all")
+    git(dst, "commit", "--quiet", "--message", "the template")
+    return dst
+
+
+def written_pins(repo: Path) -> set[tuple[str, str]]:
+    """(name, version) of every pin the template writes, found by its form."""
+    pins = set()
+    for component in json.loads(CATALOGUE.read_text())["components"]:
+        pins.add((component["repo"].removeprefix("oci://") if component["repo"].startswith("oci://")
+                  else component["chart"], component["version"]))
+        if "ceph_image" in component:
+            pins.add(tuple(component["ceph_image"].split(":")))
+    for path in repo.rglob("*"):
+        relative = str(path.relative_to(repo))
+        if not relative.startswith(TEMPLATE_FILES) or not path.is_file() or path.is_symlink():
+            continue
+        text = path.read_text(errors="ignore")
+        for form, (where, pattern) in PIN_FORMS.items():
+            if re.search(where, relative):
+                pins |= {(match.groupdict().get("name") or NAMES[form], match["version"])
+                         for match in pattern.finditer(text)}
+    return pins
+
+
+def test_renovate_extracts_every_pin_the_template_writes(tmp_path):
+    repo = tracked_copy(tmp_path / "template")
+    extracted = {(dep.name.lower(), dep.version.removeprefix("==")) for dep in extract(repo, tmp_path)}
+    pins = {(name.lower(), version) for name, version in written_pins(repo)}
+    assert len(pins) >= 40
+    assert pins - extracted == set()
+
+
+def fleet_from(template: Path, dst: Path) -> Path:
+    run_copy(str(template), dst, data=load_answers("orchestration/fluxcd"), vcs_ref="v1", defaults=True,
+             unsafe=True, quiet=True)
+    git(dst, "init", "--quiet")
+    git(dst, "add", "--all")
+    git(dst, "commit", "--quiet", "--message", "generated")
+    return dst
+
+
+def bump_catalogue(template: Path, chart: str, version: str) -> None:
+    catalogue = template / "extensions/gitops_template/catalogue.json"
+    data = json.loads(catalogue.read_text())
+    [component] = [c for c in data["components"] if c["chart"] == chart]
+    catalogue.write_text(catalogue.read_text().replace(f'"version": "{component["version"]}"',
+                                                       f'"version": "{version}"', 1))
+
+
+@pytest.mark.parametrize(("fleet_version", "template_version"), [
+    pytest.param("v1.21.2", "v1.21.2", id="same-bump"),
+    pytest.param("v1.21.2", "v1.22.0", id="template-newer"),
+    pytest.param("v1.22.0", "v1.21.2", id="fleet-newer"),
+])
+def test_a_fleet_whose_renovate_bumped_a_pin_updates_without_conflict(template_repo, tmp_path, fleet_version,
+                                                                       template_version):
+    fleet = fleet_from(template_repo, tmp_path / "fleet")
+    components = fleet / "infrastructure/components.yaml"
+    # The fleet's Renovate reads cert-manager's pin there, and bumps it in place.
+    [pin] = [dep for dep in extract(fleet, tmp_path) if dep.name == "cert-manager"]
+    assert (pin.package_file, pin.version) == ("infrastructure/components.yaml", "v1.21.1")
+    components.write_text(components.read_text().replace('"v1.21.1"', f'"{fleet_version}"'))
+    git(fleet, "commit", "--quiet", "--all", "--message", "chore(deps): update cert-manager")
+    bump_catalogue(template_repo, "cert-manager", template_version)
+    git(template_repo, "commit", "--quiet", "--all", "--message", "template v2")
+    git(template_repo, "tag", "v2")
+
+    run_update(fleet, defaults=True, overwrite=True, unsafe=True, quiet=True, vcs_ref="v2")
+
+    text = components.read_text()
+    assert "<<<<<<<" not in text and ">>>>>>>" not in text
+    newer = max(fleet_version, template_version, key=lambda v: tuple(map(int, v[1:].split("."))))
+    assert f'"{newer}"' in text and '"v1.21.1"' not in text
+    assert git(fleet, "diff", "--name-only", "--diff-filter=U") == ""
