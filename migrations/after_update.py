@@ -9,6 +9,7 @@ team added beside it stay in a folder nothing reads any more. So, in the updated
 - every other edited file the update deleted is named, with the command that brings it back;
 - a conflict between the template's and the repository's own (Renovate's) bump of one pin is
   resolved to the newer pin;
+- an orchestration's README.md pictures its registry as the new version draws it;
 - every file holding conflict markers or a rejected hunk is named.
 
 What the team edited is measured against the old template version, rendered again here from
@@ -131,6 +132,15 @@ def resolve_pin_conflicts(files: list[str]) -> list[str]:
     return resolved
 
 
+def redraw_fleet_picture() -> None:
+    """An orchestration's README.md pictures its registry as this template version draws it."""
+    if Path("scripts/registry.py").is_file() and Path("registry/orchestration.json").is_file():
+        drawn = subprocess.run([sys.executable, "scripts/registry.py", "diagram"], capture_output=True, text=True)
+        if drawn.returncode:
+            print(f"README.md: its registry picture is not redrawn ({drawn.stderr.strip()}): run `make diagram` "
+                  "once it is fixed", file=sys.stderr)
+
+
 def conflicted_files() -> list[str]:
     markers = git("grep", "--untracked", "-l", "-E", CONFLICT_MARKERS, "--", ".", check=False).stdout.decode()
     rejects = git("ls-files", "--others", "--", "*.rej").stdout.decode()
@@ -148,6 +158,7 @@ def main() -> None:
     if dropped:
         print("The template no longer generates these files you had edited; the update deleted them.",
               "Bring one back with `git checkout HEAD -- <file>`:", *dropped, sep="\n  ", file=sys.stderr)
+    redraw_fleet_picture()
     if pins := resolve_pin_conflicts(conflicted_files()):
         print("Pins both the template and this repository (Renovate) bumped, resolved to the newer version:",
               *pins, sep="\n  ", file=sys.stderr)

@@ -279,6 +279,16 @@ def test_the_apps_own_checks_render_what_the_controllers_deploy(app, name, tmp_p
         assert rendered == helm.template(d.chart, d.release, d.namespace, d.values)
 
 
+@pytest.mark.parametrize("values", ["gitops/values-base.yaml", "gitops/values-platform.yaml"])
+def test_the_apps_lint_refuses_a_mistyped_value(app, values, tmp_path):
+    root = tmp_path / "app"
+    shutil.copytree(app(ANSWER_SETS[0]), root)
+    (root / values).write_text((root / values).read_text() + "replicaCuont: 2\n")
+    result = make(root, "lint")
+    assert result.returncode != 0
+    assert "replicaCuont" in result.stdout + result.stderr
+
+
 def rendered(root: Path) -> dict[str, dict[tuple[str, str], dict]]:
     """Per chart, what the first controller deploys, by (kind, name)."""
     result = {}

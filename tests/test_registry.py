@@ -80,6 +80,15 @@ def test_parse_registry_entry_refuses_anything_but_double_quoted_lines(text):
         parse_registry_entry(text)
 
 
+@pytest.mark.parametrize(("text", "message"), [
+    ('app_name: "shop" # mine\n', "line 1: a comment goes on a line of its own"),
+    ('\ufeffapp_name: "shop"\n', "line 1: starts with a byte order mark"),
+])
+def test_parse_registry_entry_says_what_to_do(text, message):
+    with pytest.raises(ValueError, match=message):
+        parse_registry_entry(text)
+
+
 @pytest.mark.parametrize(("names", "argocd_applicationset", "errors"), [
     (["shop-base.yaml", "shop-platform.yaml"], False, []),
     (["shop-db.yaml"], False, ["shop-db.yaml: overrides no chart"]),

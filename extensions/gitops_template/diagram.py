@@ -33,9 +33,10 @@ def registry_diagram(settings: dict, registries: dict[str, list[dict]]) -> str:
     root = names["root_app"] if argocd else settings["flux_namespace"]
     kind = "Application" if argocd else "Kustomization"
     lines = ["flowchart LR"]
-    for environment in settings["environments"]:
+    # Node ids by position: names map to ids one to one only so (a-b and a_b would not).
+    for number, environment in enumerate(settings["environments"]):
         paths = settings["paths"]["environments"][environment]
-        node = environment.replace("-", "_") + "_"
+        node = f"e{number}_"
         lines += [
             f"  subgraph {node}env[\"{mermaid_text(environment)}\"]",
             _node(f"{node}root", f"{kinds[0]} {root}", paths["cluster"] + "/"),
@@ -52,8 +53,8 @@ def registry_diagram(settings: dict, registries: dict[str, list[dict]]) -> str:
                             paths["apps"] + "/*.yaml"), f"  {node}apps --> {node}applicationset"]
             parent = f"{node}applicationset"
         entries = sorted(registries.get(environment, []), key=lambda entry: entry["app_name"])
-        for entry in entries:
-            node_id = node + "app_" + entry["app_name"].replace("-", "_")
+        for index, entry in enumerate(entries):
+            node_id = f"{node}app{index}"
             lines += [_node(node_id, f"{kind} {registered_name(entry['app_name'])}",
                             f"{entry['repo_url']} @ {entry['git_revision']}", f"namespace {entry['namespace']}"),
                       f"  {parent} --> {node_id}"]

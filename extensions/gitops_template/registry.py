@@ -18,6 +18,7 @@ from .names import REGISTERED_SUFFIX, app_name_error, derived_names, namespace_e
 REGISTRY_FIELDS = ("app_name", "repo_url", "git_revision", "namespace", "git_secret_name")
 REGISTRY_REQUIRED = REGISTRY_FIELDS[:4]
 _REGISTRY_LINE = re.compile(r'(?P<key>[a-z_]+): (?P<value>".*")')
+_TRAILING_COMMENT = re.compile(r'[a-z_]+: "(?:[^"\\]|\\.)*"\s+#.*')
 
 
 def _own_objects(settings: dict) -> list[tuple[str, str, str]]:
@@ -132,10 +133,14 @@ def registry_entry_text(entry: dict) -> str:
 def parse_registry_entry(text: str) -> dict[str, str]:
     """A registry entry: `key: "value"` lines (double-quoted, as YAML and JSON both read them
     alike) and comments. Anything else is refused, naming its line."""
+    if text.startswith("\ufeff"):
+        raise ValueError("line 1: starts with a byte order mark (U+FEFF): save the file as UTF-8 without one")
     entry: dict[str, str] = {}
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
+        if _TRAILING_COMMENT.fullmatch(line):
+            raise ValueError(f"line {number}: a comment goes on a line of its own, starting with #, not after a value")
         match = _REGISTRY_LINE.fullmatch(line)
         try:
             value = json.loads(match["value"]) if match else None

@@ -22,7 +22,9 @@ Python 3.9 or later, nothing else.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -41,7 +43,11 @@ def folder(environment: str, kind: str) -> Path:
 def read_registry(environment: str) -> dict[str, dict]:
     """An environment's entries, by file name; an unreadable one stops here, naming its file."""
     entries = {}
-    for path in sorted(folder(environment, "apps").glob("*.yaml")):
+    apps = folder(environment, "apps")
+    if stray := sorted(path for path in apps.glob("*") if path.suffix != ".yaml" and path.name != ".gitkeep"):
+        sys.exit(f"{stray[0].relative_to(ROOT)}: not an entry, which nothing reads: each app an environment "
+                 "runs is one <app>.yaml file there")
+    for path in sorted(apps.glob("*.yaml")):
         try:
             entries[path.name] = registry.parse_registry_entry(path.read_text(encoding="utf-8"))
         except ValueError as exc:
@@ -59,9 +65,26 @@ def refuse(environment: str, errors: list[str]) -> None:
         sys.exit("\n".join(f"{apps}/{error}" for error in errors))
 
 
+def readme() -> str:
+    """README.md, which every change redraws: checked before anything is written."""
+    text = README.read_text(encoding="utf-8")
+    try:
+        diagram.with_diagram(text, "")
+    except ValueError as exc:
+        sys.exit(str(exc))
+    return text
+
+
 def draw() -> None:
     picture = diagram.registry_picture(SETTINGS, read_registries())
-    README.write_text(diagram.with_diagram(README.read_text(encoding="utf-8"), picture), encoding="utf-8")
+    README.write_text(diagram.with_diagram(readme(), picture), encoding="utf-8")
+
+
+def one_at_a_time() -> None:
+    """Holds the registry until this process exits: two `make register` at once would each check the
+    registry without the other's entry. A lock on the folder itself leaves no file behind."""
+    lock = os.open(ROOT / SETTINGS["paths"]["registry"], os.O_RDONLY)
+    fcntl.flock(lock, fcntl.LOCK_EX)
 
 
 def write(environment: str, entries: dict[str, dict], entry: dict) -> Path:
@@ -76,6 +99,9 @@ def write(environment: str, entries: dict[str, dict], entry: dict) -> Path:
 
 
 def environment_of(args: argparse.Namespace, option: str = "environment") -> str:
+    if getattr(args, option) == "":
+        sys.exit(f"--{option}: name an environment, one of {', '.join(ENVIRONMENTS)} "
+                 f"(make promote APP=<app> TO=<env>)")
     environment = getattr(args, option) or ENVIRONMENTS[0]
     if environment not in ENVIRONMENTS:
         sys.exit(f"--{option.replace('_', '-')}: no environment {environment} (the environments are "
@@ -185,6 +211,9 @@ def main() -> None:
     commands.add_parser("check", help="refuse an entry that cannot deploy, or a stale picture").set_defaults(run=check)
     commands.add_parser("diagram", help="redraw README.md's picture of the graph").set_defaults(run=lambda _: draw())
     args = parser.parse_args()
+    if args.command in ("register", "remove", "promote", "diagram"):
+        one_at_a_time()
+        readme()
     args.run(args)
 
 
