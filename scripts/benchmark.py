@@ -11,6 +11,8 @@ Three throwaway templates, each a git repo tagged v1 and v2 (v2 adds one file):
 - one-file: a template with one file;
 - same-files: no questions, and exactly the files the full app generates, copied
   verbatim: Copier's own per-file floor for the full app's output.
+And the plain-Jinja floor: the full template's files rendered by Jinja alone, with the same
+answers, filters and derived context, and no Copier (copy only; there is no update).
 Each round copies every case at v1 and updates it to v2, case after case, so machine
 noise hits all cases alike. It prints medians and ratios and says whether the full app
 is within the target of the same-files template. It never fails on a slow result.
@@ -23,6 +25,7 @@ import os
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -160,16 +163,53 @@ def update(dst: Path) -> float:
     return time.perf_counter() - start
 
 
+def plain_jinja(src: Path, answers: dict, dst: Path) -> float:
+    """Render src's app template into dst with Jinja alone; return the seconds it took.
+
+    What a template costs without Copier: each path and each .jinja file rendered once, with the
+    template's own filters and derived context (its extensions, loaded before the clock starts)."""
+    from jinja2 import Environment
+    from jinja2_ansible_filters import AnsibleCoreFiltersExtension
+
+    sys.path.insert(0, str(src / "extensions"))
+    from context import NamingFilters, logic  # noqa: PLC0415  (this template's own extensions)
+
+    env = Environment(keep_trailing_newline=True, extensions=[AnsibleCoreFiltersExtension, NamingFilters])
+    base = {"_copier_conf": {"answers_file": ".copier-answers.yml"}, "_copier_answers": answers}
+    start = time.perf_counter()
+    context = {**answers, **base, **logic.derive.derive(answers)}
+    for path in (src / "template").rglob("*"):
+        if not path.is_file():
+            continue
+        parts = [env.from_string(part).render(context) for part in path.relative_to(src / "template").parts]
+        parts[-1] = parts[-1].removesuffix(".jinja")
+        if not all(parts):
+            continue  # a folder or file a question switched off
+        target = dst.joinpath(*parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix == ".jinja":
+            target.write_text(env.from_string(path.read_text()).render(context))
+        else:
+            shutil.copy2(path, target)
+    elapsed = time.perf_counter() - start
+    sys.path.remove(str(src / "extensions"))
+    return elapsed
+
+
 def measure(
-    cases: dict[str, tuple[Path, dict]], rounds: int, work: Path
+    cases: dict[str, tuple[Path, dict]], rounds: int, work: Path, answers: dict
 ) -> dict[str, tuple[float, float]]:
     """Median copy and update seconds per case, the cases interleaved round by round."""
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
+    times["plain-jinja"] = []
     for n in range(rounds):
         for name, (src, data) in cases.items():
             dst = work / f"{name}-{n}"
             times[name].append((copy(src, dst, data), update(dst)))
             shutil.rmtree(dst)
+        dst = work / f"plain-jinja-{n}"
+        times["plain-jinja"].append((plain_jinja(cases["full"][0], answers, dst), float("nan")))
+        shutil.rmtree(dst)
     return {
         name: (statistics.median(c for c, _ in runs), statistics.median(u for _, u in runs))
         for name, runs in times.items()
@@ -191,6 +231,7 @@ def report(medians: dict[str, tuple[float, float]], files: int, rounds: int) -> 
         for step, ratio in (("copy", full[0] / same[0]), ("update", full[1] / same[1]))
     ]
     print(f"\ntarget: full app within {TARGET}x of same-files: " + "; ".join(verdicts))
+    print(f"full app copy against the plain-Jinja floor: {full[0] / medians['plain-jinja'][0]:.2f}x")
 
 
 def main() -> int:
@@ -208,7 +249,9 @@ def main() -> int:
         same_files = baseline_template(sandbox / "same-files", generated, answers_template)
         cases = {"full": (full, data), "one-file": (one_file, {}), "same-files": (same_files, {})}
         files = sum(1 for p in generated.rglob("*") if p.is_file())
-        report(measure(cases, args.rounds, sandbox / "work"), files, args.rounds)
+        answers = {k: v for k, v in yaml.safe_load((generated / ".copier-answers.yml").read_text()).items()
+                   if not k.startswith("_")}
+        report(measure(cases, args.rounds, sandbox / "work", answers), files, args.rounds)
     return 0
 
 
