@@ -102,4 +102,6 @@ def destination_error(copier_conf) -> str:
     """
     path = Path(copier_conf["dst_path"])
     entries = sorted(entry.name for entry in path.iterdir()) if path.is_dir() else []
-    return logic.answers.destination_error(str(path), entries, copier_conf["overwrite"])
+    # Copier names its answers file here only when told one (--answers-file); else the template's.
+    answers_file = {"answers_file": str(copier_conf["answers_file"])} if copier_conf.get("answers_file") else {}
+    return logic.answers.destination_error(str(path), entries, copier_conf["overwrite"], **answers_file)

@@ -42,17 +42,26 @@ def main() -> None:
     parser.add_argument("--template", help="the template source to use from now on (URL or absolute path)")
     parser.add_argument("--data", action="append", default=[], metavar="KEY=VALUE", help="an answer to change")
     args = parser.parse_args()
-    if subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, check=True).stdout:
+    if bad := [pair for pair in args.data if "=" not in pair]:
+        sys.exit(f"repoint: --data {bad[0]}: give an answer as KEY=VALUE")
+    status = subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True)
+    if status.returncode or not ANSWERS_FILE.is_file():
+        sys.exit(f"repoint: run it at the root of an app repository under git, beside its {ANSWERS_FILE}")
+    if status.stdout:
         sys.exit("repoint: commit or stash your changes first (copier update needs a clean tree)")
     answers = yaml.safe_load(ANSWERS_FILE.read_text())
     source = args.template or answers["_src_path"]
 
-    old, new = defaults(answers["_src_path"], answers["_commit"]), defaults(source, None)
+    try:
+        old, new = defaults(answers["_src_path"], answers["_commit"]), defaults(source, None)
+    except Exception as exc:  # Copier's and git's errors alike: what could not be read, said in one line
+        sys.exit(f"repoint: cannot read the template at {source}: {str(exc).strip() or type(exc).__name__}")
     changes = {key: value for key, value in new.items() if key in old and answers.get(key) == old[key] != value}
     changes.update(pair.split("=", 1) for pair in args.data)
     updated = template_answers.rederive(answers, changes)
     data = {key: value for key, value in updated.items() if not key.startswith("_") and value != answers.get(key)}
 
+    before = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
     if args.template and args.template != answers["_src_path"]:
         lines = [f"_src_path: {args.template}" if line.startswith("_src_path:") else line
                  for line in ANSWERS_FILE.read_text().splitlines()]
@@ -66,7 +75,11 @@ def main() -> None:
         data_file.flush()
         update = [sys.executable, "-m", "copier", "update", "--trust", "--skip-answered", "--defaults",
                   "--data-file", data_file.name]
-        sys.exit(subprocess.run(update).returncode)
+        if subprocess.run(update).returncode:
+            # Nothing half-made stays: the source's commit and whatever the update wrote go.
+            subprocess.run(["git", "reset", "--quiet", "--hard", before], check=True)
+            subprocess.run(["git", "clean", "--quiet", "-d", "--force"], check=True)
+            sys.exit("repoint: copier update failed (above); the repository is as it was")
 
 
 if __name__ == "__main__":

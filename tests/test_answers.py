@@ -64,6 +64,9 @@ def test_container_port_accepted(port):
 
 
 def test_destination_must_be_empty_unless_overwrite():
+    assert destination_error("/x", [".copier-answers.yml", "README.md"], False).startswith(
+        "destination: already generated from a template (.copier-answers.yml): `copier update --trust`")
+    assert destination_error("/x", [".copier-answers.yml"], True) == ""
     assert destination_error("/x", [], False) == ""
     assert destination_error("/x", [".git"], False) == ""
     assert destination_error("/x", ["README.md"], True) == ""

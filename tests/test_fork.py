@@ -123,3 +123,25 @@ def test_derived_defaults_are_what_copier_derives(generate):
         recorded = yaml.safe_load((generate(**data) / ".copier-answers.yml").read_text())
         derived = [key for key in DERIVED_ANSWERS if key not in data]
         assert {key: recorded[key] for key in derived} == {key: derived_defaults(recorded)[key] for key in derived}
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    pytest.param(["--template", "/no/such/template"], "repoint: cannot read the template at /no/such/template",
+                 id="no-template"),
+    pytest.param(["--data", "image_registry"], "repoint: --data image_registry: give an answer as KEY=VALUE",
+                 id="data-without-value"),
+    pytest.param(["--data", "image_registry=Not A Registry"], "repoint: copier update failed (above); the "
+                 "repository is as it was", id="update-refused"),
+])
+def test_repoint_fails_clearly_and_leaves_the_app_as_it_was(upstream_and_fork, tmp_path, args, message):
+    upstream, fork = upstream_and_fork
+    release_upstream_and_merge(upstream, fork)
+    app = new_app(upstream, tmp_path / "app")
+    head = git(app, "rev-parse", "HEAD")
+    result = subprocess.run([sys.executable, str(ROOT / "migrations/repoint.py"), "--template", str(fork), *args],
+                            cwd=app, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert result.returncode != 0
+    assert result.stderr.rstrip().splitlines()[-1].startswith(message)
+    if "copier update failed" not in message:  # there, Copier's own traceback stands above ours
+        assert "Traceback" not in result.stderr
+    assert git(app, "rev-parse", "HEAD") == head and git(app, "status", "--porcelain") == ""

@@ -65,11 +65,15 @@ def description_error(value: object) -> str:
     return text_error("description", value)
 
 
-def destination_error(path: str, entries: list[str], overwrite: bool) -> str:
+def destination_error(path: str, entries: list[str], overwrite: bool, answers_file: str = ".copier-answers.yml") -> str:
     """A copy goes into a new or empty folder (a bare git clone is empty), unless the user
     lets it replace files with --overwrite: Copier would otherwise stop at the first file that
     exists, half-way through, or replace the user's files without a word."""
     entries = [entry for entry in entries if entry != ".git"]
+    if answers_file in entries and not overwrite:
+        return (f"destination: already generated from a template ({answers_file}): `copier update --trust` "
+                "takes it to a newer version with your edits; `copier recopy --trust --overwrite` generates it "
+                f"again from its answers, over your edits ({path})")
     if entries and not overwrite:
         listed = ", ".join(entries[:3]) + (", ..." if len(entries) > 3 else "")
         return (f"destination: not empty ({listed}): copy into a new or empty folder, or pass "
