@@ -197,6 +197,8 @@ FLEETS = {
     "applicationset": ["canonical", "argocd-platform", "orchestration/inventory"],
     "fluxcd": ["canonical", "fluxcd-private", "orchestration/inventory"],
 }
+# The same fleets on the production profile, for the convergence simulation only.
+PRODUCTION_FLEETS = {"argocd-production": FLEETS["argocd"], "fluxcd-production": FLEETS["fluxcd"]}
 
 
 @dataclass
@@ -310,7 +312,7 @@ def fleet(app_repo, template_dir, tmp_path_factory):
                  quiet=True)
         answers = recorded_answers(root)
         apps = {}
-        for app_answers in FLEETS[name]:
+        for app_answers in {**FLEETS, **PRODUCTION_FLEETS}[name]:
             repo, commit = app_repo(app_answers)
             recorded = recorded_answers(repo)
             app_name, repo_url = recorded["app_name"], recorded["repo_url"]
