@@ -414,7 +414,9 @@ class Cluster:
             # The kubernetes provider reads this cluster; Vault needs the role (ValidationFailed).
             return "vault" not in spec["provider"] or self.profile.vault_role
         if kind == "ExternalSecret":
-            ref = spec["secretStoreRef"]
+            ref = spec.get("secretStoreRef")
+            if ref is None:
+                return True  # made by a generator only (the key-value store's Password): no store
             store = (ref.get("kind", "SecretStore"), "" if ref.get("kind") == "ClusterSecretStore" else key[1], ref["name"])
             return store in self.live and self._ready(store, self.graph.objects[store])
         # A CNPG Cluster: its volume binds unless the profile's broken app is this one.
