@@ -76,7 +76,8 @@ def infrastructure_components(answers: dict) -> list[dict]:
     components, waves = [], {}
     for entry in INFRASTRUCTURE_CATALOGUE:
         waves[entry["name"]] = 1 + max((waves[dep] for dep in entry["depends_on"]), default=-1)
-        components.append({"own_resources": entry.get("own_resources", False), "name": entry["name"],
+        components.append({"own_resources": entry.get("own_resources", False),
+                           "pod_security": entry.get("pod_security"), "name": entry["name"],
                            "namespace": entry["namespace"] or namespaces[entry["name"]],
                            **{key: entry[key] for key in ("repo", "chart", "version", "crds", "depends_on")},
                            "oci": entry["repo"].startswith("oci://"), "argocd_repo": _argocd_repo(entry),
