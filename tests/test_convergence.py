@@ -109,6 +109,17 @@ def test_no_app_holds_up_a_later_registry_change(fleet, graph, name, profile, br
     assert [app for app in apps if not cluster_.registry_applied(app)] == [], diagnosis(cluster_)
 
 
+@pytest.mark.parametrize("name, profile", [(name, profile) for name, profiles in FLEET_PROFILES.items()
+                                           for profile in profiles])
+def test_the_gateway_is_programmed(fleet, graph, name, profile):
+    """A way in on every profile: the Gateway gets an address (a LoadBalancer's, or the nodes')."""
+    cluster_ = cluster(fleet, graph, name, profile, "")
+    cluster_.run(ROUNDS)
+    [gateway] = cluster_.graph.of_kind("Gateway")
+    assert gateway in cluster_.live
+    assert cluster_.observe(gateway)[0] == "Healthy", cluster_.service_type(cluster_.graph.objects[gateway])
+
+
 @pytest.mark.parametrize("name", list(FLEET_PROFILES))
 def test_a_failing_infrastructure_release_holds_up_no_app(fleet, graph, name):
     """After the bootstrap, an upgrade of an infrastructure release fails (its pods crash): the
