@@ -27,6 +27,7 @@ from gitops_template.names import registered_name
 from gitops_template.catalogue import INFRASTRUCTURE_CONFIGS
 from gitops_template.registry import parse_registry_entry, registry_entry_text
 from gitops_template.fleet import ORCHESTRATION_ANSWERS, environment_names
+from gitops_template.infrastructure import infrastructure_settings
 
 COMMON_FILES = {
     ".copier-answers.yml", ".gitignore", ".yamllint.yaml", "Makefile", "README.md", "renovate.json",
@@ -287,6 +288,26 @@ def test_flux_readme_commands_name_the_objects(fleet):
     assert sync["ref"] == f"refs/heads/{f.settings['orchestration_branch']}"
     # An ssh URL in the scp form is what Flux cannot take: it gets the ssh:// form.
     assert f.settings["orchestration_repo_url"].startswith("git@") and sync["url"].startswith("ssh://")
+
+
+@pytest.mark.parametrize("name", ["argocd-production", "fluxcd-production"])
+def test_production_readme_bootstraps_every_prerequisite(orchestration, name):
+    """The production profile's prerequisites, each an exact step of "Bootstrap": Vault's
+    policy and role for the secret store's ServiceAccount, the platform team's issuer once
+    cert-manager's CRDs are there; and the store's line names what it reads."""
+    root = orchestration(name)
+    readme = (root / "README.md").read_text()
+    vault = infrastructure_settings(recorded_answers(root))["configs_values"]["secretStore"]["vault"]
+    commands = sh_block(readme, "### Production prerequisites")
+    assert ["vault", "policy", "write", vault["role"], "-", "<<EOF"] in commands
+    assert ["vault", "write", f"auth/{vault['auth_mount']}/role/{vault['role']}",
+            f"bound_service_account_names={vault['service_account']}",
+            f"bound_service_account_namespaces={vault['namespace']}", f"policies={vault['role']}", "ttl=1h"] in commands
+    assert ["kubectl", "wait", "--for", "condition=established", "--timeout=600s",
+            "crd/clusterissuers.cert-manager.io"] in commands
+    line = next(line for line in readme.splitlines() if "with Vault's Kubernetes auth (" in line)
+    assert "``" not in line and f"(`{vault['auth_mount']}`)" in line
+    assert f"`{vault['namespace']}/{vault['service_account']}`" in readme
 
 
 def test_app_readme_says_one_controller_per_cluster(app):
