@@ -310,6 +310,15 @@ def test_production_readme_bootstraps_every_prerequisite(orchestration, name):
     assert f"`{vault['namespace']}/{vault['service_account']}`" in readme
 
 
+@pytest.mark.parametrize("name", ["argocd", "fluxcd-production"])
+def test_readme_says_what_disk_the_object_store_needs(orchestration, name):
+    """Without an unused raw disk Ceph starts no OSD (Rook's prerequisites): the README says so,
+    and how to tell one, next to the Ceph cluster."""
+    readme = (orchestration(name) / "README.md").read_text()
+    ceph = readme[readme.index("- a Ceph cluster"):]
+    assert "`lsblk -f`" in ceph[:ceph.index("\n\n")] and "no filesystem" in ceph[:ceph.index("\n\n")]
+
+
 def test_app_readme_says_one_controller_per_cluster(app):
     readme = (app("canonical") / "README.md").read_text()
     assert "never both" in readme and "orchestration" in readme
