@@ -42,7 +42,8 @@ COMMON_FILES = {
       if path.suffix in (".py", ".json")),
 }
 CONTROLLER_FILES = {
-    "argocd": {"bootstrap/argocd/kustomization.yaml", "bootstrap/argocd/namespace.yaml", "bootstrap/argocd/argocd-cm.yaml"},
+    "argocd": {"bootstrap/argocd/kustomization.yaml", "bootstrap/argocd/namespace.yaml", "bootstrap/argocd/argocd-cm.yaml",
+               "bootstrap/argocd/argocd-cmd-params-cm.yaml"},
     "fluxcd": set(),
 }
 # Each environment's: its bootstrap root and its entry point.
@@ -209,6 +210,7 @@ def test_argocd_bootstrap_installs_the_application_health_check(orchestration, t
     assert config["metadata"]["namespace"] == namespace
     assert config["data"]["resource.customizations.health.argoproj.io_Application"] == ARGOCD_APPLICATION_HEALTH
     assert objects[("ClusterRoleBinding", "argocd-server")]["subjects"][0]["namespace"] == namespace
+    assert objects[("ConfigMap", "argocd-cmd-params-cm")]["data"] == {"controller.sync.timeout.seconds": "1800"}
     assert validation_errors(list(objects.values()), crd_schemas) == []
     root_objects = list(yaml.safe_load_all((root / "bootstrap/argocd/root-production.yaml").read_text()))
     assert {o["metadata"]["namespace"] for o in root_objects} == {namespace}
@@ -224,6 +226,14 @@ metadata:
     app.kubernetes.io/name: argocd-cm
     app.kubernetes.io/part-of: argocd
   name: argocd-cm
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  labels:
+    app.kubernetes.io/name: argocd-cmd-params-cm
+    app.kubernetes.io/part-of: argocd
+  name: argocd-cmd-params-cm
 ---
 apiVersion: v1
 kind: ServiceAccount
