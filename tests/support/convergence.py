@@ -19,6 +19,7 @@ Profile. Every modelled fact names its source:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from support.orchestration import Graph, Key, annotations
@@ -280,7 +281,16 @@ class Cluster:
     def _dependency_ready(self, key: Key, dependency: dict) -> bool:
         dep = (key[0], dependency.get("namespace", key[1]), dependency["name"])
         state = self.flux.get(dep)
-        return dep in self.live and state is not None and state.ready and state.observed == self.desired(dep)
+        if dep not in self.live or state is None:
+            return False
+        if "readyExpr" in dependency:
+            # The expression replaces the built-in check (checkDependencies, without the
+            # AdditiveCELDependencyCheck gate). Only has(dep.status.<field>) is emulated here.
+            match = re.fullmatch(r"has\(dep\.status\.(\w+)\)", dependency["readyExpr"])
+            if match is None or match[1] != "lastAppliedRevision":
+                raise NotImplementedError(f"readyExpr not emulated: {dependency['readyExpr']}")
+            return state.applied_revision > 0
+        return state.ready and state.observed == self.desired(dep)
 
     def _kstatus_current(self, key: Key) -> bool:
         if key[0] in ("Kustomization", "HelmRelease"):
