@@ -75,7 +75,7 @@ class FluxState:
 class Cluster:
     graph: Graph
     settings: dict  # the orchestration's registry/orchestration.json
-    infrastructure: dict  # naming.infrastructure_settings of its answers
+    infrastructure: dict  # gitops_template.infrastructure.infrastructure_settings of its answers
     profile: Profile
     revision: int = 1  # of the orchestration repository
     live: set[Key] = field(default_factory=set)
@@ -127,12 +127,12 @@ class Cluster:
         return self.revision if self._from_orchestration(key) else self.spec_revision.get(key, 0)
 
     def _from_orchestration(self, key: Key) -> bool:
-        url = self.settings["orchestration_repo_url"]
+        """Whether the object reads this repository: an Application's source, a Flux object's (or
+        its chart's) source the sync's GitRepository."""
         spec = self.graph.objects[key].get("spec", {})
-        source = spec.get("source") or {}
-        return source.get("repoURL") == url or spec.get("sourceRef", {}).get("name") == self.settings.get(
-            "flux_namespace") or (spec.get("chart", {}).get("spec", {}).get("sourceRef", {}).get("name")
-                                  == self.settings.get("flux_namespace"))
+        flux_source = spec.get("sourceRef") or spec.get("chart", {}).get("spec", {}).get("sourceRef") or {}
+        return ((spec.get("source") or {}).get("repoURL") == self.settings["orchestration_repo_url"]
+                or (flux_source.get("kind"), flux_source.get("name")) == ("GitRepository", self.settings.get("flux_namespace")))
 
     # Argo CD --------------------------------------------------------------------------------
 
@@ -161,14 +161,14 @@ class Cluster:
         if key in self.charts:
             # An upstream chart: one wave of the chart's own objects, its CRDs applied with it.
             self.installed.add(key)
-            return self._argo_finish(state, True)
+            return self._argo_finish(key, state, True)
         tasks = self.graph.children[key]
         waves = sorted({wave(self.graph.objects[t]) for t in tasks})
         options = spec.get("syncPolicy", {}).get("syncOptions", [])
         if not operation["applied"] and "SkipDryRunOnMissingResource=true" not in options:
             # Every task is dry-run before any is applied: a kind without its CRD fails the sync.
             if any(not self._kind_served(t) for t in tasks):
-                return self._argo_finish(state, False)
+                return self._argo_finish(key, state, False)
         multistep = len(waves) > 1  # syncTasks.multiStep: more than one wave (or phase)
         for task in operation["applied"] - operation["done"]:
             health = self._argo_health(task)
@@ -176,27 +176,27 @@ class Cluster:
             if health in (HEALTHY, None):
                 operation["done"].add(task)
             elif health == DEGRADED:
-                return self._argo_finish(state, False)
+                return self._argo_finish(key, state, False)
         if multistep and operation["applied"] - operation["done"]:
             return  # "if we are multi-step and we have any running tasks ... then wait", no timeout
         pending = [t for t in tasks if t not in operation["applied"]]
         if not pending:
-            return self._argo_finish(state, True)
+            return self._argo_finish(key, state, True)
         current = min(wave(self.graph.objects[t]) for t in pending)
         this_wave = [t for t in pending if wave(self.graph.objects[t]) == current]
         if any(not self._kind_served(t) for t in this_wave):
-            return self._argo_finish(state, False)  # "one or more objects failed to apply"
+            return self._argo_finish(key, state, False)  # "one or more objects failed to apply"
         for task in this_wave:
             self._apply(task, operation["revision"])
             operation["applied"].add(task)
         if current == waves[-1]:
             # "if it is the last phase/wave and the only remaining tasks are non-hooks, the we are
             # successful EVEN if those objects subsequently degraded": the final wave is not waited on.
-            self._argo_finish(state, True)
+            self._argo_finish(key, state, True)
 
-    def _argo_finish(self, state: ArgoState, succeeded: bool) -> None:
-        spec_retry = 5  # every Application of the fleet and of the apps: retry.limit 5
-        if not succeeded and state.retries < spec_retry:
+    def _argo_finish(self, key: Key, state: ArgoState, succeeded: bool) -> None:
+        limit = self.graph.objects[key]["spec"].get("syncPolicy", {}).get("retry", {}).get("limit", 0)
+        if not succeeded and state.retries < limit:
             # The retry re-runs the whole operation after its backoff (appcontroller.go processRequestedAppOperation).
             state.retries += 1
             state.operation = {**state.operation, "applied": set(), "done": set()}
