@@ -326,9 +326,14 @@ def fleet(app_repo, template_dir, tmp_path_factory):
             assert result.returncode == 0, result.stderr
             apps[app_name] = repo
         git(root, "init", "--quiet", "--initial-branch", answers["orchestration_branch"])
-        commit_all(root, "the orchestration, its apps registered")
-        serve_orchestration(server, root, answers)
+        commit = commit_all(root, "the orchestration, its apps registered")
         settings = json.loads((root / "registry/orchestration.json").read_text())
+        # Each later environment's infrastructure runs that commit, as README.md's bootstrap says.
+        for environment in settings["environments"][1:]:
+            result = registry_script(root, "promote-infrastructure", "--to", environment, "--git-revision", commit)
+            assert result.returncode == 0, result.stderr
+        commit_all(root, "the infrastructure promoted")
+        serve_orchestration(server, root, answers)
         fleets[name] = Fleet(name, root, answers, settings, apps, server, base)
         return fleets[name]
 
