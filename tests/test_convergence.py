@@ -36,6 +36,7 @@ PROFILES = {
                                      issuer=False, pod_security="privileged"),
 }
 FLEET_PROFILES = {"argocd": ("homelab-disk", "homelab-no-disk"), "fluxcd": ("homelab-disk", "homelab-no-disk"),
+                  "applicationset": ("homelab-disk",),
                   "argocd-production": ("production", "production-unprepared"),
                   "fluxcd-production": ("production", "production-unprepared")}
 CASES = [pytest.param(fleet, profile, broken, id=f"{fleet}-{profile}{'-broken' if broken else ''}")

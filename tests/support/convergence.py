@@ -107,8 +107,10 @@ class Cluster:
                     self._argo_reconcile(key)
                 elif key in self.live and key[0] in ("Kustomization", "HelmRelease"):
                     self._flux_reconcile(key)
-                elif key in self.live and key[0] == "FluxInstance":
-                    # The Flux Operator creates its sync's source and Kustomization.
+                elif key in self.live and key[0] in ("FluxInstance", "ApplicationSet"):
+                    # The Flux Operator creates its sync's source and Kustomization; the
+                    # ApplicationSet controller every Application its generator yields from this
+                    # repository's newest revision, all at once (it ignores sync waves).
                     for child in self.graph.children[key]:
                         self._apply(child, self.revision)
 
