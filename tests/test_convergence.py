@@ -78,13 +78,15 @@ def diagnosis(cluster_: Cluster) -> str:
     for key in own:
         if key[0] == "Application":
             state = cluster_.argo.get(key)
+            failed = state is not None and state.attempted is not None and not state.attempted[1]
             if state is None or state.health != "Healthy":
                 lines.append(f"{key[2]}: {state.health if state else 'not created'}"
-                             f"{', sync of revision failed' if state and state.attempted and not state.attempted[1] else ''}")
+                             f"{', sync of revision failed' if failed else ''}")
         else:
             state = cluster_.flux.get(key)
             if state is None or not state.ready:
-                lines.append(f"{key[2]}: {'stalled' if state and state.stalled else 'not ready' if state else 'not created'}")
+                status = "stalled" if state and state.stalled else "not ready" if state else "not created"
+                lines.append(f"{key[2]}: {status}")
     return "; ".join(lines)
 
 

@@ -133,8 +133,9 @@ class Cluster:
         its chart's) source the sync's GitRepository."""
         spec = self.graph.objects[key].get("spec", {})
         flux_source = spec.get("sourceRef") or spec.get("chart", {}).get("spec", {}).get("sourceRef") or {}
+        sync_source = ("GitRepository", self.settings.get("flux_namespace"))
         return ((spec.get("source") or {}).get("repoURL") == self.settings["orchestration_repo_url"]
-                or (flux_source.get("kind"), flux_source.get("name")) == ("GitRepository", self.settings.get("flux_namespace")))
+                or (flux_source.get("kind"), flux_source.get("name")) == sync_source)
 
     # Argo CD --------------------------------------------------------------------------------
 
@@ -142,13 +143,16 @@ class Cluster:
         state = self.argo.setdefault(key, ArgoState())
         spec = self.graph.objects[key]["spec"]
         revision = self.desired(key)
-        if state.operation is not None and self.sync_timeout and self.rounds - state.operation["started"] >= self.sync_timeout:
-            # appcontroller.go processRequestedAppOperation: "Terminating in-progress operation due to timeout".
+        if (self.sync_timeout and state.operation is not None
+                and self.rounds - state.operation["started"] >= self.sync_timeout):
+            # appcontroller.go processRequestedAppOperation: "Terminating in-progress operation due
+            # to timeout"; a terminated operation is not retried.
             state.attempted, state.operation = (state.operation["revision"], False), None
         if state.operation is None:
             # While an operation runs, auto-sync waits for it ("Skipping auto-sync: another
-            # operation is in progress"), however new the revision. Auto-sync skips a revision whose last sync failed, until a new one (appcontroller.go
-            # autoSync, alreadyAttemptedSync: "failed previous sync attempt ... will not retry").
+            # operation is in progress"), however new the revision. It skips a revision whose last
+            # sync failed, until a new one (appcontroller.go autoSync, alreadyAttemptedSync:
+            # "failed previous sync attempt ... will not retry").
             # A manual-sync Application (a platform a person reviews) is synced by that person.
             if state.attempted is None or state.attempted[0] != revision:
                 state.operation = {"revision": revision, "applied": set(), "done": set(), "started": self.rounds}
@@ -345,8 +349,8 @@ class Cluster:
         warnings = set(CEPH_INSECURE_AUTH_WARNINGS)
         if not self.osds_up():
             warnings.add("TOO_FEW_OSDS")  # "OSD count 0 < osd_pool_default_size 1"
-        muted = {code for code, spec in ((cluster["spec"].get("healthCheck") or {}).get("muteHealthWarning") or {}).items()
-                 if spec.get("policy") == "mute"}
+        mutes = (cluster["spec"].get("healthCheck") or {}).get("muteHealthWarning") or {}
+        muted = {code for code, spec in mutes.items() if spec.get("policy") == "mute"}
         return warnings - muted
 
     def osds_up(self) -> bool:
@@ -429,7 +433,8 @@ class Cluster:
             ref = spec.get("secretStoreRef")
             if ref is None:
                 return True  # made by a generator only (the key-value store's Password): no store
-            store = (ref.get("kind", "SecretStore"), "" if ref.get("kind") == "ClusterSecretStore" else key[1], ref["name"])
+            kind = ref.get("kind", "SecretStore")
+            store = (kind, "" if kind == "ClusterSecretStore" else key[1], ref["name"])
             return store in self.live and self._ready(store, self.graph.objects[store])
         # A CNPG Cluster: its volume binds unless the profile's broken app is this one.
         return not (self.profile.broken and key[1] == self.app_namespace(self.profile.broken))
@@ -473,9 +478,9 @@ class Cluster:
         if self.spec_revision.get(gitops) != self.revision:
             return False
         if gitops[0] == "Application":
-            state = self.argo.get(gitops)
-            return state is not None and (state.attempted is not None and state.attempted[0] == self.revision
-                                          or state.operation is not None and state.operation["revision"] == self.revision)
+            state = self.argo.get(gitops, ArgoState())
+            acted_on = {state.attempted and state.attempted[0], state.operation and state.operation["revision"]}
+            return self.revision in acted_on
         return self.flux.get(gitops, FluxState()).observed == self.revision
 
 
