@@ -197,6 +197,8 @@ FLEETS = {
     "applicationset": ["canonical", "argocd-platform", "orchestration/inventory"],
     "fluxcd": ["canonical", "fluxcd-private", "orchestration/inventory"],
 }
+# The same fleets on the production profile, for the convergence simulation only.
+PRODUCTION_FLEETS = {"argocd-production": FLEETS["argocd"], "fluxcd-production": FLEETS["fluxcd"]}
 
 
 @dataclass
@@ -310,7 +312,7 @@ def fleet(app_repo, template_dir, tmp_path_factory):
                  quiet=True)
         answers = recorded_answers(root)
         apps = {}
-        for app_answers in FLEETS[name]:
+        for app_answers in {**FLEETS, **PRODUCTION_FLEETS}[name]:
             repo, commit = app_repo(app_answers)
             recorded = recorded_answers(repo)
             app_name, repo_url = recorded["app_name"], recorded["repo_url"]
@@ -324,9 +326,14 @@ def fleet(app_repo, template_dir, tmp_path_factory):
             assert result.returncode == 0, result.stderr
             apps[app_name] = repo
         git(root, "init", "--quiet", "--initial-branch", answers["orchestration_branch"])
-        commit_all(root, "the orchestration, its apps registered")
-        serve_orchestration(server, root, answers)
+        commit = commit_all(root, "the orchestration, its apps registered")
         settings = json.loads((root / "registry/orchestration.json").read_text())
+        # Each later environment's infrastructure runs that commit, as README.md's bootstrap says.
+        for environment in settings["environments"][1:]:
+            result = registry_script(root, "promote-infrastructure", "--to", environment, "--git-revision", commit)
+            assert result.returncode == 0, result.stderr
+        commit_all(root, "the infrastructure promoted")
+        serve_orchestration(server, root, answers)
         fleets[name] = Fleet(name, root, answers, settings, apps, server, base)
         return fleets[name]
 

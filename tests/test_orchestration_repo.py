@@ -27,6 +27,7 @@ from gitops_template.names import registered_name
 from gitops_template.catalogue import INFRASTRUCTURE_CONFIGS
 from gitops_template.registry import parse_registry_entry, registry_entry_text
 from gitops_template.fleet import ORCHESTRATION_ANSWERS, environment_names
+from gitops_template.infrastructure import infrastructure_settings
 
 COMMON_FILES = {
     ".copier-answers.yml", ".gitignore", ".yamllint.yaml", "Makefile", "README.md", "renovate.json",
@@ -41,7 +42,8 @@ COMMON_FILES = {
       if path.suffix in (".py", ".json")),
 }
 CONTROLLER_FILES = {
-    "argocd": {"bootstrap/argocd/kustomization.yaml", "bootstrap/argocd/namespace.yaml", "bootstrap/argocd/argocd-cm.yaml"},
+    "argocd": {"bootstrap/argocd/kustomization.yaml", "bootstrap/argocd/namespace.yaml", "bootstrap/argocd/argocd-cm.yaml",
+               "bootstrap/argocd/argocd-cmd-params-cm.yaml"},
     "fluxcd": set(),
 }
 # Each environment's: its bootstrap root and its entry point.
@@ -208,6 +210,7 @@ def test_argocd_bootstrap_installs_the_application_health_check(orchestration, t
     assert config["metadata"]["namespace"] == namespace
     assert config["data"]["resource.customizations.health.argoproj.io_Application"] == ARGOCD_APPLICATION_HEALTH
     assert objects[("ClusterRoleBinding", "argocd-server")]["subjects"][0]["namespace"] == namespace
+    assert objects[("ConfigMap", "argocd-cmd-params-cm")]["data"] == {"controller.sync.timeout.seconds": "1800"}
     assert validation_errors(list(objects.values()), crd_schemas) == []
     root_objects = list(yaml.safe_load_all((root / "bootstrap/argocd/root-production.yaml").read_text()))
     assert {o["metadata"]["namespace"] for o in root_objects} == {namespace}
@@ -223,6 +226,14 @@ metadata:
     app.kubernetes.io/name: argocd-cm
     app.kubernetes.io/part-of: argocd
   name: argocd-cm
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  labels:
+    app.kubernetes.io/name: argocd-cmd-params-cm
+    app.kubernetes.io/part-of: argocd
+  name: argocd-cmd-params-cm
 ---
 apiVersion: v1
 kind: ServiceAccount
@@ -287,6 +298,35 @@ def test_flux_readme_commands_name_the_objects(fleet):
     assert sync["ref"] == f"refs/heads/{f.settings['orchestration_branch']}"
     # An ssh URL in the scp form is what Flux cannot take: it gets the ssh:// form.
     assert f.settings["orchestration_repo_url"].startswith("git@") and sync["url"].startswith("ssh://")
+
+
+@pytest.mark.parametrize("name", ["argocd-production", "fluxcd-production"])
+def test_production_readme_bootstraps_every_prerequisite(orchestration, name):
+    """The production profile's prerequisites, each an exact step of "Bootstrap": Vault's
+    policy and role for the secret store's ServiceAccount, the platform team's issuer once
+    cert-manager's CRDs are there; and the store's line names what it reads."""
+    root = orchestration(name)
+    readme = (root / "README.md").read_text()
+    vault = infrastructure_settings(recorded_answers(root))["configs_values"]["secretStore"]["vault"]
+    commands = sh_block(readme, "### Production prerequisites")
+    assert ["vault", "policy", "write", vault["role"], "-", "<<EOF"] in commands
+    assert ["vault", "write", f"auth/{vault['auth_mount']}/role/{vault['role']}",
+            f"bound_service_account_names={vault['service_account']}",
+            f"bound_service_account_namespaces={vault['namespace']}", f"policies={vault['role']}", "ttl=1h"] in commands
+    assert ["kubectl", "wait", "--for", "condition=established", "--timeout=600s",
+            "crd/clusterissuers.cert-manager.io"] in commands
+    line = next(line for line in readme.splitlines() if "with Vault's Kubernetes auth (" in line)
+    assert "``" not in line and f"(`{vault['auth_mount']}`)" in line
+    assert f"`{vault['namespace']}/{vault['service_account']}`" in readme
+
+
+@pytest.mark.parametrize("name", ["argocd", "fluxcd-production"])
+def test_readme_says_what_disk_the_object_store_needs(orchestration, name):
+    """Without an unused raw disk Ceph starts no OSD (Rook's prerequisites): the README says so,
+    and how to tell one, next to the Ceph cluster."""
+    readme = (orchestration(name) / "README.md").read_text()
+    ceph = readme[readme.index("- a Ceph cluster"):]
+    assert "`lsblk -f`" in ceph[:ceph.index("\n\n")] and "no filesystem" in ceph[:ceph.index("\n\n")]
 
 
 def test_app_readme_says_one_controller_per_cluster(app):

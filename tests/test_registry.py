@@ -9,12 +9,14 @@ from hypothesis import strategies as st
 
 from gitops_template.registry import (
     REGISTRY_FIELDS,
+    infrastructure_revision,
     override_errors,
     parse_registry_entry,
     promotion_error,
     registry_entry_text,
     registry_errors,
     reserved_app_names,
+    with_infrastructure_revision,
 )
 from support.fleet_answers import entry, registry, settings_for
 
@@ -22,7 +24,8 @@ from support.fleet_answers import entry, registry, settings_for
 def test_reserved_app_names_are_the_orchestrations_own():
     # fleet-infrastructure: its AppProject would be the infrastructure's.
     assert reserved_app_names(settings_for()) == ["fleet", "fleet-apps", "fleet-infrastructure"]
-    assert reserved_app_names(settings_for(cluster_controller="fluxcd")) == ["flux-system"]
+    # Flux: fleet-infrastructure's own GitRepository would be the infrastructure's.
+    assert reserved_app_names(settings_for(cluster_controller="fluxcd")) == ["fleet-infrastructure", "flux-system"]
     # An orchestration named like an app's Application: the app it would clash with is reserved.
     assert "shop" in reserved_app_names(settings_for(orchestration_name="shop-base"))
 
@@ -115,3 +118,31 @@ def test_apps_share_a_namespace_only_under_argocd():
     shared = registry(entry("shop"), entry("cart", "shop"))
     assert registry_errors(settings_for(cluster_controller="argocd"), shared) == []
     assert registry_errors(settings_for(cluster_controller="fluxcd"), shared) != []
+
+
+ARGOCD_INFRASTRUCTURE = """\
+    targetRevision: "main" # infrastructure revision
+          patch: |-
+            - op: replace
+              value: "main" # infrastructure revision
+"""
+FLUX_INFRASTRUCTURE = """\
+  ref:
+    branch: "main" # infrastructure revision
+"""
+
+
+def test_an_environment_s_infrastructure_revision_is_promoted_on_its_lines():
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    promoted = with_infrastructure_revision(ARGOCD_INFRASTRUCTURE, sha)
+    assert promoted == ARGOCD_INFRASTRUCTURE.replace('"main"', f'"{sha}"')
+    assert infrastructure_revision(promoted) == sha
+    # Flux: the field of spec.ref that fetches it.
+    assert with_infrastructure_revision(FLUX_INFRASTRUCTURE, sha) == f'  ref:\n    commit: "{sha}" # infrastructure revision\n'
+    assert "    tag: \"v1.2.0\" # infrastructure revision" in with_infrastructure_revision(FLUX_INFRASTRUCTURE, "v1.2.0")
+
+
+@pytest.mark.parametrize("text", ["targetRevision: \"main\"\n", ARGOCD_INFRASTRUCTURE.replace('value: "main"', 'value: "v1"')])
+def test_an_infrastructure_file_names_one_revision(text):
+    with pytest.raises(ValueError):
+        infrastructure_revision(text)

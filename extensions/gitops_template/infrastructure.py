@@ -76,7 +76,8 @@ def infrastructure_components(answers: dict) -> list[dict]:
     components, waves = [], {}
     for entry in INFRASTRUCTURE_CATALOGUE:
         waves[entry["name"]] = 1 + max((waves[dep] for dep in entry["depends_on"]), default=-1)
-        components.append({"own_resources": entry.get("own_resources", False), "name": entry["name"],
+        components.append({"own_resources": entry.get("own_resources", False),
+                           "pod_security": entry.get("pod_security"), "name": entry["name"],
                            "namespace": entry["namespace"] or namespaces[entry["name"]],
                            **{key: entry[key] for key in ("repo", "chart", "version", "crds", "depends_on")},
                            "oci": entry["repo"].startswith("oci://"), "argocd_repo": _argocd_repo(entry),
@@ -118,7 +119,7 @@ def infrastructure_settings(answers: dict) -> dict:
             "namespaces": namespaces,
             "gateway": {"className": GATEWAY_CLASS, "name": answers["gateway_name"],
                         "namespace": answers["gateway_namespace"], "hostname": f"*.{answers['domain']}",
-                        "tls": gateway_tls(answers)},
+                        "tls": gateway_tls(answers), "envoyProxy": envoy_proxy(answers, components)},
             "secretStore": store,
             "objectStore": {"namespace": ROOK_NAMESPACE, "name": OBJECT_STORE_NAME, "cephImage": CEPH_IMAGE,
                             "storageClass": answers["bucket_storage_class"],
@@ -126,6 +127,17 @@ def infrastructure_settings(answers: dict) -> dict:
                             "replicas": 1 if homelab else 3, "gatewayInstances": 1 if homelab else 2},
         },
     }
+
+
+def envoy_proxy(answers: dict, components: list[dict]) -> dict | None:
+    """How the Gateway's proxies are reached when no LoadBalancer implementation gives their
+    Service an address (homelab: a bare node): a NodePort, whose address Envoy Gateway takes from
+    the nodes, set by an EnvoyProxy beside Envoy Gateway, which the GatewayClass names. None:
+    Envoy Gateway's default, a LoadBalancer."""
+    if answers["infrastructure_profile"] != "homelab":
+        return None
+    [envoy] = [component for component in components if component["name"] == "envoy-gateway"]
+    return {"namespace": envoy["namespace"], "serviceType": "NodePort"}
 
 
 def gateway_tls(answers: dict) -> dict | None:

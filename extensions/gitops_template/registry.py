@@ -36,7 +36,8 @@ def _own_objects(settings: dict) -> list[tuple[str, str, str]]:
         namespace = settings["flux_namespace"]
         # flux bootstrap and the Flux Operator name the cluster's sync after Flux's namespace.
         own = [("GitRepository", namespace), ("Kustomization", namespace),
-               ("Kustomization", names["infrastructure_layer"]), ("HelmRelease", names["apps_layer"])]
+               ("GitRepository", names["infrastructure_layer"]), ("Kustomization", names["infrastructure_layer"]),
+               ("HelmRelease", names["apps_layer"])]
         own += [("HelmRelease", name) for name in infrastructure_releases()]
         own += [("OCIRepository" if entry["repo"].startswith("oci://") else "HelmRepository", entry["name"])
                 for entry in INFRASTRUCTURE_CATALOGUE]
@@ -176,3 +177,30 @@ def promotion_error(revision: str, source: str, given: bool) -> str:
         return (f"git_revision: {source} follows the branch {revision}, which moves: promote the tag or "
                 "commit it runs now, named with --git-revision (GIT_REVISION=v1.2.0)")
     return ""
+
+
+# The lines of clusters/<env>/infrastructure.yaml naming the revision of this repository that the
+# environment's infrastructure runs end in this comment; `make promote-infrastructure` rewrites them.
+INFRASTRUCTURE_REVISION_MARK = "# infrastructure revision"
+_INFRASTRUCTURE_REVISION = re.compile(r'^(?P<indent> *)(?P<key>[A-Za-z]+): (?P<value>"[^"\n]*") '
+                                      + re.escape(INFRASTRUCTURE_REVISION_MARK) + "$", re.MULTILINE)
+_FLUX_REF_FIELDS = ("branch", "tag", "name", "commit")
+
+
+def infrastructure_revision(text: str) -> str:
+    """The revision an environment's infrastructure runs, from its clusters/<env>/infrastructure.yaml."""
+    revisions = {json.loads(match["value"]) for match in _INFRASTRUCTURE_REVISION.finditer(text)}
+    if len(revisions) != 1:
+        raise ValueError(f"expected one infrastructure revision, found {sorted(revisions) or 'none'}")
+    return revisions.pop()
+
+
+def with_infrastructure_revision(text: str, revision: str) -> str:
+    """clusters/<env>/infrastructure.yaml running `revision`: Argo CD's targetRevision as it is,
+    Flux's spec.ref under the field that fetches it."""
+    def line(match: re.Match) -> str:
+        key = flux_git_ref(revision) if match["key"] in _FLUX_REF_FIELDS else match["key"]
+        return f'{match["indent"]}{key}: {yaml_string(revision)} {INFRASTRUCTURE_REVISION_MARK}'
+
+    infrastructure_revision(text)
+    return _INFRASTRUCTURE_REVISION.sub(line, text)

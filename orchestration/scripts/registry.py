@@ -6,6 +6,7 @@ registry, and keep README.md's picture of the graph, and of which version runs w
                                              [--namespace NS] [--git-secret-name NAME]
     python3 scripts/registry.py remove APP [--environment ENV]
     python3 scripts/registry.py promote APP --to ENV [--from ENV] [--git-revision REV]
+    python3 scripts/registry.py promote-infrastructure --to ENV [--git-revision REV]
     python3 scripts/registry.py versions     which revision of each app each environment runs
     python3 scripts/registry.py check        every entry deployable, the picture current
     python3 scripts/registry.py diagram      redraw the picture
@@ -162,6 +163,27 @@ def promote(args: argparse.Namespace) -> None:
     print(f"{app} at {revision} promoted from {source} to {target}, {path}: commit it, with README.md")
 
 
+def infrastructure_file(environment: str) -> Path:
+    return ROOT / SETTINGS["paths"]["environments"][environment]["cluster"] / "infrastructure.yaml"
+
+
+def promote_infrastructure(args: argparse.Namespace) -> None:
+    """The revision of this repository one environment's infrastructure runs, given to the next:
+    the revision lines of its clusters/<env>/infrastructure.yaml change."""
+    target = environment_of(args, "to")
+    index = ENVIRONMENTS.index(target)
+    if index == 0 and not args.git_revision:
+        sys.exit(f"--to {target}: the first environment has none before it to promote from: give --git-revision")
+    source = ENVIRONMENTS[index - 1] if index else target
+    revision = args.git_revision or registry.infrastructure_revision(
+        infrastructure_file(source).read_text(encoding="utf-8"))
+    if error := registry.promotion_error(revision, source, bool(args.git_revision)):
+        sys.exit(error)
+    path = infrastructure_file(target)
+    path.write_text(registry.with_infrastructure_revision(path.read_text(encoding="utf-8"), revision), encoding="utf-8")
+    print(f"the infrastructure at {revision} promoted to {target}, {path.relative_to(ROOT)}: commit it")
+
+
 def versions(_: argparse.Namespace) -> None:
     print(diagram.versions_table(SETTINGS, read_registries()), end="")
 
@@ -207,6 +229,12 @@ def main() -> None:
     move.add_argument("--from", help="the environment promoted from (default: the one before --to)")
     move.add_argument("--git-revision", help="the tag or commit to promote (default: the one --from runs)")
     move.set_defaults(run=promote)
+    infrastructure = commands.add_parser("promote-infrastructure",
+                                         help="give an environment's infrastructure the revision the one before runs")
+    infrastructure.add_argument("--to", required=True, help=f"the environment promoted to, one of {', '.join(ENVIRONMENTS)}")
+    infrastructure.add_argument("--git-revision", help="the tag or commit of this repository to promote "
+                                                       "(default: the one the environment before runs)")
+    infrastructure.set_defaults(run=promote_infrastructure)
     commands.add_parser("versions", help="which revision of each app each environment runs").set_defaults(run=versions)
     commands.add_parser("check", help="refuse an entry that cannot deploy, or a stale picture").set_defaults(run=check)
     commands.add_parser("diagram", help="redraw README.md's picture of the graph").set_defaults(run=lambda _: draw())

@@ -640,7 +640,7 @@ def ordering_violations(graph: Graph, settings: dict) -> list[str]:
         problems.append(f"{describe(infrastructure)}: does not wait for what it applies")
     gitops = [key for key in graph.of_kind("Kustomization") if key[2].endswith(settings["registered_suffix"])]
     problems += [f"{describe(key)}: does not depend on {infrastructure[2]}" for key in gitops
-                 if graph.objects[key]["spec"].get("dependsOn") != [{"name": infrastructure[2]}]]
+                 if [dep["name"] for dep in graph.objects[key]["spec"].get("dependsOn", [])] != [infrastructure[2]]]
     infrastructure_objects = graph.descendants(infrastructure)
     below = set().union(set(), *(graph.descendants(key) for key in gitops))
     problems += [f"{describe(key)}: applied before the infrastructure is ready" for key in graph.objects
