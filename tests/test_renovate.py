@@ -63,6 +63,8 @@ def written_pins(repo: Path) -> set[tuple[str, str]]:
                   else component["chart"], component["version"]))
         if "ceph_image" in component:
             pins.add(tuple(component["ceph_image"].split(":")))
+    for pin in json.loads(CATALOGUE.read_text())["bootstrap"].values():
+        pins.add((pin.get("release") or pin["chart"].removeprefix("oci://"), pin["version"]))
     for path in repo.rglob("*"):
         relative = str(path.relative_to(repo))
         if not relative.startswith(TEMPLATE_FILES) or not path.is_file() or path.is_symlink():
@@ -125,3 +127,22 @@ def test_a_fleet_whose_renovate_bumped_a_pin_updates_without_conflict(template_r
     newer = max(fleet_version, template_version, key=lambda v: tuple(map(int, v[1:].split("."))))
     assert f'"{newer}"' in text and '"v1.21.1"' not in text
     assert git(fleet, "diff", "--name-only", "--diff-filter=U") == ""
+
+
+@pytest.mark.parametrize("name", ["argocd", "fluxcd"])
+def test_renovate_extracts_every_pin_a_fleet_holds(fleet, name, tmp_path):
+    """Every chart of the infrastructure, what the bootstrap installs and the Ceph image: what the
+    fleet's own Renovate bumps between template releases."""
+    root = fleet(name).root
+    extracted = {(dep.name, dep.version) for dep in extract(root, tmp_path)}
+    catalogue = json.loads(CATALOGUE.read_text())
+    expected = {(c["chart"] if not c["repo"].startswith("oci://") else c["repo"].removeprefix("oci://"), c["version"])
+                for c in catalogue["components"]}
+    expected.add(tuple(next(c["ceph_image"] for c in catalogue["components"] if "ceph_image" in c).split(":")))
+    bootstrap = catalogue["bootstrap"]
+    if name == "argocd":
+        expected.add((bootstrap["argo-cd"]["release"], bootstrap["argo-cd"]["version"]))
+    else:
+        expected |= {(bootstrap["flux"]["release"], bootstrap["flux"]["version"]),
+                     (bootstrap["flux-operator"]["chart"].removeprefix("oci://"), bootstrap["flux-operator"]["version"])}
+    assert expected - extracted == set()

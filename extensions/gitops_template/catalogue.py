@@ -15,6 +15,8 @@ _DATA = json.loads((Path(__file__).with_name("catalogue.json")).read_text(encodi
 # depends_on, crds ([{group, kinds}]), and own_resources where the chart creates custom resources
 # of its own CRDs in the same sync.
 INFRASTRUCTURE_CATALOGUE: tuple[dict, ...] = tuple(_DATA["components"])
+# What a person installs before the fleet reconciles itself: Argo CD, the Flux Operator, Flux.
+BOOTSTRAP: dict[str, dict] = _DATA["bootstrap"]
 
 
 def component(name: str) -> dict:

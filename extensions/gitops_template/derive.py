@@ -7,6 +7,7 @@ from __future__ import annotations
 import posixpath
 from functools import lru_cache
 
+from .catalogue import BOOTSTRAP
 from .diagram import DIAGRAM_END, DIAGRAM_START, registry_picture
 from .fleet import ORCHESTRATION_ANSWERS, environments_error, orchestration_settings
 from .vcs import (
@@ -80,7 +81,7 @@ def derive_orchestration(answers: dict) -> dict[str, object]:
     name = answers.get("orchestration_name")
     if not isinstance(name, str) or orchestration_name_error(name):
         return {}
-    derived: dict[str, object] = dict(orchestration_names(name))
+    derived: dict[str, object] = {**orchestration_names(name), "bootstrap": BOOTSTRAP}
     controller = answers.get("cluster_controller")
     derived.update(use_argocd=controller == "argocd", use_fluxcd=controller == "fluxcd")
     if (all(isinstance(answers.get(key), (str, bool)) for key in ORCHESTRATION_ANSWERS)
