@@ -170,6 +170,21 @@ existingClaim, that claim is mounted and none is created.
 
 
 {{/*
+base.sharedClaims: the claims of base.claims that every pod of the release mounts, as a JSON
+list: all of them, but with a StatefulSet only the existing ones (its pods get the others from
+its templates, one each).
+*/}}
+{{- define "base.sharedClaims" -}}
+{{- $shared := list }}
+{{- range include "base.claims" . | fromJsonArray }}
+{{- if or .existingClaim (not $.Values.statefulSet.enabled) }}
+{{- $shared = append $shared . }}
+{{- end }}
+{{- end }}
+{{- toJson $shared }}
+{{- end }}
+
+{{/*
 base.env: the app's environment (env and envFrom): its port, the platform's credentials by the
 contract's names, the `config` ConfigMap (unless withConfig is false) and the values' own.
 */}}
@@ -357,5 +372,117 @@ app uses, and networkPolicy.extraEgress.
 {{- end }}
 {{- with .Values.networkPolicy.extraEgress }}
 {{- toYaml . | nindent 0 }}
+{{- end }}
+{{- end }}
+
+{{/*
+base.probes: a container's liveness, readiness and startup probes, from `probes` (the app's
+`probes`, or a component's) under the values key `key`. A probe left out is off; a probe's
+path, port and scheme default to the ones of `probes`.
+*/}}
+{{- define "base.probes" -}}
+{{- $probes := .probes }}
+{{- $key := .key }}
+{{- range $kind := list "liveness" "readiness" "startup" }}
+{{- $probe := get $probes $kind }}
+{{- $type := $probe.type | default "http" }}
+{{- $port := $probe.port | default $probes.port }}
+{{- if and $probe (ne $type "off") }}
+{{- if and (ne $type "exec") (not $port) }}
+{{- fail (printf "%s.%s.port (or %s.port) is required when its type is %s" $key $kind $key $type) }}
+{{- end }}
+{{ $kind }}Probe:
+  {{- if eq $type "http" }}
+  httpGet:
+    path: {{ $probe.path | default $probes.path | quote }}
+    port: {{ $port | toJson }}
+    {{- if eq ($probes.scheme | default "HTTP") "HTTPS" }}
+    scheme: HTTPS
+    {{- end }}
+  {{- else if eq $type "tcp" }}
+  tcpSocket:
+    port: {{ $port | toJson }}
+  {{- else }}
+  {{- if not $probe.command }}
+  {{- fail (printf "%s.%s.command is required when its type is exec" $key $kind) }}
+  {{- end }}
+  exec:
+    command: {{ $probe.command | toJson }}
+  {{- end }}
+  {{- with $probe.initialDelaySeconds }}
+  initialDelaySeconds: {{ . }}
+  {{- end }}
+  {{- range $timing := list "failureThreshold" "periodSeconds" "timeoutSeconds" }}
+  {{- with get $probe $timing }}
+  {{ $timing }}: {{ . }}
+  {{- end }}
+  {{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+base.volumeMounts: the app container's mounts: /tmp, `claims` (base.claims' entries), the
+configFiles, secretFiles and extraVolumeMounts.
+*/}}
+{{- define "base.volumeMounts" -}}
+{{- $root := .root -}}
+- name: tmp
+  mountPath: /tmp
+{{- range .claims }}
+- name: {{ .name | quote }}
+  mountPath: {{ .mountPath | quote }}
+{{- end }}
+{{- range $root.Values.configFiles }}
+{{- if .subPath }}
+{{- $set := . }}
+{{- range $file, $_ := .files }}
+- name: {{ printf "files-%s" $set.name | quote }}
+  mountPath: {{ printf "%s/%s" (trimSuffix "/" $set.mountPath) $file | quote }}
+  subPath: {{ $file | quote }}
+  readOnly: true
+{{- end }}
+{{- else }}
+- name: {{ printf "files-%s" .name | quote }}
+  mountPath: {{ .mountPath | quote }}
+  readOnly: true
+{{- end }}
+{{- end }}
+{{- range $index, $secret := $root.Values.secretFiles }}
+- name: {{ printf "secret-files-%d" $index | quote }}
+  mountPath: {{ $secret.mountPath | quote }}
+  readOnly: true
+{{- end }}
+{{- with $root.Values.extraVolumeMounts }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+base.volumes: the pod volumes behind base.volumeMounts: /tmp, `claims` (the ones the pods
+share; a StatefulSet's own come from its templates), the configFiles, secretFiles and extraVolumes.
+*/}}
+{{- define "base.volumes" -}}
+{{- $root := .root -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: {{ $root.Values.tmpDir.sizeLimit | quote }}
+{{- range .claims }}
+- name: {{ .name | quote }}
+  persistentVolumeClaim:
+    claimName: {{ .claimName | quote }}
+{{- end }}
+{{- range $root.Values.configFiles }}
+- name: {{ printf "files-%s" .name | quote }}
+  configMap:
+    name: {{ printf "%s-%s" (include "base.fullname" $root) .name | quote }}
+{{- end }}
+{{- range $index, $secret := $root.Values.secretFiles }}
+- name: {{ printf "secret-files-%d" $index | quote }}
+  secret:
+    secretName: {{ $secret.secretName | quote }}
+{{- end }}
+{{- with $root.Values.extraVolumes }}
+{{ toYaml . }}
 {{- end }}
 {{- end }}
