@@ -39,6 +39,9 @@ CHECKOV_SKIPS_BY_VALUES = {
     "jobs.yaml": {"CKV_K8S_35": PLATFORM_AS_ENV},
     "postgres-pooler.yaml": {"CKV_K8S_35": PLATFORM_AS_ENV},
     "workload.yaml": {"CKV_K8S_25": "NET_BIND_SERVICE, which the restricted standard allows, binds port 25"},
+    "components.yaml": {"CKV_K8S_35": PLATFORM_AS_ENV,
+                        "CKV_K8S_8": "a queue worker serves nothing a liveness probe could ask",
+                        "CKV_K8S_9": "a queue worker takes no traffic a readiness probe could hold back"},
 }
 
 # Every values file, on the canonical app, with the kinds it must render and no others.
@@ -85,6 +88,10 @@ NAMED_CASES = [
                  id="files"),
     pytest.param(["routes.yaml"], [*ALWAYS, "Service", "ServiceAccount", "HTTPRoute", "TCPRoute", "TLSRoute",
                                    "NetworkPolicy"], id="routes"),
+    # The app and two components: a worker (two replicas, so a PodDisruptionBudget) and a server with a Service.
+    pytest.param(["components.yaml"], [*ALWAYS, "Deployment", "Deployment", "Service", "ServiceAccount", "HTTPRoute",
+                                       "NetworkPolicy", "NetworkPolicy", "NetworkPolicy", "PodDisruptionBudget",
+                                       "ConfigMap", "ConfigMap", "PersistentVolumeClaim"], id="components"),
 ]
 
 
@@ -130,9 +137,16 @@ def job_pods(objects: list[dict]) -> dict[str, dict]:
 
 
 def workload(objects: list[dict]) -> dict:
-    """The Deployment, or the StatefulSet in its place."""
-    [obj] = [o for o in objects if o["kind"] in {"Deployment", "StatefulSet"}]
+    """The app's Deployment, or the StatefulSet in its place (not its components')."""
+    [obj] = [o for o in objects if o["kind"] in {"Deployment", "StatefulSet"}
+             and o["metadata"]["labels"]["app.kubernetes.io/component"] == "app"]
     return obj
+
+
+def components(objects: list[dict]) -> dict[str, dict]:
+    """The components' Deployments, by component name."""
+    return {o["metadata"]["labels"]["app.kubernetes.io/component"]: o for o in objects
+            if o["kind"] == "Deployment" and o["metadata"]["labels"]["app.kubernetes.io/component"] != "app"}
 
 
 def pod_spec(objects: list[dict]) -> dict:
@@ -196,11 +210,14 @@ def test_pods_meet_the_restricted_pod_security_standard(case):
                 assert container[probe]["httpGet"]["path"] == "/healthz"
     if "ServiceAccount" in {o["kind"] for o in objects}:
         assert one(objects, "ServiceAccount")["automountServiceAccountToken"] is False
-    for job_pod in job_pods(objects).values():
-        assert job_pod["spec"]["securityContext"] == security and job_pod["spec"]["automountServiceAccountToken"] is False
-        [container] = job_pod["spec"]["containers"]
+    other_pods = [*job_pods(objects).values(), *(c["spec"]["template"] for c in components(objects).values())]
+    for other_pod in other_pods:
+        assert other_pod["spec"]["securityContext"] == security
+        assert other_pod["spec"]["automountServiceAccountToken"] is False
+        [container] = other_pod["spec"]["containers"]
         assert container["securityContext"] == {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
                                                 "readOnlyRootFilesystem": True}
+        assert {"cpu", "memory"} <= set(container["resources"]["limits"])
 
 
 def test_checkov_finds_nothing(case, tmp_path):
@@ -729,6 +746,119 @@ def test_metrics_on_a_port_of_their_own(app):
     names = {"http": 8080, "admin": 9100}
     assert allows(policy, "ingress", Peer("monitoring", {"app.kubernetes.io/name": "prometheus"}), 9100, port_names=names)
     assert not allows(policy, "ingress", Peer("elsewhere", {}), 9100, port_names=names)
+
+
+def test_components_run_beside_the_app(app):
+    """A worker in the app's image, environment and volumes, and a server of its own image, each a
+    Deployment <release>-<name>; the app's own objects are what they were."""
+    objects = Case(app, "canonical", ["components.yaml"]).render()
+    app_pod = pod_spec(objects)
+    [app_container] = app_pod["containers"]
+    worker, streaming = components(objects)["worker"], components(objects)["streaming"]
+    assert (worker["metadata"]["name"], streaming["metadata"]["name"]) == ("shop-worker", "shop-streaming")
+    assert (worker["spec"]["replicas"], streaming["spec"]["replicas"]) == (2, 1)
+    [worker_container] = worker["spec"]["template"]["spec"]["containers"]
+    assert worker_container["image"] == app_container["image"]
+    assert (worker_container["command"], worker_container["args"]) == (["/app/worker"], ["--queue", "default"])
+    # The app's environment first (its database and config), then the worker's own.
+    assert worker_container["env"] == [*app_container["env"], {"name": "WORKER_CONCURRENCY", "value": "8"}]
+    assert worker_container["envFrom"] == app_container["envFrom"] == [{"configMapRef": {"name": "shop-config"}}]
+    assert worker_container["volumeMounts"] == app_container["volumeMounts"]
+    assert worker["spec"]["template"]["spec"]["volumes"] == app_pod["volumes"]
+    assert worker_container["resources"]["limits"] == {"cpu": "1", "memory": "512Mi"}
+    assert not {"livenessProbe", "readinessProbe", "startupProbe"} & worker_container.keys()
+    # The worker rolls with the configuration it inherits, as the app does.
+    app_annotations = workload(objects)["spec"]["template"]["metadata"]["annotations"]
+    assert worker["spec"]["template"]["metadata"]["annotations"] == {
+        key: app_annotations[key] for key in ("checksum/config", "checksum/files")}
+    [streaming_container] = streaming["spec"]["template"]["spec"]["containers"]
+    assert streaming_container["image"] == "example.com/shop/streaming:1.4.2"
+    assert streaming_container["env"] == [{"name": "STREAMING_PORT", "value": "4000"}]
+    assert "envFrom" not in streaming_container
+    assert [m["mountPath"] for m in streaming_container["volumeMounts"]] == ["/tmp"]
+    assert streaming_container["readinessProbe"] == {"httpGet": {"path": "/api/v1/streaming/health", "port": "streaming"}}
+    assert streaming_container["livenessProbe"] == {"tcpSocket": {"port": "streaming"}}
+    assert streaming["spec"]["strategy"]["type"] == "RollingUpdate"
+    service = services(objects)["shop-streaming"]
+    assert [(p["name"], p["port"], p["targetPort"]) for p in service["ports"]] == [
+        ("streaming", 80, "streaming"), ("admin", 9102, "admin"), ("metrics", 9090, "admin")]
+    labels = by_name(objects)["Service", "shop-streaming"]["metadata"]["labels"]
+    assert (labels["app.kubernetes.io/name"], labels["app.kubernetes.io/component"]) == ("shop", "streaming")
+
+
+def test_components_selectors_keep_their_pods_apart(app):
+    """Each Service, PodDisruptionBudget and NetworkPolicy selects the pods of its own workload only:
+    the app's Service never sends traffic to a worker, nor a component's to the app."""
+    objects = Case(app, "canonical", ["components.yaml", "jobs.yaml"]).render()
+    pods = {o["metadata"]["name"]: o["spec"]["template"]["metadata"]["labels"]
+            for o in objects if o["kind"] == "Deployment"}
+    pods |= {name: pod["metadata"]["labels"] for name, pod in job_pods(objects).items()}
+    assert pods.keys() == {"shop", "shop-worker", "shop-streaming", "shop-migrate", "shop-cleanup"}
+    owner = {"shop": {"shop"}, "shop-worker": {"shop-worker"}, "shop-streaming": {"shop-streaming"},
+             "shop-jobs": {"shop-migrate", "shop-cleanup"}}
+    for obj in objects:
+        selector = {"Service": lambda o: {"matchLabels": o["spec"]["selector"]},
+                    "PodDisruptionBudget": lambda o: o["spec"]["selector"],
+                    "NetworkPolicy": lambda o: o["spec"]["podSelector"],
+                    "Deployment": lambda o: o["spec"]["selector"]}.get(obj["kind"])
+        if selector:
+            name = obj["metadata"]["name"]
+            selected = {pod for pod, labels in pods.items() if selects(selector(obj), labels)}
+            assert selected == owner.get(name, {name}), (obj["kind"], name)
+
+
+def test_components_network_policies(app):
+    objects = Case(app, "canonical", ["components.yaml"]).render()
+    policies = {o["metadata"]["name"]: o for o in objects if o["kind"] == "NetworkPolicy"}
+    streaming, worker, main = policies["shop-streaming"], policies["shop-worker"], policies["shop"]
+    names = {"streaming": 4000, "admin": 9102}
+    neighbour, prometheus = Peer("shop", {"app.kubernetes.io/name": "other"}), Peer("monitoring", {})
+    assert allows(streaming, "ingress", neighbour, 4000, port_names=names)
+    assert allows(streaming, "ingress", prometheus, 9102, port_names=names)
+    assert not allows(streaming, "ingress", prometheus, 4000, port_names=names)
+    assert not allows(streaming, "ingress", Peer(ip="203.0.113.9"), 4000, port_names=names)
+    # A worker serves nothing: nothing gets in.
+    assert not allows(worker, "ingress", neighbour, 8080)
+    # Each reaches the database; the streaming server, its own extra egress; the app and the worker, the server.
+    database = Peer("shop", {"cnpg.io/cluster": "shop-db"})
+    streaming_pod = Peer("shop", components(objects)["streaming"]["spec"]["template"]["metadata"]["labels"])
+    app_pod = Peer("shop", workload(objects)["spec"]["template"]["metadata"]["labels"])
+    for policy in (main, worker, streaming):
+        assert allows(policy, "egress", database, 5432)
+    assert allows(streaming, "egress", Peer(ip="198.51.100.7"), 443)
+    assert not allows(worker, "egress", Peer(ip="198.51.100.7"), 443)
+    for policy in (main, worker):
+        assert allows(policy, "egress", streaming_pod, 4000)
+    assert allows(worker, "egress", app_pod, 8080)
+    assert not allows(worker, "egress", Peer("elsewhere", app_pod.labels), 8080)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        pytest.param({"components": {"app": {"command": ["x"]}}}, "invalid propertyName 'app'", id="named-like-the-app"),
+        pytest.param({"components": {"job-x": {"command": ["x"]}}}, "invalid propertyName 'job-x'", id="named-like-a-job"),
+        pytest.param({"components": {"worker": {"replica": 2}}}, "additional properties", id="misspelt-key"),
+        pytest.param({"components": {"worker": {"image": {"repository": "example.com/w"}}}}, "/components/worker/image",
+                     id="image-without-tag"),
+        pytest.param({"components": {"worker": {"metrics": {"enabled": True}}}},
+                     "components.worker.metrics.port is required", id="metrics-without-port"),
+        pytest.param({"components": {"worker": {"probes": {"readiness": {"type": "http"}}}}},
+                     "components.worker.probes.readiness.port (or components.worker.probes.port) is required",
+                     id="probe-without-port"),
+        pytest.param({"persistence": {"enabled": True}, "components": {"worker": {}}},
+                     "components.worker: the app's volume data is ReadWriteOnce", id="shared-readwriteonce-volume"),
+    ],
+)
+def test_bad_components_are_refused(canonical, tmp_path, values, message):
+    with pytest.raises(HelmError, match=re.escape(message)):
+        canonical.render(write_values(tmp_path, values))
+
+
+def test_a_component_may_leave_a_readwriteonce_volume_alone(canonical, tmp_path):
+    values = write_values(tmp_path, {"persistence": {"enabled": True},
+                                     "components": {"worker": {"inheritMounts": False}}})
+    assert "shop-worker" in {o["metadata"]["name"] for o in canonical.render(values)}
 
 
 def test_service_account_token_only_when_asked(canonical, tmp_path):

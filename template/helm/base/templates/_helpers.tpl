@@ -59,6 +59,31 @@ app.kubernetes.io/instance: {{ .Release.Name | quote }}
 {{- end }}
 
 {{/*
+base.componentLabels: the labels of a component's objects (`component`: its name): the app's,
+with the component's name as app.kubernetes.io/component. Its Service is so apart from the app's
+for the platform chart's ServiceMonitor (which selects component: app).
+*/}}
+{{- define "base.componentLabels" -}}
+helm.sh/chart: {{ include "base.chart" .root | quote }}
+app.kubernetes.io/name: {{ include "base.name" .root | quote }}
+app.kubernetes.io/instance: {{ .root.Release.Name | quote }}
+app.kubernetes.io/component: {{ .component | quote }}
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+{{- end }}
+
+{{/*
+base.componentSelectorLabels: the labels that select a component's pods. Not
+app.kubernetes.io/name, which with the instance would put them behind the app's Service, PDB
+and NetworkPolicy (base.selectorLabels), nor app.kubernetes.io/part-of, which the jobs'
+NetworkPolicy selects by.
+*/}}
+{{- define "base.componentSelectorLabels" -}}
+app.kubernetes.io/instance: {{ .root.Release.Name | quote }}
+app.kubernetes.io/component: {{ .component | quote }}
+{{- end }}
+
+{{/*
 base.serviceAccountName: the ServiceAccount the pods run as.
 */}}
 {{- define "base.serviceAccountName" -}}
@@ -370,6 +395,23 @@ app uses, and networkPolicy.extraEgress.
     - port: {{ $platform.keyValueStore.port }}
       protocol: TCP
 {{- end }}
+{{- if .Values.components }}
+{{- /* The release's own pods on their ports: a worker calling the app's API, the app a component's service. */}}
+{{- $ports := list (dict "containerPort" .Values.containerPort) }}
+{{- $ports = concat $ports .Values.ports }}
+{{- range .Values.components }}
+{{- $ports = concat $ports (.ports | default list) }}
+{{- end }}
+- to:
+    - podSelector:
+        matchLabels:
+          app.kubernetes.io/instance: {{ .Release.Name | quote }}
+  ports:
+    {{- range $port := $ports | uniq }}
+    - port: {{ $port.containerPort }}
+      protocol: {{ $port.protocol | default "TCP" | quote }}
+    {{- end }}
+{{- end }}
 {{- with .Values.networkPolicy.extraEgress }}
 {{- toYaml . | nindent 0 }}
 {{- end }}
@@ -384,7 +426,7 @@ path, port and scheme default to the ones of `probes`.
 {{- $probes := .probes }}
 {{- $key := .key }}
 {{- range $kind := list "liveness" "readiness" "startup" }}
-{{- $probe := get $probes $kind }}
+{{- $probe := get $probes $kind | default dict }}
 {{- $type := $probe.type | default "http" }}
 {{- $port := $probe.port | default $probes.port }}
 {{- if and $probe (ne $type "off") }}
