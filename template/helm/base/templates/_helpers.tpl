@@ -75,8 +75,7 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 {{/*
 base.componentSelectorLabels: the labels that select a component's pods. Not
 app.kubernetes.io/name, which with the instance would put them behind the app's Service, PDB
-and NetworkPolicy (base.selectorLabels), nor app.kubernetes.io/part-of, which the jobs'
-NetworkPolicy selects by.
+and NetworkPolicy (base.selectorLabels).
 */}}
 {{- define "base.componentSelectorLabels" -}}
 app.kubernetes.io/instance: {{ .root.Release.Name | quote }}
