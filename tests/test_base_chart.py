@@ -38,6 +38,7 @@ CHECKOV_SKIPS_BY_VALUES = {
     "values-base.yaml": {"CKV_K8S_35": PLATFORM_AS_ENV},
     "jobs.yaml": {"CKV_K8S_35": PLATFORM_AS_ENV},
     "postgres-pooler.yaml": {"CKV_K8S_35": PLATFORM_AS_ENV},
+    "generated-secrets.yaml": {"CKV_K8S_35": PLATFORM_AS_ENV},
     "workload.yaml": {"CKV_K8S_25": "NET_BIND_SERVICE, which the restricted standard allows, binds port 25"},
     "components.yaml": {"CKV_K8S_35": PLATFORM_AS_ENV,
                         "CKV_K8S_8": "a queue worker serves nothing a liveness probe could ask",
@@ -88,6 +89,8 @@ NAMED_CASES = [
                  id="files"),
     pytest.param(["routes.yaml"], [*ALWAYS, "Service", "ServiceAccount", "HTTPRoute", "TCPRoute", "TLSRoute",
                                    "NetworkPolicy"], id="routes"),
+    pytest.param(["generated-secrets.yaml"], ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy"},
+                 id="generated-secrets"),
     # The app and two components: a worker (two replicas, so a PodDisruptionBudget) and a server with a Service.
     pytest.param(["components.yaml"], [*ALWAYS, "Deployment", "Deployment", "Service", "ServiceAccount", "HTTPRoute",
                                        "NetworkPolicy", "NetworkPolicy", "NetworkPolicy", "PodDisruptionBudget",
@@ -900,6 +903,12 @@ def test_platform_wiring_uses_the_contract_names(app):
     assert route["parentRefs"][0]["name"] == "public" and route["parentRefs"][0]["namespace"] == "gateway-system"
 
 
+def test_generated_secrets_are_loaded(app):
+    objects = Case(app, "canonical", ["generated-secrets.yaml"]).render()
+    [container] = pod_spec(objects)["containers"]
+    assert container["envFrom"] == [{"secretRef": {"name": "shop-generated"}}]
+
+
 def test_database_through_its_pooler(app):
     objects = Case(app, "canonical", ["postgres-pooler.yaml"]).render()
     [container] = pod_spec(objects)["containers"]
@@ -980,6 +989,8 @@ def test_schema_rejects_misspelt_keys(canonical, tmp_path, values):
                      "platform.externalSecrets.secretName is required", id="secrets-without-name"),
         pytest.param({"platform": {"keyValueStore": {"enabled": True}}},
                      "platform.keyValueStore.secretName is required", id="kv-without-name"),
+        pytest.param({"platform": {"generatedSecrets": {"enabled": True}}},
+                     "platform.generatedSecrets.secretName is required", id="generated-without-name"),
         pytest.param({"ingress": {"enabled": True, "hosts": ["a.example.com"]}},
                      "ingress.controllerNamespace is required", id="ingress-closed-by-networkpolicy"),
         pytest.param({"ingress": {"enabled": True, "controllerNamespace": "x"}}, "ingress.hosts needs",

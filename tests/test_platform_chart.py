@@ -26,6 +26,7 @@ BUCKET = {("ObjectBucketClaim", "demo-bucket")}
 SECRETS = {("ExternalSecret", "demo-secrets")}
 KV = {("Password", "demo-kv"), ("ExternalSecret", "demo-kv"), ("NetworkPolicy", "demo-kv")}
 MONITORING = {("ServiceMonitor", "demo"), ("PrometheusRule", "demo"), ("ConfigMap", "demo-dashboard")}
+GENERATED = {("Password", "demo-generated"), ("ExternalSecret", "demo-generated")}
 EXPECTED = {
     "postgres": DATABASE,
     "postgres-backup": DATABASE | BACKUP,
@@ -37,8 +38,9 @@ EXPECTED = {
     "external-secrets-template": SECRETS,
     "monitoring": MONITORING,
     "monitoring-custom": MONITORING,
+    "generated-secrets": GENERATED,
     "all": DATABASE | BACKUP | BUCKET | KV | {("RedisReplication", "demo-kv")} | SECRETS | MONITORING
-           | {("PodMonitor", "demo-db")},
+           | {("PodMonitor", "demo-db")} | GENERATED,
 }
 FEATURES = [pytest.param(name, id=name) for name in EXPECTED]
 
@@ -506,6 +508,25 @@ def test_key_value_store_gets_a_password_made_once_in_the_cluster(chart, values)
     assert data["REDIS_URL"] == f"redis://:{{{{ .password }}}}@{host}:6379/0"
     # Its data outlives the Redis, as the database's does.
     assert redis["spec"]["storage"]["keepAfterDelete"] is True
+
+
+def test_generated_secrets_are_made_once_and_kept(chart):
+    """An app's secret key is made in the cluster, one value per key, never refreshed, and outlives
+    the release and its Application: a new one would invalidate what the old one signed."""
+    objects = render(chart, "demo-platform", "demo", [VALUES / "generated-secrets.yaml"], CLUSTER_API_VERSIONS)
+    secret = by_name(objects)["ExternalSecret", "demo-generated"]
+    generator = by_name(objects)["Password", "demo-generated"]
+    assert plaintext_credentials(objects) == []
+    assert secret["spec"]["refreshPolicy"] == "CreatedOnce"
+    assert secret["spec"]["target"]["name"] == "demo-generated"
+    # One generator run per dataFrom entry, its `password` renamed to the key.
+    ref = {"apiVersion": "generators.external-secrets.io/v1alpha1", "kind": "Password", "name": "demo-generated"}
+    assert secret["spec"]["dataFrom"] == [
+        {"sourceRef": {"generatorRef": ref}, "rewrite": [{"regexp": {"source": "^password$", "target": key}}]}
+        for key in ("SECRET_KEY_BASE", "ADMIN_PASSWORD")]
+    assert generator["spec"]["length"] == 48 and generator["spec"]["symbols"] == 0
+    keep = {"helm.sh/resource-policy": "keep", "argocd.argoproj.io/sync-options": "Prune=false,Delete=false"}
+    assert secret["metadata"]["annotations"] == generator["metadata"]["annotations"] == keep
 
 
 def test_key_value_store_admits_only_the_app(chart):

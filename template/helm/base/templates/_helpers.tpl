@@ -243,7 +243,7 @@ env:
   {{- with $root.Values.env }}
   {{- toYaml . | nindent 2 }}
   {{- end }}
-{{- if or (and .withConfig $root.Values.config) $root.Values.envFrom $platform.objectStorage.enabled $platform.keyValueStore.enabled $platform.externalSecrets.enabled }}
+{{- if or (and .withConfig $root.Values.config) $root.Values.envFrom $platform.objectStorage.enabled $platform.keyValueStore.enabled $platform.externalSecrets.enabled $platform.generatedSecrets.enabled }}
 envFrom:
   {{- if and .withConfig $root.Values.config }}
   - configMapRef:
@@ -263,6 +263,10 @@ envFrom:
   {{- if $platform.externalSecrets.enabled }}
   - secretRef:
       name: {{ required "platform.externalSecrets.secretName is required when platform.externalSecrets.enabled" $platform.externalSecrets.secretName | quote }}
+  {{- end }}
+  {{- if $platform.generatedSecrets.enabled }}
+  - secretRef:
+      name: {{ required "platform.generatedSecrets.secretName is required when platform.generatedSecrets.enabled" $platform.generatedSecrets.secretName | quote }}
   {{- end }}
   {{- with $root.Values.envFrom }}
   {{- toYaml . | nindent 2 }}
