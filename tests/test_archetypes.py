@@ -107,7 +107,7 @@ def test_mail_server(generate, tmp_path):
     volumes = {v["name"]: v for v in pod["volumes"]}
     assert volumes[mounts["/etc/tls"]["name"]]["secret"]["secretName"] == "mail-tls"
     assert volumes[mounts["/var/mail"]["name"]]["persistentVolumeClaim"]["claimName"] == "demo-data"
-    assert objects["PersistentVolumeClaim", "demo-data"]["metadata"]["annotations"] == {"k8up.io/backup": "true"}
+    assert objects["PersistentVolumeClaim", "demo-data"]["metadata"]["annotations"]["k8up.io/backup"] == "true"
     assert container["livenessProbe"]["tcpSocket"] == {"port": "smtp"}
     assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
     assert pod["terminationGracePeriodSeconds"] == 120

@@ -356,19 +356,33 @@ def test_several_volumes(app):
     claims = {o["metadata"]["name"]: o for o in objects if o["kind"] == "PersistentVolumeClaim"}
     assert claims.keys() == {"shop-data", "shop-queue"}  # the existing claim is not created
     data, queue = claims["shop-data"], claims["shop-queue"]
-    assert data["metadata"]["annotations"] == {"k8up.io/backup": "true"}
+    assert data["metadata"]["annotations"] == {"k8up.io/backup": "true", **KEEP}
     assert data["spec"] == {"accessModes": ["ReadWriteOnce"], "storageClassName": "fast",
                             "resources": {"requests": {"storage": "10Gi"}}}
     # What a claim does not set, it takes from persistence.
     assert queue["spec"] == {"accessModes": ["ReadWriteOncePod"], "storageClassName": "fast",
                              "resources": {"requests": {"storage": "2Gi"}}}
-    assert "annotations" not in queue["metadata"]
+    assert queue["metadata"]["annotations"] == KEEP
     deployment = one(objects, "Deployment")["spec"]
     assert deployment["strategy"] == {"type": "Recreate"}
     pod = deployment["template"]["spec"]
     claim_of = {v["name"]: v["persistentVolumeClaim"]["claimName"] for v in pod["volumes"] if "persistentVolumeClaim" in v}
     mounted = {m["mountPath"]: claim_of[m["name"]] for m in pod["containers"][0]["volumeMounts"] if m["name"] in claim_of}
     assert mounted == {"/var/lib/app": "shop-data", "/var/spool/app": "shop-queue", "/srv/archive": "archive-2019"}
+
+
+# What keeps a claim when Helm uninstalls the release (Flux's too) and when Argo CD prunes it or
+# deletes its Application.
+KEEP = {"helm.sh/resource-policy": "keep", "argocd.argoproj.io/sync-options": "Prune=false,Delete=false"}
+
+
+def test_claims_outlive_the_release_unless_told(app, tmp_path):
+    case = Case(app, "canonical", ["volumes.yaml"])
+    claims = [o for o in case.render() if o["kind"] == "PersistentVolumeClaim"]
+    assert len(claims) == 2 and all(KEEP.items() <= c["metadata"]["annotations"].items() for c in claims)
+    let_go = [o for o in case.render(write_values(tmp_path, {"persistence": {"keep": False}}))
+              if o["kind"] == "PersistentVolumeClaim"]
+    assert [c["metadata"].get("annotations") for c in let_go] == [{"k8up.io/backup": "true"}, None]
 
 
 def test_an_existing_claim_replaces_the_data_claim(canonical, tmp_path):
