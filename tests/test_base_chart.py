@@ -878,6 +878,13 @@ def test_a_component_may_leave_a_readwriteonce_volume_alone(canonical, tmp_path)
     assert "shop-worker" in {o["metadata"]["name"] for o in canonical.render(values)}
 
 
+def test_an_app_slow_to_start_still_fits_what_flux_waits(canonical, tmp_path):
+    """Ten minutes to start (60 probes 10s apart) is within the 15 Flux waits for each step."""
+    slow = write_values(tmp_path, {"probes": {"startup": {"periodSeconds": 10, "failureThreshold": 60}}})
+    [container] = pod_spec(canonical.render(slow))["containers"]
+    assert container["startupProbe"]["failureThreshold"] * container["startupProbe"]["periodSeconds"] == 600
+
+
 def test_service_account_token_only_when_asked(canonical, tmp_path):
     objects = canonical.render(write_values(tmp_path, {"serviceAccount": {"automountToken": True}}))
     assert pod_spec(objects)["automountServiceAccountToken"] is True
@@ -1046,6 +1053,15 @@ def test_schema_rejects_misspelt_keys(canonical, tmp_path, values):
         pytest.param({"httpRoute": {"hostnames": ["shop.example.com:8443"]}}, "/httpRoute/hostnames/0",
                      id="hostname-with-port"),
         pytest.param({"ingress": {"hosts": ["Shop.Example.com"]}}, "/ingress/hosts/0", id="uppercase-host"),
+        pytest.param({"jobs": [{"name": "migrate", "command": ["m"], "activeDeadlineSeconds": 1200}]},
+                     "jobs: the hook migrate may run 1200s (activeDeadlineSeconds), beyond rolloutTimeoutSeconds (900)",
+                     id="hook-outlasting-flux"),
+        pytest.param({"rolloutTimeoutSeconds": 300, "probes": {"startup": {"periodSeconds": 10, "failureThreshold": 60}}},
+                     "probes.startup gives the pods 600s to start (initialDelaySeconds + periodSeconds x failureThreshold), "
+                     "beyond rolloutTimeoutSeconds (300)", id="startup-outlasting-flux"),
+        pytest.param({"components": {"worker": {"probes": {"startup": {"type": "exec", "command": ["true"],
+                                                                      "periodSeconds": 10, "failureThreshold": 100}}}}},
+                     "components.worker.probes.startup gives the pods 1000s to start", id="component-startup-outlasting-flux"),
     ],
 )
 def test_refuses_unsafe_or_incomplete_values(canonical, tmp_path, values, message):
