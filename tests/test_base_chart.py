@@ -824,6 +824,42 @@ def test_components_selectors_keep_their_pods_apart(app):
             assert selected == owner.get(name, {name}), (obj["kind"], name)
 
 
+def test_httproute_rules_reach_a_component_and_shape_requests(app):
+    objects = Case(app, "canonical", ["components.yaml"]).render()
+    rules = one(objects, "HTTPRoute")["spec"]["rules"]
+    streaming, upload, redirect, default = rules
+    assert streaming["backendRefs"] == [{"group": "", "kind": "Service", "name": "shop-streaming", "port": 80, "weight": 1}]
+    assert services(objects)["shop-streaming"]["ports"][0]["port"] == 80
+    assert upload["timeouts"] == {"request": "10m", "backendRequest": "10m"}
+    assert upload["backendRefs"][0]["name"] == "shop"
+    # Gateway API refuses backends beside a redirect.
+    assert redirect["filters"][0]["type"] == "RequestRedirect" and "backendRefs" not in redirect
+    assert default["matches"] == [{"path": {"type": "PathPrefix", "value": "/"}}]
+    # The Gateway's proxies reach the streaming server, on the routed port only.
+    policy = by_name(objects)["NetworkPolicy", "shop-streaming"]
+    names = {"streaming": 4000, "admin": 9102}
+    assert allows(policy, "ingress", Peer("envoy-gateway-system", ENVOY_PROXY), 4000, port_names=names)
+    assert not allows(policy, "ingress", Peer("envoy-gateway-system", ENVOY_PROXY), 9102, port_names=names)
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        pytest.param({"matches": [{}], "component": "nope", "port": "x"}, "httpRoute.rules: component nope is not in components",
+                     id="unknown-component"),
+        pytest.param({"matches": [{}], "component": "streaming", "port": "nope"},
+                     "httpRoute.rules: port nope is not a port of the component streaming", id="unknown-port"),
+        pytest.param({"matches": [{}], "component": "streaming"}, "/httpRoute/rules/0", id="component-without-port"),
+        pytest.param({"matches": [{}], "timeouts": {"request": "10 minutes"}}, "/httpRoute/rules/0/timeouts/request",
+                     id="timeout-not-a-duration"),
+    ],
+)
+def test_bad_httproute_rules_are_refused(app, tmp_path, rule, message):
+    case = Case(app, "canonical", ["components.yaml"])
+    with pytest.raises(HelmError, match=re.escape(message)):
+        case.render(write_values(tmp_path, {"httpRoute": {"rules": [rule]}}))
+
+
 def test_components_network_policies(app):
     objects = Case(app, "canonical", ["components.yaml"]).render()
     policies = {o["metadata"]["name"]: o for o in objects if o["kind"] == "NetworkPolicy"}

@@ -531,3 +531,31 @@ share; a StatefulSet's own come from its templates), the configFiles, secretFile
 {{ toYaml . }}
 {{- end }}
 {{- end }}
+
+{{/*
+base.ruleBackend: the Service name and port an httpRoute.rules entry (`rule`) sends to: the app's
+Service, or with `component` that component's, at the Service port of its `port` (a port name).
+*/}}
+{{- define "base.ruleBackend" -}}
+{{- $root := .root }}
+{{- with .rule.component }}
+{{- $component := get $root.Values.components . | default dict }}
+{{- if not $component }}
+{{- fail (printf "httpRoute.rules: component %s is not in components" .) }}
+{{- end }}
+{{- $port := dict }}
+{{- range $component.ports }}
+{{- if eq .name $.rule.port }}
+{{- $port = . }}
+{{- end }}
+{{- end }}
+{{- if not $port }}
+{{- fail (printf "httpRoute.rules: port %s is not a port of the component %s" (toString $.rule.port) .) }}
+{{- end }}
+name: {{ printf "%s-%s" (include "base.fullname" $root) . | quote }}
+port: {{ $port.servicePort | default $port.containerPort }}
+{{- else }}
+name: {{ include "base.fullname" $root | quote }}
+port: {{ $root.Values.service.port }}
+{{- end }}
+{{- end }}
