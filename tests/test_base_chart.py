@@ -91,10 +91,12 @@ NAMED_CASES = [
                                    "NetworkPolicy"], id="routes"),
     pytest.param(["generated-secrets.yaml"], ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy"},
                  id="generated-secrets"),
-    # The app and two components: a worker (two replicas, so a PodDisruptionBudget) and a server with a Service.
-    pytest.param(["components.yaml"], [*ALWAYS, "Deployment", "Deployment", "Service", "ServiceAccount", "HTTPRoute",
-                                       "NetworkPolicy", "NetworkPolicy", "NetworkPolicy", "PodDisruptionBudget",
-                                       "ConfigMap", "ConfigMap", "PersistentVolumeClaim"], id="components"),
+    # The app and three components: a worker (two replicas, so a PodDisruptionBudget), a server with a
+    # Service, and a store with a Service and a claim of its own.
+    pytest.param(["components.yaml"], [*ALWAYS, "Deployment", "Deployment", "Deployment", "Service", "Service",
+                                       "ServiceAccount", "HTTPRoute", "NetworkPolicy", "NetworkPolicy", "NetworkPolicy",
+                                       "NetworkPolicy", "PodDisruptionBudget", "ConfigMap", "ConfigMap",
+                                       "PersistentVolumeClaim", "PersistentVolumeClaim"], id="components"),
 ]
 
 
@@ -803,6 +805,24 @@ def test_components_run_beside_the_app(app):
     assert (labels["app.kubernetes.io/name"], labels["app.kubernetes.io/component"]) == ("shop", "streaming")
 
 
+def test_a_component_keeps_a_store_of_its_own(app):
+    objects = Case(app, "canonical", ["components.yaml"]).render()
+    claim = by_name(objects)["PersistentVolumeClaim", "shop-index-data"]
+    # What the claim does not set, it takes from persistence (ReadWriteMany in this file).
+    assert claim["spec"] == {"accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": "5Gi"}}}
+    assert KEEP.items() <= claim["metadata"]["annotations"].items()
+    index = components(objects)["index"]["spec"]
+    pod = index["template"]["spec"]
+    assert {"name": "index-data", "persistentVolumeClaim": {"claimName": "shop-index-data"}} in pod["volumes"]
+    assert {"name": "index-data", "mountPath": "/var/lib/index"} in pod["containers"][0]["volumeMounts"]
+    assert index["strategy"] == {"type": "Recreate"}
+    # Its own only: the app and the other components do not mount it.
+    for name, other in components(objects).items():
+        if name != "index":
+            assert "shop-index-data" not in str(other["spec"]["template"]["spec"]["volumes"])
+    assert "shop-index-data" not in str(pod_spec(objects)["volumes"])
+
+
 def test_components_selectors_keep_their_pods_apart(app):
     """Each Service, PodDisruptionBudget and NetworkPolicy selects the pods of its own workload only:
     the app's Service never sends traffic to a worker, nor a component's to the app."""
@@ -810,9 +830,8 @@ def test_components_selectors_keep_their_pods_apart(app):
     pods = {o["metadata"]["name"]: o["spec"]["template"]["metadata"]["labels"]
             for o in objects if o["kind"] == "Deployment"}
     pods |= {name: pod["metadata"]["labels"] for name, pod in job_pods(objects).items()}
-    assert pods.keys() == {"shop", "shop-worker", "shop-streaming", "shop-migrate", "shop-cleanup"}
-    owner = {"shop": {"shop"}, "shop-worker": {"shop-worker"}, "shop-streaming": {"shop-streaming"},
-             "shop-jobs": {"shop-migrate", "shop-cleanup"}}
+    assert pods.keys() == {"shop", "shop-worker", "shop-streaming", "shop-index", "shop-migrate", "shop-cleanup"}
+    owner = {"shop-jobs": {"shop-migrate", "shop-cleanup"}}
     for obj in objects:
         selector = {"Service": lambda o: {"matchLabels": o["spec"]["selector"]},
                     "PodDisruptionBudget": lambda o: o["spec"]["selector"],
@@ -901,6 +920,8 @@ def test_components_network_policies(app):
                      id="probe-without-port"),
         pytest.param({"persistence": {"enabled": True}, "components": {"worker": {}}},
                      "components.worker: the app's volume data is ReadWriteOnce", id="shared-readwriteonce-volume"),
+        pytest.param({"components": {"store": {"replicas": 2, "persistence": [{"name": "data", "mountPath": "/d"}]}}},
+                     "components.store: a ReadWriteOnce volume (data) mounts on one node only", id="own-readwriteonce-volume"),
     ],
 )
 def test_bad_components_are_refused(canonical, tmp_path, values, message):

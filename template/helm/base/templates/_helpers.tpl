@@ -559,3 +559,21 @@ name: {{ include "base.fullname" $root | quote }}
 port: {{ $root.Values.service.port }}
 {{- end }}
 {{- end }}
+
+{{/*
+base.claimAnnotations: the annotations of a claim the chart creates (`claim`): its own and, with
+persistence.keep, what keeps its data when the release or the Application goes: Helm skips
+deleting it on uninstall, upgrade and rollback
+(https://helm.sh/docs/howto/charts_tips_and_tricks/#tell-helm-not-to-uninstall-a-resource),
+Argo CD on pruning (Prune=false) and on deleting the Application (Delete=false; argo-cd
+docs/user-guide/sync-options.md, "No Resource Deletion", at 03070f7a).
+*/}}
+{{- define "base.claimAnnotations" -}}
+{{- $annotations := deepCopy (.claim.annotations | default dict) }}
+{{- if .root.Values.persistence.keep }}
+{{- $annotations = merge (dict "helm.sh/resource-policy" "keep" "argocd.argoproj.io/sync-options" "Prune=false,Delete=false") $annotations }}
+{{- end }}
+{{- with $annotations }}
+{{- toYaml . }}
+{{- end }}
+{{- end }}
