@@ -439,6 +439,35 @@ def test_job_pods_get_no_traffic_and_reach_the_database(app):
         assert not allows(policy, "ingress", Peer("shop", {}), 8080)
 
 
+def test_a_scheduled_job_mounts_the_apps_volumes_and_files(canonical, tmp_path):
+    """A cron job working on the app's files (Nextcloud's cron.php): the same claims and files as the app."""
+    values = write_values(tmp_path, {
+        "persistence": {"enabled": True, "accessModes": ["ReadWriteMany"], "mountPath": "/var/www/html"},
+        "configFiles": [{"name": "php", "mountPath": "/etc/php", "files": {"extra.ini": "memory_limit = 512M\n"}}],
+        "jobs": [{"name": "cron", "command": ["php", "-f", "/var/www/html/cron.php"], "schedule": "*/5 * * * *",
+                  "inheritMounts": True}]})
+    objects = canonical.render(values)
+    job = job_pods(objects)["shop-cron"]["spec"]
+    app_pod = pod_spec(objects)
+    assert job["volumes"] == app_pod["volumes"]
+    assert job["containers"][0]["volumeMounts"] == app_pod["containers"][0]["volumeMounts"]
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        pytest.param({"jobs": [{"name": "migrate", "command": ["m"], "inheritMounts": True}]},
+                     "jobs: migrate is a hook, which runs before the release's claims and files exist", id="hook"),
+        pytest.param({"persistence": {"enabled": True},
+                      "jobs": [{"name": "cron", "command": ["c"], "schedule": "@hourly", "inheritMounts": True}]},
+                     "jobs: cron would share the app's volume data, which is ReadWriteOnce", id="readwriteonce"),
+    ],
+)
+def test_jobs_mounting_what_they_cannot_are_refused(canonical, tmp_path, values, message):
+    with pytest.raises(HelmError, match=re.escape(message)):
+        canonical.render(write_values(tmp_path, values))
+
+
 def test_statefulset_gives_each_pod_its_identity_and_claim(app):
     objects = Case(app, "canonical", ["statefulset.yaml"]).render()
     stateful = one(objects, "StatefulSet")["spec"]

@@ -281,6 +281,14 @@ runs before this release's ServiceAccount and `config` ConfigMap exist, so it go
 */}}
 {{- define "base.jobPod" -}}
 {{- $root := .root }}
+{{- if and .hook .job.inheritMounts }}
+{{- fail (printf "jobs: %s is a hook, which runs before the release's claims and files exist: inheritMounts is for scheduled jobs" .job.name) }}
+{{- end }}
+{{- range include "base.sharedClaims" $root | fromJsonArray }}
+{{- if and $.job.inheritMounts (or (has "ReadWriteOnce" .accessModes) (has "ReadWriteOncePod" .accessModes)) }}
+{{- fail (printf "jobs: %s would share the app's volume %s, which is ReadWriteOnce and mounts on one node only; make it ReadWriteMany" $.job.name .name) }}
+{{- end }}
+{{- end }}
 {{- $job := .job -}}
 metadata:
   labels:
@@ -312,13 +320,22 @@ spec:
       {{- include "base.env" (dict "root" $root "withConfig" (not .hook)) | nindent 6 }}
       resources:
         {{- toYaml ($job.resources | default $root.Values.resources) | nindent 8 }}
+      {{- $shared := include "base.sharedClaims" $root | fromJsonArray }}
       volumeMounts:
+        {{- if $job.inheritMounts }}
+        {{- include "base.volumeMounts" (dict "root" $root "claims" $shared) | nindent 8 }}
+        {{- else }}
         - name: tmp
           mountPath: /tmp
+        {{- end }}
   volumes:
+    {{- if $job.inheritMounts }}
+    {{- include "base.volumes" (dict "root" $root "claims" $shared) | nindent 4 }}
+    {{- else }}
     - name: tmp
       emptyDir:
         sizeLimit: {{ $root.Values.tmpDir.sizeLimit | quote }}
+    {{- end }}
   {{- with $root.Values.nodeSelector }}
   nodeSelector:
     {{- toYaml . | nindent 4 }}
