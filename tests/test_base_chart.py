@@ -614,6 +614,22 @@ def test_sidecar_security_defaults_to_the_apps(canonical, tmp_path):
                                             "capabilities": {"drop": ["ALL"]}, "readOnlyRootFilesystem": True}
 
 
+def test_an_init_step_inherits_the_apps_environment_and_mounts(canonical, tmp_path):
+    values = write_values(tmp_path, {
+        "platform": {"postgres": {"enabled": True, "secretName": "shop-db-app"}},
+        "persistence": {"enabled": True},
+        "initContainers": [{"name": "build", "image": "example.com/build:1.0.0", "inheritEnv": True,
+                            "inheritMounts": True, "env": [{"name": "STEP", "value": "build"}]},
+                           {"name": "plain", "image": "example.com/plain:1.0.0"}]})
+    pod = pod_spec(canonical.render(values))
+    build, plain = pod["initContainers"]
+    [app_container] = pod["containers"]
+    assert build["env"] == [*app_container["env"], {"name": "STEP", "value": "build"}]
+    assert build["volumeMounts"] == app_container["volumeMounts"]
+    assert not {"inheritEnv", "inheritMounts"} & build.keys()
+    assert not {"env", "envFrom", "volumeMounts"} & plain.keys()
+
+
 def test_no_capability_without_a_privileged_port(canonical):
     [container] = pod_spec(canonical.render())["containers"]
     assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}

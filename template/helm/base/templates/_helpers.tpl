@@ -167,9 +167,23 @@ the same name.
 {{/*
 base.extraContainer: an init or sidecar container as values give it; what its securityContext
 leaves out comes from the app container's, so it meets the restricted Pod Security Standard too.
+With inheritEnv it gets the app's environment before its own, with inheritMounts the app
+container's mounts (`claims`, files, extra volumes) before its own.
 */}}
 {{- define "base.extraContainer" -}}
-{{- toYaml (list (merge (dict) .container (dict "securityContext" .root.Values.securityContext))) }}
+{{- $container := omit .container "inheritEnv" "inheritMounts" }}
+{{- if .container.inheritEnv }}
+{{- $env := include "base.env" (dict "root" .root "withConfig" true) | fromYaml }}
+{{- $_ := set $container "env" (concat ($env.env | default list) ($container.env | default list)) }}
+{{- with concat ($env.envFrom | default list) ($container.envFrom | default list) }}
+{{- $_ := set $container "envFrom" . }}
+{{- end }}
+{{- end }}
+{{- if .container.inheritMounts }}
+{{- $mounts := include "base.volumeMounts" (dict "root" .root "claims" .claims) | fromYamlArray }}
+{{- $_ := set $container "volumeMounts" (concat $mounts ($container.volumeMounts | default list)) }}
+{{- end }}
+{{- toYaml (list (merge (dict) $container (dict "securityContext" .root.Values.securityContext))) }}
 {{- end }}
 
 {{/*
