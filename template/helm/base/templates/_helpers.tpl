@@ -429,8 +429,8 @@ app uses, and networkPolicy.extraEgress.
     - port: {{ $platform.keyValueStore.port }}
       protocol: TCP
 {{- end }}
-{{- if .Values.components }}
-{{- /* The release's own pods on their ports: a worker calling the app's API, the app a component's service. */}}
+{{- if or .Values.components .Values.statefulSet.enabled }}
+{{- /* The release's own pods on their ports: a StatefulSet's members each other, a worker the app's API, the app a component's service. */}}
 {{- $ports := list (dict "containerPort" .Values.containerPort) }}
 {{- $ports = concat $ports .Values.ports }}
 {{- range .Values.components }}
