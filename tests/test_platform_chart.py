@@ -246,11 +246,19 @@ def test_database_as_the_app_wants_it(chart):
         "ALTER DATABASE tasks SET timezone TO 'UTC'"]
     pooler = objects["Pooler"]["spec"]
     assert pooler == {"cluster": {"name": "demo-db"}, "instances": 2, "type": "rw", "pgbouncer": {"poolMode": "transaction"}}
+    postgresql = objects["Cluster"]["spec"]["postgresql"]
+    assert postgresql["parameters"] == {"max_connections": "200", "pg_stat_statements.track": "all"}
+    assert postgresql["shared_preload_libraries"] == ["pg_stat_statements"]
+    assert postgresql["extensions"] == [{"name": "pgvector",
+                                         "image": {"reference": "ghcr.io/cloudnative-pg/pgvector:0.8.0-18-trixie"}}]
+    assert objects["Cluster"]["spec"]["managed"]["roles"] == [
+        {"name": "reporting", "login": True, "inRoles": ["pg_read_all_data"], "passwordSecret": {"name": "demo-reporting"}}]
 
 
 def test_database_defaults_to_the_app_name(chart):
     objects = by_kind(render(chart, "demo-platform", "demo", [VALUES / "postgres.yaml"], CLUSTER_API_VERSIONS))
     assert objects["Cluster"]["spec"]["bootstrap"]["initdb"] == {"database": "demo", "owner": "demo"}
+    assert not {"postgresql", "managed"} & objects["Cluster"]["spec"].keys()
     assert "Pooler" not in objects
 
 
