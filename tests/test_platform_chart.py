@@ -38,6 +38,7 @@ EXPECTED = {
     "external-secrets-template": SECRETS,
     "monitoring": MONITORING,
     "monitoring-custom": MONITORING,
+    "monitoring-endpoints": MONITORING | {("ServiceMonitor", "demo-streaming")},
     "generated-secrets": GENERATED,
     "all": DATABASE | BACKUP | BUCKET | KV | {("RedisReplication", "demo-kv")} | SECRETS | MONITORING
            | {("PodMonitor", "demo-db")} | GENERATED,
@@ -224,6 +225,19 @@ def test_monitoring_of_a_metrics_endpoint_of_its_own(chart):
     groups = {group["name"]: group for group in objects["PrometheusRule"]["spec"]["groups"]}
     assert {"demo", "demo-queue"} == groups.keys()
     assert groups["demo-queue"]["rules"][0]["alert"] == "QueueBacklog"
+
+
+def test_monitoring_follows_every_metrics_endpoint(chart):
+    """Several endpoints: the app's `metrics` port, an exporter's port at its own path, and a component's
+    `metrics` port (the base chart labels a component's Service with its name as component)."""
+    objects = by_name(render(chart, "demo-platform", "demo", [VALUES / "monitoring-endpoints.yaml"], CLUSTER_API_VERSIONS))
+    endpoints = objects["ServiceMonitor", "demo"]["spec"]["endpoints"]
+    assert [(e["port"], e["path"]) for e in endpoints] == [("metrics", "/metrics"), ("exporter", "/exporter/metrics")]
+    component = objects["ServiceMonitor", "demo-streaming"]["spec"]
+    assert component["selector"] == {"matchLabels": {"app.kubernetes.io/name": "demo",
+                                                     "app.kubernetes.io/component": "streaming"}}
+    assert [(e["port"], e["path"]) for e in component["endpoints"]] == [("metrics", "/metrics")]
+    assert component["jobLabel"] == "app.kubernetes.io/name"  # job="demo": the alerts cover it too
 
 
 def test_external_secret_shapes_the_secret(chart):
