@@ -40,6 +40,7 @@ EXPECTED = {
     "monitoring-custom": MONITORING,
     "monitoring-endpoints": MONITORING | {("ServiceMonitor", "demo-streaming")},
     "generated-secrets": GENERATED,
+    "extra-objects": {("ExternalSecret", "demo-config-file"), ("Role", "demo-pod-reader")},
     "all": DATABASE | BACKUP | BUCKET | KV | {("RedisReplication", "demo-kv")} | SECRETS | MONITORING
            | {("PodMonitor", "demo-db")} | GENERATED,
 }
@@ -238,6 +239,12 @@ def test_monitoring_follows_every_metrics_endpoint(chart):
                                                      "app.kubernetes.io/component": "streaming"}}
     assert [(e["port"], e["path"]) for e in component["endpoints"]] == [("metrics", "/metrics")]
     assert component["jobLabel"] == "app.kubernetes.io/name"  # job="demo": the alerts cover it too
+
+
+def test_extra_objects_use_the_charts_names(chart):
+    objects = by_name(render(chart, "demo-platform", "demo", [VALUES / "extra-objects.yaml"], CLUSTER_API_VERSIONS))
+    assert objects["ExternalSecret", "demo-config-file"]["spec"]["target"]["name"] == "demo-config-file"
+    assert objects["Role", "demo-pod-reader"]["metadata"]["labels"]["app.kubernetes.io/name"] == "demo"
 
 
 def test_external_secret_shapes_the_secret(chart):
