@@ -39,6 +39,7 @@ CHECKOV_SKIPS_BY_VALUES = {
     "jobs.yaml": {"CKV_K8S_35": PLATFORM_AS_ENV},
     "postgres-pooler.yaml": {"CKV_K8S_35": PLATFORM_AS_ENV},
     "generated-secrets.yaml": {"CKV_K8S_35": PLATFORM_AS_ENV},
+    "rbac.yaml": {"CKV_K8S_38": "the file gives the app the API access it needs, which needs its token"},
     "workload.yaml": {"CKV_K8S_25": "NET_BIND_SERVICE, which the restricted standard allows, binds port 25"},
     "components.yaml": {"CKV_K8S_35": PLATFORM_AS_ENV,
                         "CKV_K8S_8": "a queue worker serves nothing a liveness probe could ask",
@@ -89,6 +90,8 @@ NAMED_CASES = [
                  id="files"),
     pytest.param(["routes.yaml"], [*ALWAYS, "Service", "ServiceAccount", "HTTPRoute", "TCPRoute", "TLSRoute",
                                    "NetworkPolicy"], id="routes"),
+    pytest.param(["rbac.yaml"], ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy", "Role", "RoleBinding"},
+                 id="rbac"),
     pytest.param(["generated-secrets.yaml"], ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy"},
                  id="generated-secrets"),
     # The app and three components: a worker (two replicas, so a PodDisruptionBudget), a server with a
@@ -196,7 +199,8 @@ def test_pods_meet_the_restricted_pod_security_standard(case):
     assert security["seccompProfile"] == {"type": "RuntimeDefault"}
     assert not {"hostNetwork", "hostPID", "hostIPC"} & set(pod)
     assert all("hostPath" not in volume for volume in pod["volumes"])
-    assert pod["automountServiceAccountToken"] is False
+    # No API token unless the app asks for one (rbac.yaml does, to use its Role).
+    assert pod["automountServiceAccountToken"] is ("rbac.yaml" in {v.name for v in case.values})
     tmp_volumes = {v["name"] for v in pod["volumes"] if "emptyDir" in v}
     for container in pod["containers"] + pod.get("initContainers", []):
         context = container["securityContext"]
@@ -214,7 +218,7 @@ def test_pods_meet_the_restricted_pod_security_standard(case):
             for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
                 assert container[probe]["httpGet"]["path"] == "/healthz"
     if "ServiceAccount" in {o["kind"] for o in objects}:
-        assert one(objects, "ServiceAccount")["automountServiceAccountToken"] is False
+        assert one(objects, "ServiceAccount")["automountServiceAccountToken"] is pod["automountServiceAccountToken"]
     other_pods = [*job_pods(objects).values(), *(c["spec"]["template"] for c in components(objects).values())]
     for other_pod in other_pods:
         assert other_pod["spec"]["securityContext"] == security
@@ -985,6 +989,21 @@ def test_an_app_slow_to_start_still_fits_what_flux_waits(canonical, tmp_path):
     slow = write_values(tmp_path, {"probes": {"startup": {"periodSeconds": 10, "failureThreshold": 60}}})
     [container] = pod_spec(canonical.render(slow))["containers"]
     assert container["startupProbe"]["failureThreshold"] * container["startupProbe"]["periodSeconds"] == 600
+
+
+def test_rbac_grants_the_apps_service_account_its_namespace_only(app, tmp_path):
+    objects = by_name(Case(app, "canonical", ["rbac.yaml"]).render())
+    role, binding = objects["Role", "shop"], objects["RoleBinding", "shop"]
+    assert role["rules"] == [{"apiGroups": [""], "resources": ["pods", "configmaps"], "verbs": ["get", "list", "watch"]}]
+    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "shop"}
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "shop", "namespace": "shop"}]
+    assert objects["Deployment", "shop"]["spec"]["template"]["spec"]["automountServiceAccountToken"] is True
+    case = Case(app, "canonical")
+    with pytest.raises(HelmError, match="which its pods reach only with serviceAccount.automountToken: true"):
+        case.render(write_values(tmp_path, {"rbac": {"rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]}}))
+    with pytest.raises(HelmError, match="/rbac/rules/0"):
+        case.render(write_values(tmp_path, {"serviceAccount": {"automountToken": True},
+                                            "rbac": {"rules": [{"nonResourceURLs": ["/metrics"], "verbs": ["get"]}]}}))
 
 
 def test_service_account_token_only_when_asked(canonical, tmp_path):
