@@ -90,6 +90,8 @@ NAMED_CASES = [
                  id="files"),
     pytest.param(["routes.yaml"], [*ALWAYS, "Service", "ServiceAccount", "HTTPRoute", "TCPRoute", "TLSRoute",
                                    "NetworkPolicy"], id="routes"),
+    pytest.param(["files-modes.yaml"], ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy", "ConfigMap"},
+                 id="files-modes"),
     pytest.param(["rbac.yaml"], ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy", "Role", "RoleBinding"},
                  id="rbac"),
     pytest.param(["generated-secrets.yaml"], ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy"},
@@ -550,6 +552,23 @@ def test_config_files_are_mounted(app):
     assert tls["secret"] == {"secretName": "mail-tls"}
     assert {"name": tls["name"], "mountPath": "/etc/tls", "readOnly": True} in pod["containers"][0]["volumeMounts"]
     assert ("Secret", "mail-tls") in loaded_sources(pod)  # so Reloader rolls the pods on renewal
+
+
+def test_files_with_modes_and_a_secrets_single_key(app, tmp_path):
+    objects = Case(app, "canonical", ["files-modes.yaml"]).render()
+    pod = pod_spec(objects)
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["files-scripts"]["configMap"]["defaultMode"] == 0o755
+    assert volumes["secret-files-0"]["secret"] == {"secretName": "shop-config-file", "defaultMode": 0o440,
+                                                   "items": [{"key": "settings.json", "path": "settings.json"}]}
+    assert {"name": "secret-files-0", "mountPath": "/etc/app/settings.json", "subPath": "settings.json",
+            "readOnly": True} in pod["containers"][0]["volumeMounts"]
+    with pytest.raises(HelmError, match="secretFiles: x has subPath, which mounts its items one by one"):
+        Case(app, "canonical").render(write_values(tmp_path, {"secretFiles": [
+            {"secretName": "x", "mountPath": "/x", "subPath": True}]}))
+    with pytest.raises(HelmError, match="/secretFiles/0/items/0/path"):
+        Case(app, "canonical").render(write_values(tmp_path, {"secretFiles": [
+            {"secretName": "x", "mountPath": "/x", "items": [{"key": "a", "path": "../etc/passwd"}]}]}))
 
 
 def test_config_file_change_rolls_the_pods(canonical, tmp_path):

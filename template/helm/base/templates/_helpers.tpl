@@ -525,9 +525,21 @@ configFiles, secretFiles and extraVolumeMounts.
 {{- end }}
 {{- end }}
 {{- range $index, $secret := $root.Values.secretFiles }}
+{{- if $secret.subPath }}
+{{- if not $secret.items }}
+{{- fail (printf "secretFiles: %s has subPath, which mounts its items one by one: list them in items" $secret.secretName) }}
+{{- end }}
+{{- range $secret.items }}
+- name: {{ printf "secret-files-%d" $index | quote }}
+  mountPath: {{ printf "%s/%s" (trimSuffix "/" $secret.mountPath) .path | quote }}
+  subPath: {{ .path | quote }}
+  readOnly: true
+{{- end }}
+{{- else }}
 - name: {{ printf "secret-files-%d" $index | quote }}
   mountPath: {{ $secret.mountPath | quote }}
   readOnly: true
+{{- end }}
 {{- end }}
 {{- with $root.Values.extraVolumeMounts }}
 {{ toYaml . }}
@@ -552,11 +564,21 @@ share; a StatefulSet's own come from its templates), the configFiles, secretFile
 - name: {{ printf "files-%s" .name | quote }}
   configMap:
     name: {{ printf "%s-%s" (include "base.fullname" $root) .name | quote }}
+    {{- if hasKey . "defaultMode" }}
+    defaultMode: {{ .defaultMode }}
+    {{- end }}
 {{- end }}
 {{- range $index, $secret := $root.Values.secretFiles }}
 - name: {{ printf "secret-files-%d" $index | quote }}
   secret:
     secretName: {{ $secret.secretName | quote }}
+    {{- with $secret.items }}
+    items:
+      {{- toYaml . | nindent 6 }}
+    {{- end }}
+    {{- if hasKey $secret "defaultMode" }}
+    defaultMode: {{ $secret.defaultMode }}
+    {{- end }}
 {{- end }}
 {{- with $root.Values.extraVolumes }}
 {{ toYaml . }}
