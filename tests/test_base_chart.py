@@ -997,6 +997,14 @@ def test_bad_components_are_refused(canonical, tmp_path, values, message):
         canonical.render(write_values(tmp_path, values))
 
 
+def test_a_component_name_too_long_for_its_service_is_refused(canonical, tmp_path):
+    """The app name may take 44 characters and a component's 30: their Service name must still fit 63."""
+    long_release = "a" * 44
+    values = write_values(tmp_path, {"components": {"w" * 30: {"command": ["w"]}}})
+    with pytest.raises(HelmError, match="longer than the 63 characters Kubernetes allows"):
+        render(canonical.chart, long_release, "shop", [values])
+
+
 def test_a_component_may_leave_a_readwriteonce_volume_alone(canonical, tmp_path):
     values = write_values(tmp_path, {"persistence": {"enabled": True},
                                      "components": {"worker": {"inheritMounts": False}}})
