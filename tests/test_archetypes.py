@@ -334,7 +334,10 @@ def test_nextcloud(generate, tmp_path):
     pod = workload(base)["spec"]["template"]["spec"]
     web = container(base)
     assert pod["securityContext"]["runAsUser"] == 33
-    assert {m["mountPath"]: m.get("subPath") for m in web["volumeMounts"]}["/etc/apache2/ports.conf"] == "ports.conf"
+    files = {m["mountPath"]: m.get("subPath") for m in web["volumeMounts"]}
+    assert files["/etc/apache2/ports.conf"] == "ports.conf"
+    assert files["/etc/apache2/sites-enabled/000-default.conf"] == "000-default.conf"
+    assert "<VirtualHost *:8080>" in objects["ConfigMap", "demo-apache-site"]["data"]["000-default.conf"]
     env = env_of(web)
     assert env["POSTGRES_PASSWORD"] == secret_key("demo-db-app", "password")
     assert env["REDIS_HOST_PASSWORD"] == secret_key("demo-kv", "REDIS_PASSWORD")
