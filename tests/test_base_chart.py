@@ -38,7 +38,12 @@ CHECKOV_SKIPS_BY_VALUES = {
     "values-base.yaml": {"CKV_K8S_35": PLATFORM_AS_ENV},
     "jobs.yaml": {"CKV_K8S_35": PLATFORM_AS_ENV},
     "postgres-pooler.yaml": {"CKV_K8S_35": PLATFORM_AS_ENV},
+    "generated-secrets.yaml": {"CKV_K8S_35": PLATFORM_AS_ENV},
+    "rbac.yaml": {"CKV_K8S_38": "the file gives the app the API access it needs, which needs its token"},
     "workload.yaml": {"CKV_K8S_25": "NET_BIND_SERVICE, which the restricted standard allows, binds port 25"},
+    "components.yaml": {"CKV_K8S_35": PLATFORM_AS_ENV,
+                        "CKV_K8S_8": "a queue worker serves nothing a liveness probe could ask",
+                        "CKV_K8S_9": "a queue worker takes no traffic a readiness probe could hold back"},
 }
 
 # Every values file, on the canonical app, with the kinds it must render and no others.
@@ -85,6 +90,18 @@ NAMED_CASES = [
                  id="files"),
     pytest.param(["routes.yaml"], [*ALWAYS, "Service", "ServiceAccount", "HTTPRoute", "TCPRoute", "TLSRoute",
                                    "NetworkPolicy"], id="routes"),
+    pytest.param(["files-modes.yaml"], ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy", "ConfigMap"},
+                 id="files-modes"),
+    pytest.param(["rbac.yaml"], ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy", "Role", "RoleBinding"},
+                 id="rbac"),
+    pytest.param(["generated-secrets.yaml"], ALWAYS | {"ServiceAccount", "HTTPRoute", "NetworkPolicy"},
+                 id="generated-secrets"),
+    # The app and three components: a worker (two replicas, so a PodDisruptionBudget), a server with a
+    # Service, and a store with a Service and a claim of its own.
+    pytest.param(["components.yaml"], [*ALWAYS, "Deployment", "Deployment", "Deployment", "Service", "Service",
+                                       "ServiceAccount", "HTTPRoute", "NetworkPolicy", "NetworkPolicy", "NetworkPolicy",
+                                       "NetworkPolicy", "PodDisruptionBudget", "ConfigMap", "ConfigMap",
+                                       "PersistentVolumeClaim", "PersistentVolumeClaim"], id="components"),
 ]
 
 
@@ -148,9 +165,16 @@ def job_pods(objects: list[dict]) -> dict[str, dict]:
 
 
 def workload(objects: list[dict]) -> dict:
-    """The Deployment, or the StatefulSet in its place."""
-    [obj] = [o for o in objects if o["kind"] in {"Deployment", "StatefulSet"}]
+    """The app's Deployment, or the StatefulSet in its place (not its components')."""
+    [obj] = [o for o in objects if o["kind"] in {"Deployment", "StatefulSet"}
+             and o["metadata"]["labels"]["app.kubernetes.io/component"] == "app"]
     return obj
+
+
+def components(objects: list[dict]) -> dict[str, dict]:
+    """The components' Deployments, by component name."""
+    return {o["metadata"]["labels"]["app.kubernetes.io/component"]: o for o in objects
+            if o["kind"] == "Deployment" and o["metadata"]["labels"]["app.kubernetes.io/component"] != "app"}
 
 
 def pod_spec(objects: list[dict]) -> dict:
@@ -195,7 +219,8 @@ def test_pods_meet_the_restricted_pod_security_standard(case):
     assert security["seccompProfile"] == {"type": "RuntimeDefault"}
     assert not {"hostNetwork", "hostPID", "hostIPC"} & set(pod)
     assert all("hostPath" not in volume for volume in pod["volumes"])
-    assert pod["automountServiceAccountToken"] is False
+    # No API token unless the app asks for one (rbac.yaml does, to use its Role).
+    assert pod["automountServiceAccountToken"] is ("rbac.yaml" in {v.name for v in case.values})
     tmp_volumes = {v["name"] for v in pod["volumes"] if "emptyDir" in v}
     for container in pod["containers"] + pod.get("initContainers", []):
         context = container["securityContext"]
@@ -213,12 +238,15 @@ def test_pods_meet_the_restricted_pod_security_standard(case):
             for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
                 assert container[probe]["httpGet"]["path"] == "/healthz"
     if "ServiceAccount" in {o["kind"] for o in objects}:
-        assert one(objects, "ServiceAccount")["automountServiceAccountToken"] is False
-    for job_pod in job_pods(objects).values():
-        assert job_pod["spec"]["securityContext"] == security and job_pod["spec"]["automountServiceAccountToken"] is False
-        [container] = job_pod["spec"]["containers"]
+        assert one(objects, "ServiceAccount")["automountServiceAccountToken"] is pod["automountServiceAccountToken"]
+    other_pods = [*job_pods(objects).values(), *(c["spec"]["template"] for c in components(objects).values())]
+    for other_pod in other_pods:
+        assert other_pod["spec"]["securityContext"] == security
+        assert other_pod["spec"]["automountServiceAccountToken"] is False
+        [container] = other_pod["spec"]["containers"]
         assert container["securityContext"] == {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
                                                 "readOnlyRootFilesystem": True}
+        assert {"cpu", "memory"} <= set(container["resources"]["limits"])
 
 
 def test_checkov_finds_nothing(case, request, checkov_report):
@@ -350,19 +378,33 @@ def test_several_volumes(app):
     claims = {o["metadata"]["name"]: o for o in objects if o["kind"] == "PersistentVolumeClaim"}
     assert claims.keys() == {"shop-data", "shop-queue"}  # the existing claim is not created
     data, queue = claims["shop-data"], claims["shop-queue"]
-    assert data["metadata"]["annotations"] == {"k8up.io/backup": "true"}
+    assert data["metadata"]["annotations"] == {"k8up.io/backup": "true", **KEEP}
     assert data["spec"] == {"accessModes": ["ReadWriteOnce"], "storageClassName": "fast",
                             "resources": {"requests": {"storage": "10Gi"}}}
     # What a claim does not set, it takes from persistence.
     assert queue["spec"] == {"accessModes": ["ReadWriteOncePod"], "storageClassName": "fast",
                              "resources": {"requests": {"storage": "2Gi"}}}
-    assert "annotations" not in queue["metadata"]
+    assert queue["metadata"]["annotations"] == KEEP
     deployment = one(objects, "Deployment")["spec"]
     assert deployment["strategy"] == {"type": "Recreate"}
     pod = deployment["template"]["spec"]
     claim_of = {v["name"]: v["persistentVolumeClaim"]["claimName"] for v in pod["volumes"] if "persistentVolumeClaim" in v}
     mounted = {m["mountPath"]: claim_of[m["name"]] for m in pod["containers"][0]["volumeMounts"] if m["name"] in claim_of}
     assert mounted == {"/var/lib/app": "shop-data", "/var/spool/app": "shop-queue", "/srv/archive": "archive-2019"}
+
+
+# What keeps a claim when Helm uninstalls the release (Flux's too) and when Argo CD prunes it or
+# deletes its Application.
+KEEP = {"helm.sh/resource-policy": "keep", "argocd.argoproj.io/sync-options": "Prune=false,Delete=false"}
+
+
+def test_claims_outlive_the_release_unless_told(app, tmp_path):
+    case = Case(app, "canonical", ["volumes.yaml"])
+    claims = [o for o in case.render() if o["kind"] == "PersistentVolumeClaim"]
+    assert len(claims) == 2 and all(KEEP.items() <= c["metadata"]["annotations"].items() for c in claims)
+    let_go = [o for o in case.render(write_values(tmp_path, {"persistence": {"keep": False}}))
+              if o["kind"] == "PersistentVolumeClaim"]
+    assert [c["metadata"].get("annotations") for c in let_go] == [{"k8up.io/backup": "true"}, None]
 
 
 def test_an_existing_claim_replaces_the_data_claim(canonical, tmp_path):
@@ -415,6 +457,35 @@ def test_job_pods_get_no_traffic_and_reach_the_database(app):
         assert policy["metadata"]["name"] == "shop-jobs"
         assert allows(policy, "egress", database, 5432)
         assert not allows(policy, "ingress", Peer("shop", {}), 8080)
+
+
+def test_a_scheduled_job_mounts_the_apps_volumes_and_files(canonical, tmp_path):
+    """A cron job working on the app's files (Nextcloud's cron.php): the same claims and files as the app."""
+    values = write_values(tmp_path, {
+        "persistence": {"enabled": True, "accessModes": ["ReadWriteMany"], "mountPath": "/var/www/html"},
+        "configFiles": [{"name": "php", "mountPath": "/etc/php", "files": {"extra.ini": "memory_limit = 512M\n"}}],
+        "jobs": [{"name": "cron", "command": ["php", "-f", "/var/www/html/cron.php"], "schedule": "*/5 * * * *",
+                  "inheritMounts": True}]})
+    objects = canonical.render(values)
+    job = job_pods(objects)["shop-cron"]["spec"]
+    app_pod = pod_spec(objects)
+    assert job["volumes"] == app_pod["volumes"]
+    assert job["containers"][0]["volumeMounts"] == app_pod["containers"][0]["volumeMounts"]
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        pytest.param({"jobs": [{"name": "migrate", "command": ["m"], "inheritMounts": True}]},
+                     "jobs: migrate is a hook, which runs before the release's claims and files exist", id="hook"),
+        pytest.param({"persistence": {"enabled": True},
+                      "jobs": [{"name": "cron", "command": ["c"], "schedule": "@hourly", "inheritMounts": True}]},
+                     "jobs: cron would share the app's volume data, which is ReadWriteOnce", id="readwriteonce"),
+    ],
+)
+def test_jobs_mounting_what_they_cannot_are_refused(canonical, tmp_path, values, message):
+    with pytest.raises(HelmError, match=re.escape(message)):
+        canonical.render(write_values(tmp_path, values))
 
 
 def test_statefulset_gives_each_pod_its_identity_and_claim(app):
@@ -497,6 +568,23 @@ def test_config_files_are_mounted(app):
     assert ("Secret", "mail-tls") in loaded_sources(pod)  # so Reloader rolls the pods on renewal
 
 
+def test_files_with_modes_and_a_secrets_single_key(app, tmp_path):
+    objects = Case(app, "canonical", ["files-modes.yaml"]).render()
+    pod = pod_spec(objects)
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["files-scripts"]["configMap"]["defaultMode"] == 0o755
+    assert volumes["secret-files-0"]["secret"] == {"secretName": "shop-config-file", "defaultMode": 0o440,
+                                                   "items": [{"key": "settings.json", "path": "settings.json"}]}
+    assert {"name": "secret-files-0", "mountPath": "/etc/app/settings.json", "subPath": "settings.json",
+            "readOnly": True} in pod["containers"][0]["volumeMounts"]
+    with pytest.raises(HelmError, match="secretFiles: x has subPath, which mounts its items one by one"):
+        Case(app, "canonical").render(write_values(tmp_path, {"secretFiles": [
+            {"secretName": "x", "mountPath": "/x", "subPath": True}]}))
+    with pytest.raises(HelmError, match="/secretFiles/0/items/0/path"):
+        Case(app, "canonical").render(write_values(tmp_path, {"secretFiles": [
+            {"secretName": "x", "mountPath": "/x", "items": [{"key": "a", "path": "../etc/passwd"}]}]}))
+
+
 def test_config_file_change_rolls_the_pods(canonical, tmp_path):
     def annotations(content: str) -> dict:
         files = [{"name": "app", "mountPath": "/etc/app", "files": {"app.toml": content}}]
@@ -561,6 +649,22 @@ def test_sidecar_security_defaults_to_the_apps(canonical, tmp_path):
     [container] = pod_spec(canonical.render(write_values(tmp_path, {"sidecars": [sidecar]})))["initContainers"]
     assert container["securityContext"] == {"runAsUser": 10002, "allowPrivilegeEscalation": False,
                                             "capabilities": {"drop": ["ALL"]}, "readOnlyRootFilesystem": True}
+
+
+def test_an_init_step_inherits_the_apps_environment_and_mounts(canonical, tmp_path):
+    values = write_values(tmp_path, {
+        "platform": {"postgres": {"enabled": True, "secretName": "shop-db-app"}},
+        "persistence": {"enabled": True},
+        "initContainers": [{"name": "build", "image": "example.com/build:1.0.0", "inheritEnv": True,
+                            "inheritMounts": True, "env": [{"name": "STEP", "value": "build"}]},
+                           {"name": "plain", "image": "example.com/plain:1.0.0"}]})
+    pod = pod_spec(canonical.render(values))
+    build, plain = pod["initContainers"]
+    [app_container] = pod["containers"]
+    assert build["env"] == [*app_container["env"], {"name": "STEP", "value": "build"}]
+    assert build["volumeMounts"] == app_container["volumeMounts"]
+    assert not {"inheritEnv", "inheritMounts"} & build.keys()
+    assert not {"env", "envFrom", "volumeMounts"} & plain.keys()
 
 
 def test_no_capability_without_a_privileged_port(canonical):
@@ -745,6 +849,204 @@ def test_metrics_on_a_port_of_their_own(app):
     assert not allows(policy, "ingress", Peer("elsewhere", {}), 9100, port_names=names)
 
 
+def test_components_run_beside_the_app(app):
+    """A worker in the app's image, environment and volumes, and a server of its own image, each a
+    Deployment <release>-<name>; the app's own objects are what they were."""
+    objects = Case(app, "canonical", ["components.yaml"]).render()
+    app_pod = pod_spec(objects)
+    [app_container] = app_pod["containers"]
+    worker, streaming = components(objects)["worker"], components(objects)["streaming"]
+    assert (worker["metadata"]["name"], streaming["metadata"]["name"]) == ("shop-worker", "shop-streaming")
+    assert (worker["spec"]["replicas"], streaming["spec"]["replicas"]) == (2, 1)
+    [worker_container] = worker["spec"]["template"]["spec"]["containers"]
+    assert worker_container["image"] == app_container["image"]
+    assert (worker_container["command"], worker_container["args"]) == (["/app/worker"], ["--queue", "default"])
+    # The app's environment first (its database and config), then the worker's own.
+    assert worker_container["env"] == [*app_container["env"], {"name": "WORKER_CONCURRENCY", "value": "8"}]
+    assert worker_container["envFrom"] == app_container["envFrom"] == [{"configMapRef": {"name": "shop-config"}}]
+    assert worker_container["volumeMounts"] == app_container["volumeMounts"]
+    assert worker["spec"]["template"]["spec"]["volumes"] == app_pod["volumes"]
+    assert worker_container["resources"]["limits"] == {"cpu": "1", "memory": "512Mi"}
+    assert not {"livenessProbe", "readinessProbe", "startupProbe"} & worker_container.keys()
+    # The worker rolls with the configuration it inherits, as the app does.
+    app_annotations = workload(objects)["spec"]["template"]["metadata"]["annotations"]
+    assert worker["spec"]["template"]["metadata"]["annotations"] == {
+        key: app_annotations[key] for key in ("checksum/config", "checksum/files")}
+    [streaming_container] = streaming["spec"]["template"]["spec"]["containers"]
+    assert streaming_container["image"] == "example.com/shop/streaming:1.4.2"
+    assert streaming_container["env"] == [{"name": "STREAMING_PORT", "value": "4000"}]
+    assert "envFrom" not in streaming_container
+    assert [m["mountPath"] for m in streaming_container["volumeMounts"]] == ["/tmp"]
+    assert streaming_container["readinessProbe"] == {"httpGet": {"path": "/api/v1/streaming/health", "port": "streaming"}}
+    assert streaming_container["livenessProbe"] == {"tcpSocket": {"port": "streaming"}}
+    assert streaming["spec"]["strategy"]["type"] == "RollingUpdate"
+    service = services(objects)["shop-streaming"]
+    assert [(p["name"], p["port"], p["targetPort"]) for p in service["ports"]] == [
+        ("streaming", 80, "streaming"), ("admin", 9102, "admin"), ("metrics", 9090, "admin")]
+    labels = by_name(objects)["Service", "shop-streaming"]["metadata"]["labels"]
+    assert (labels["app.kubernetes.io/name"], labels["app.kubernetes.io/component"]) == ("shop", "streaming")
+
+
+def test_a_component_keeps_a_store_of_its_own(app):
+    objects = Case(app, "canonical", ["components.yaml"]).render()
+    claim = by_name(objects)["PersistentVolumeClaim", "shop-index-data"]
+    # What the claim does not set, it takes from persistence (ReadWriteMany in this file).
+    assert claim["spec"] == {"accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": "5Gi"}}}
+    assert KEEP.items() <= claim["metadata"]["annotations"].items()
+    index = components(objects)["index"]["spec"]
+    pod = index["template"]["spec"]
+    assert {"name": "index-data", "persistentVolumeClaim": {"claimName": "shop-index-data"}} in pod["volumes"]
+    assert {"name": "index-data", "mountPath": "/var/lib/index"} in pod["containers"][0]["volumeMounts"]
+    assert index["strategy"] == {"type": "Recreate"}
+    # Its own only: the app and the other components do not mount it.
+    for name, other in components(objects).items():
+        if name != "index":
+            assert "shop-index-data" not in str(other["spec"]["template"]["spec"]["volumes"])
+    assert "shop-index-data" not in str(pod_spec(objects)["volumes"])
+
+
+def test_components_selectors_keep_their_pods_apart(app):
+    """Each Service, PodDisruptionBudget and NetworkPolicy selects the pods of its own workload only:
+    the app's Service never sends traffic to a worker, nor a component's to the app."""
+    objects = Case(app, "canonical", ["components.yaml", "jobs.yaml"]).render()
+    pods = {o["metadata"]["name"]: o["spec"]["template"]["metadata"]["labels"]
+            for o in objects if o["kind"] == "Deployment"}
+    pods |= {name: pod["metadata"]["labels"] for name, pod in job_pods(objects).items()}
+    assert pods.keys() == {"shop", "shop-worker", "shop-streaming", "shop-index", "shop-migrate", "shop-cleanup"}
+    owner = {"shop-jobs": {"shop-migrate", "shop-cleanup"}}
+    for obj in objects:
+        selector = {"Service": lambda o: {"matchLabels": o["spec"]["selector"]},
+                    "PodDisruptionBudget": lambda o: o["spec"]["selector"],
+                    "NetworkPolicy": lambda o: o["spec"]["podSelector"],
+                    "Deployment": lambda o: o["spec"]["selector"]}.get(obj["kind"])
+        if selector:
+            name = obj["metadata"]["name"]
+            selected = {pod for pod, labels in pods.items() if selects(selector(obj), labels)}
+            assert selected == owner.get(name, {name}), (obj["kind"], name)
+
+
+def test_httproute_rules_reach_a_component_and_shape_requests(app):
+    objects = Case(app, "canonical", ["components.yaml"]).render()
+    rules = one(objects, "HTTPRoute")["spec"]["rules"]
+    streaming, upload, redirect, default = rules
+    assert streaming["backendRefs"] == [{"group": "", "kind": "Service", "name": "shop-streaming", "port": 80, "weight": 1}]
+    assert services(objects)["shop-streaming"]["ports"][0]["port"] == 80
+    assert upload["timeouts"] == {"request": "10m", "backendRequest": "10m"}
+    assert upload["backendRefs"][0]["name"] == "shop"
+    # Gateway API refuses backends beside a redirect.
+    assert redirect["filters"][0]["type"] == "RequestRedirect" and "backendRefs" not in redirect
+    assert default["matches"] == [{"path": {"type": "PathPrefix", "value": "/"}}]
+    # The Gateway's proxies reach the streaming server, on the routed port only.
+    policy = by_name(objects)["NetworkPolicy", "shop-streaming"]
+    names = {"streaming": 4000, "admin": 9102}
+    assert allows(policy, "ingress", Peer("envoy-gateway-system", ENVOY_PROXY), 4000, port_names=names)
+    assert not allows(policy, "ingress", Peer("envoy-gateway-system", ENVOY_PROXY), 9102, port_names=names)
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        pytest.param({"matches": [{}], "component": "nope", "port": "x"}, "httpRoute.rules: component nope is not in components",
+                     id="unknown-component"),
+        pytest.param({"matches": [{}], "component": "streaming", "port": "nope"},
+                     "httpRoute.rules: port nope is not a port of the component streaming", id="unknown-port"),
+        pytest.param({"matches": [{}], "component": "streaming"}, "/httpRoute/rules/0", id="component-without-port"),
+        pytest.param({"matches": [{}], "timeouts": {"request": "10 minutes"}}, "/httpRoute/rules/0/timeouts/request",
+                     id="timeout-not-a-duration"),
+    ],
+)
+def test_bad_httproute_rules_are_refused(app, tmp_path, rule, message):
+    case = Case(app, "canonical", ["components.yaml"])
+    with pytest.raises(HelmError, match=re.escape(message)):
+        case.render(write_values(tmp_path, {"httpRoute": {"rules": [rule]}}))
+
+
+def test_components_network_policies(app):
+    objects = Case(app, "canonical", ["components.yaml"]).render()
+    policies = {o["metadata"]["name"]: o for o in objects if o["kind"] == "NetworkPolicy"}
+    streaming, worker, main = policies["shop-streaming"], policies["shop-worker"], policies["shop"]
+    names = {"streaming": 4000, "admin": 9102}
+    neighbour, prometheus = Peer("shop", {"app.kubernetes.io/name": "other"}), Peer("monitoring", {})
+    assert allows(streaming, "ingress", neighbour, 4000, port_names=names)
+    assert allows(streaming, "ingress", prometheus, 9102, port_names=names)
+    assert not allows(streaming, "ingress", prometheus, 4000, port_names=names)
+    assert not allows(streaming, "ingress", Peer(ip="203.0.113.9"), 4000, port_names=names)
+    # A worker serves nothing: nothing gets in.
+    assert not allows(worker, "ingress", neighbour, 8080)
+    # Each reaches the database; the streaming server, its own extra egress; the app and the worker, the server.
+    database = Peer("shop", {"cnpg.io/cluster": "shop-db"})
+    streaming_pod = Peer("shop", components(objects)["streaming"]["spec"]["template"]["metadata"]["labels"])
+    app_pod = Peer("shop", workload(objects)["spec"]["template"]["metadata"]["labels"])
+    for policy in (main, worker, streaming):
+        assert allows(policy, "egress", database, 5432)
+    assert allows(streaming, "egress", Peer(ip="198.51.100.7"), 443)
+    assert not allows(worker, "egress", Peer(ip="198.51.100.7"), 443)
+    for policy in (main, worker):
+        assert allows(policy, "egress", streaming_pod, 4000)
+    assert allows(worker, "egress", app_pod, 8080)
+    assert not allows(worker, "egress", Peer("elsewhere", app_pod.labels), 8080)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        pytest.param({"components": {"app": {"command": ["x"]}}}, "invalid propertyName 'app'", id="named-like-the-app"),
+        pytest.param({"components": {"job-x": {"command": ["x"]}}}, "invalid propertyName 'job-x'", id="named-like-a-job"),
+        pytest.param({"components": {"worker": {"replica": 2}}}, "additional properties", id="misspelt-key"),
+        pytest.param({"components": {"worker": {"image": {"repository": "example.com/w"}}}}, "/components/worker/image",
+                     id="image-without-tag"),
+        pytest.param({"components": {"worker": {"metrics": {"enabled": True}}}},
+                     "components.worker.metrics.port is required", id="metrics-without-port"),
+        pytest.param({"components": {"worker": {"probes": {"readiness": {"type": "http"}}}}},
+                     "components.worker.probes.readiness.port (or components.worker.probes.port) is required",
+                     id="probe-without-port"),
+        pytest.param({"persistence": {"enabled": True}, "components": {"worker": {}}},
+                     "components.worker: the app's volume data is ReadWriteOnce", id="shared-readwriteonce-volume"),
+        pytest.param({"components": {"store": {"replicas": 2, "persistence": [{"name": "data", "mountPath": "/d"}]}}},
+                     "components.store: a ReadWriteOnce volume (data) mounts on one node only", id="own-readwriteonce-volume"),
+    ],
+)
+def test_bad_components_are_refused(canonical, tmp_path, values, message):
+    with pytest.raises(HelmError, match=re.escape(message)):
+        canonical.render(write_values(tmp_path, values))
+
+
+def test_a_component_name_too_long_for_its_service_is_refused(canonical, tmp_path):
+    """The app name may take 44 characters and a component's 30: their Service name must still fit 63."""
+    long_release = "a" * 44
+    values = write_values(tmp_path, {"components": {"w" * 30: {"command": ["w"]}}})
+    with pytest.raises(HelmError, match="longer than the 63 characters Kubernetes allows"):
+        render(canonical.chart, long_release, "shop", [values])
+
+
+def test_a_component_may_leave_a_readwriteonce_volume_alone(canonical, tmp_path):
+    values = write_values(tmp_path, {"persistence": {"enabled": True},
+                                     "components": {"worker": {"inheritMounts": False}}})
+    assert "shop-worker" in {o["metadata"]["name"] for o in canonical.render(values)}
+
+
+def test_an_app_slow_to_start_still_fits_what_flux_waits(canonical, tmp_path):
+    """Ten minutes to start (60 probes 10s apart) is within the 15 Flux waits for each step."""
+    slow = write_values(tmp_path, {"probes": {"startup": {"periodSeconds": 10, "failureThreshold": 60}}})
+    [container] = pod_spec(canonical.render(slow))["containers"]
+    assert container["startupProbe"]["failureThreshold"] * container["startupProbe"]["periodSeconds"] == 600
+
+
+def test_rbac_grants_the_apps_service_account_its_namespace_only(app, tmp_path):
+    objects = by_name(Case(app, "canonical", ["rbac.yaml"]).render())
+    role, binding = objects["Role", "shop"], objects["RoleBinding", "shop"]
+    assert role["rules"] == [{"apiGroups": [""], "resources": ["pods", "configmaps"], "verbs": ["get", "list", "watch"]}]
+    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "shop"}
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "shop", "namespace": "shop"}]
+    assert objects["Deployment", "shop"]["spec"]["template"]["spec"]["automountServiceAccountToken"] is True
+    case = Case(app, "canonical")
+    with pytest.raises(HelmError, match="which its pods reach only with serviceAccount.automountToken: true"):
+        case.render(write_values(tmp_path, {"rbac": {"rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]}}))
+    with pytest.raises(HelmError, match="/rbac/rules/0"):
+        case.render(write_values(tmp_path, {"serviceAccount": {"automountToken": True},
+                                            "rbac": {"rules": [{"nonResourceURLs": ["/metrics"], "verbs": ["get"]}]}}))
+
+
 def test_service_account_token_only_when_asked(canonical, tmp_path):
     objects = canonical.render(write_values(tmp_path, {"serviceAccount": {"automountToken": True}}))
     assert pod_spec(objects)["automountServiceAccountToken"] is True
@@ -782,6 +1084,12 @@ def test_platform_wiring_uses_the_contract_names(app):
     route = one(objects, "HTTPRoute")["spec"]
     assert route["hostnames"] == ["billing-api.apps.example.com"]
     assert route["parentRefs"][0]["name"] == "public" and route["parentRefs"][0]["namespace"] == "gateway-system"
+
+
+def test_generated_secrets_are_loaded(app):
+    objects = Case(app, "canonical", ["generated-secrets.yaml"]).render()
+    [container] = pod_spec(objects)["containers"]
+    assert container["envFrom"] == [{"secretRef": {"name": "shop-generated"}}]
 
 
 def test_database_through_its_pooler(app):
@@ -864,6 +1172,8 @@ def test_schema_rejects_misspelt_keys(canonical, tmp_path, values):
                      "platform.externalSecrets.secretName is required", id="secrets-without-name"),
         pytest.param({"platform": {"keyValueStore": {"enabled": True}}},
                      "platform.keyValueStore.secretName is required", id="kv-without-name"),
+        pytest.param({"platform": {"generatedSecrets": {"enabled": True}}},
+                     "platform.generatedSecrets.secretName is required", id="generated-without-name"),
         pytest.param({"ingress": {"enabled": True, "hosts": ["a.example.com"]}},
                      "ingress.controllerNamespace is required", id="ingress-closed-by-networkpolicy"),
         pytest.param({"ingress": {"enabled": True, "controllerNamespace": "x"}}, "ingress.hosts needs",
@@ -905,6 +1215,15 @@ def test_schema_rejects_misspelt_keys(canonical, tmp_path, values):
         pytest.param({"httpRoute": {"hostnames": ["shop.example.com:8443"]}}, "/httpRoute/hostnames/0",
                      id="hostname-with-port"),
         pytest.param({"ingress": {"hosts": ["Shop.Example.com"]}}, "/ingress/hosts/0", id="uppercase-host"),
+        pytest.param({"jobs": [{"name": "migrate", "command": ["m"], "activeDeadlineSeconds": 1200}]},
+                     "jobs: the hook migrate may run 1200s (activeDeadlineSeconds), beyond rolloutTimeoutSeconds (900)",
+                     id="hook-outlasting-flux"),
+        pytest.param({"rolloutTimeoutSeconds": 300, "probes": {"startup": {"periodSeconds": 10, "failureThreshold": 60}}},
+                     "probes.startup gives the pods 600s to start (initialDelaySeconds + periodSeconds x failureThreshold), "
+                     "beyond rolloutTimeoutSeconds (300)", id="startup-outlasting-flux"),
+        pytest.param({"components": {"worker": {"probes": {"startup": {"type": "exec", "command": ["true"],
+                                                                      "periodSeconds": 10, "failureThreshold": 100}}}}},
+                     "components.worker.probes.startup gives the pods 1000s to start", id="component-startup-outlasting-flux"),
     ],
 )
 def test_refuses_unsafe_or_incomplete_values(canonical, tmp_path, values, message):

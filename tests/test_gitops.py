@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 import yaml
 
-from conftest import ANSWER_SETS, COMBINATIONS
+from conftest import ANSWER_SETS, COMBINATIONS, answers_for
 from support import helm
 from support.gitops import argocd_deployments, chart_for, flux_deployments, gitops_objects, load_all, merge
 from support.kube import K8S_VERSIONS, allowed_in, as_stored, by_name, is_builtin, legacy_diff, validation_errors
@@ -264,6 +264,25 @@ def test_app_project_allows_exactly_the_rendered_kinds(app):
                          for o in helm.render(root / "helm" / chart, "demo", "demo", [values])}
     assert whitelist is not None
     assert rendered == whitelist
+
+
+def seconds(duration: str) -> int:
+    """A Go duration as the gitops files write it (15m, 90s, 1h30m), in seconds."""
+    units = {"h": 3600, "m": 60, "s": 1}
+    return sum(int(number) * units[unit] for number, unit in re.findall(r"(\d+)([hms])", duration))
+
+
+@pytest.mark.parametrize("name", [n for n in CASES if answers_for(n).get("gitops_controller", "both") != "argocd"])
+def test_flux_waits_as_long_as_the_chart_lets_a_rollout_take(app, name):
+    """Flux's Helm gives up on each step of a rollout (a hook, the pods' readiness) after the
+    HelmRelease's timeout, 5m unless set; the chart refuses steps longer than rolloutTimeoutSeconds.
+    The Kustomization waits for the whole: a hook, then the rollout."""
+    root = app(name)
+    [release] = load_all(root / "gitops/fluxcd-releases/base/helm-release.yaml")
+    [kustomization] = load_all(root / "gitops/fluxcd/base-kustomization.yaml")
+    limit = yaml.safe_load((root / "helm/base/values.yaml").read_text())["rolloutTimeoutSeconds"]
+    assert seconds(release["spec"]["timeout"]) == limit
+    assert seconds(kustomization["spec"]["timeout"]) >= 2 * limit
 
 
 @pytest.mark.parametrize("name", CASES)

@@ -56,6 +56,7 @@ def test_naming_contract():
         "bucket_claim": "shop-bucket",
         "kv_store": "shop-kv",
         "app_secret": "shop-secrets",
+        "generated_secret": "shop-generated",
     }
 
 

@@ -26,6 +26,7 @@ BUCKET = {("ObjectBucketClaim", "demo-bucket")}
 SECRETS = {("ExternalSecret", "demo-secrets")}
 KV = {("Password", "demo-kv"), ("ExternalSecret", "demo-kv"), ("NetworkPolicy", "demo-kv")}
 MONITORING = {("ServiceMonitor", "demo"), ("PrometheusRule", "demo"), ("ConfigMap", "demo-dashboard")}
+GENERATED = {("Password", "demo-generated"), ("ExternalSecret", "demo-generated")}
 EXPECTED = {
     "postgres": DATABASE,
     "postgres-backup": DATABASE | BACKUP,
@@ -37,8 +38,11 @@ EXPECTED = {
     "external-secrets-template": SECRETS,
     "monitoring": MONITORING,
     "monitoring-custom": MONITORING,
+    "monitoring-endpoints": MONITORING | {("ServiceMonitor", "demo-streaming")},
+    "generated-secrets": GENERATED,
+    "extra-objects": {("ExternalSecret", "demo-config-file"), ("Role", "demo-pod-reader")},
     "all": DATABASE | BACKUP | BUCKET | KV | {("RedisReplication", "demo-kv")} | SECRETS | MONITORING
-           | {("PodMonitor", "demo-db")},
+           | {("PodMonitor", "demo-db")} | GENERATED,
 }
 FEATURES = [pytest.param(name, id=name) for name in EXPECTED]
 
@@ -224,6 +228,25 @@ def test_monitoring_of_a_metrics_endpoint_of_its_own(chart):
     assert groups["demo-queue"]["rules"][0]["alert"] == "QueueBacklog"
 
 
+def test_monitoring_follows_every_metrics_endpoint(chart):
+    """Several endpoints: the app's `metrics` port, an exporter's port at its own path, and a component's
+    `metrics` port (the base chart labels a component's Service with its name as component)."""
+    objects = by_name(render(chart, "demo-platform", "demo", [VALUES / "monitoring-endpoints.yaml"], CLUSTER_API_VERSIONS))
+    endpoints = objects["ServiceMonitor", "demo"]["spec"]["endpoints"]
+    assert [(e["port"], e["path"]) for e in endpoints] == [("metrics", "/metrics"), ("exporter", "/exporter/metrics")]
+    component = objects["ServiceMonitor", "demo-streaming"]["spec"]
+    assert component["selector"] == {"matchLabels": {"app.kubernetes.io/name": "demo",
+                                                     "app.kubernetes.io/component": "streaming"}}
+    assert [(e["port"], e["path"]) for e in component["endpoints"]] == [("metrics", "/metrics")]
+    assert component["jobLabel"] == "app.kubernetes.io/name"  # job="demo": the alerts cover it too
+
+
+def test_extra_objects_use_the_charts_names(chart):
+    objects = by_name(render(chart, "demo-platform", "demo", [VALUES / "extra-objects.yaml"], CLUSTER_API_VERSIONS))
+    assert objects["ExternalSecret", "demo-config-file"]["spec"]["target"]["name"] == "demo-config-file"
+    assert objects["Role", "demo-pod-reader"]["metadata"]["labels"]["app.kubernetes.io/name"] == "demo"
+
+
 def test_external_secret_shapes_the_secret(chart):
     objects = by_kind(render(chart, "demo-platform", "demo", [VALUES / "external-secrets-template.yaml"],
                              CLUSTER_API_VERSIONS))
@@ -244,11 +267,19 @@ def test_database_as_the_app_wants_it(chart):
         "ALTER DATABASE tasks SET timezone TO 'UTC'"]
     pooler = objects["Pooler"]["spec"]
     assert pooler == {"cluster": {"name": "demo-db"}, "instances": 2, "type": "rw", "pgbouncer": {"poolMode": "transaction"}}
+    postgresql = objects["Cluster"]["spec"]["postgresql"]
+    assert postgresql["parameters"] == {"max_connections": "200", "pg_stat_statements.track": "all"}
+    assert postgresql["shared_preload_libraries"] == ["pg_stat_statements"]
+    assert postgresql["extensions"] == [{"name": "pgvector",
+                                         "image": {"reference": "ghcr.io/cloudnative-pg/pgvector:0.8.0-18-trixie"}}]
+    assert objects["Cluster"]["spec"]["managed"]["roles"] == [
+        {"name": "reporting", "login": True, "inRoles": ["pg_read_all_data"], "passwordSecret": {"name": "demo-reporting"}}]
 
 
 def test_database_defaults_to_the_app_name(chart):
     objects = by_kind(render(chart, "demo-platform", "demo", [VALUES / "postgres.yaml"], CLUSTER_API_VERSIONS))
     assert objects["Cluster"]["spec"]["bootstrap"]["initdb"] == {"database": "demo", "owner": "demo"}
+    assert not {"postgresql", "managed"} & objects["Cluster"]["spec"].keys()
     assert "Pooler" not in objects
 
 
@@ -506,6 +537,25 @@ def test_key_value_store_gets_a_password_made_once_in_the_cluster(chart, values)
     assert data["REDIS_URL"] == f"redis://:{{{{ .password }}}}@{host}:6379/0"
     # Its data outlives the Redis, as the database's does.
     assert redis["spec"]["storage"]["keepAfterDelete"] is True
+
+
+def test_generated_secrets_are_made_once_and_kept(chart):
+    """An app's secret key is made in the cluster, one value per key, never refreshed, and outlives
+    the release and its Application: a new one would invalidate what the old one signed."""
+    objects = render(chart, "demo-platform", "demo", [VALUES / "generated-secrets.yaml"], CLUSTER_API_VERSIONS)
+    secret = by_name(objects)["ExternalSecret", "demo-generated"]
+    generator = by_name(objects)["Password", "demo-generated"]
+    assert plaintext_credentials(objects) == []
+    assert secret["spec"]["refreshPolicy"] == "CreatedOnce"
+    assert secret["spec"]["target"]["name"] == "demo-generated"
+    # One generator run per dataFrom entry, its `password` renamed to the key.
+    ref = {"apiVersion": "generators.external-secrets.io/v1alpha1", "kind": "Password", "name": "demo-generated"}
+    assert secret["spec"]["dataFrom"] == [
+        {"sourceRef": {"generatorRef": ref}, "rewrite": [{"regexp": {"source": "^password$", "target": key}}]}
+        for key in ("SECRET_KEY_BASE", "ADMIN_PASSWORD")]
+    assert generator["spec"]["length"] == 48 and generator["spec"]["symbols"] == 0
+    keep = {"helm.sh/resource-policy": "keep", "argocd.argoproj.io/sync-options": "Prune=false,Delete=false"}
+    assert secret["metadata"]["annotations"] == generator["metadata"]["annotations"] == keep
 
 
 def test_key_value_store_admits_only_the_app(chart):

@@ -23,6 +23,7 @@ DERIVED_SUFFIXES: dict[str, int] = {
     "-kv": LABEL_MAX,  # Redis (or RedisReplication), its StatefulSet, Service and Secret
     "-kv-additional": LABEL_MAX,  # Service the Redis operator adds (its longest suffix)
     "-secrets": LABEL_MAX,  # ExternalSecret and its Secret
+    "-generated": LABEL_MAX,  # Password generator, ExternalSecret and Secret of the secrets the app makes once
     "-config": LABEL_MAX,  # base chart ConfigMap
     "-data": LABEL_MAX,  # base chart PersistentVolumeClaim
     "-dashboard": LABEL_MAX,  # Grafana dashboard ConfigMap
@@ -103,6 +104,7 @@ def derived_names(app_name: str) -> dict[str, str]:
         "bucket_claim": f"{app_name}-bucket",
         "kv_store": f"{app_name}-kv",
         "app_secret": f"{app_name}-secrets",
+        "generated_secret": f"{app_name}-generated",
     }
 # Paths inside the generated app, relative to its root; the controllers reference them.
 # (The folders under template/ carry the same paths: tests check every reference resolves.)

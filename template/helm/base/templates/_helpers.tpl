@@ -59,6 +59,30 @@ app.kubernetes.io/instance: {{ .Release.Name | quote }}
 {{- end }}
 
 {{/*
+base.componentLabels: the labels of a component's objects (`component`: its name): the app's,
+with the component's name as app.kubernetes.io/component. Its Service is so apart from the app's
+for the platform chart's ServiceMonitor (which selects component: app).
+*/}}
+{{- define "base.componentLabels" -}}
+helm.sh/chart: {{ include "base.chart" .root | quote }}
+app.kubernetes.io/name: {{ include "base.name" .root | quote }}
+app.kubernetes.io/instance: {{ .root.Release.Name | quote }}
+app.kubernetes.io/component: {{ .component | quote }}
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+{{- end }}
+
+{{/*
+base.componentSelectorLabels: the labels that select a component's pods. Not
+app.kubernetes.io/name, which with the instance would put them behind the app's Service, PDB
+and NetworkPolicy (base.selectorLabels).
+*/}}
+{{- define "base.componentSelectorLabels" -}}
+app.kubernetes.io/instance: {{ .root.Release.Name | quote }}
+app.kubernetes.io/component: {{ .component | quote }}
+{{- end }}
+
+{{/*
 base.serviceAccountName: the ServiceAccount the pods run as.
 */}}
 {{- define "base.serviceAccountName" -}}
@@ -143,9 +167,23 @@ the same name.
 {{/*
 base.extraContainer: an init or sidecar container as values give it; what its securityContext
 leaves out comes from the app container's, so it meets the restricted Pod Security Standard too.
+With inheritEnv it gets the app's environment before its own, with inheritMounts the app
+container's mounts (`claims`, files, extra volumes) before its own.
 */}}
 {{- define "base.extraContainer" -}}
-{{- toYaml (list (merge (dict) .container (dict "securityContext" .root.Values.securityContext))) }}
+{{- $container := omit .container "inheritEnv" "inheritMounts" }}
+{{- if .container.inheritEnv }}
+{{- $env := include "base.env" (dict "root" .root "withConfig" true) | fromYaml }}
+{{- $_ := set $container "env" (concat ($env.env | default list) ($container.env | default list)) }}
+{{- with concat ($env.envFrom | default list) ($container.envFrom | default list) }}
+{{- $_ := set $container "envFrom" . }}
+{{- end }}
+{{- end }}
+{{- if .container.inheritMounts }}
+{{- $mounts := include "base.volumeMounts" (dict "root" .root "claims" .claims) | fromYamlArray }}
+{{- $_ := set $container "volumeMounts" (concat $mounts ($container.volumeMounts | default list)) }}
+{{- end }}
+{{- toYaml (list (merge (dict) $container (dict "securityContext" .root.Values.securityContext))) }}
 {{- end }}
 
 {{/*
@@ -168,6 +206,21 @@ existingClaim, that claim is mounted and none is created.
 {{- toJson $result }}
 {{- end }}
 
+
+{{/*
+base.sharedClaims: the claims of base.claims that every pod of the release mounts, as a JSON
+list: all of them, but with a StatefulSet only the existing ones (its pods get the others from
+its templates, one each).
+*/}}
+{{- define "base.sharedClaims" -}}
+{{- $shared := list }}
+{{- range include "base.claims" . | fromJsonArray }}
+{{- if or .existingClaim (not $.Values.statefulSet.enabled) }}
+{{- $shared = append $shared . }}
+{{- end }}
+{{- end }}
+{{- toJson $shared }}
+{{- end }}
 
 {{/*
 base.env: the app's environment (env and envFrom): its port, the platform's credentials by the
@@ -204,7 +257,7 @@ env:
   {{- with $root.Values.env }}
   {{- toYaml . | nindent 2 }}
   {{- end }}
-{{- if or (and .withConfig $root.Values.config) $root.Values.envFrom $platform.objectStorage.enabled $platform.keyValueStore.enabled $platform.externalSecrets.enabled }}
+{{- if or (and .withConfig $root.Values.config) $root.Values.envFrom $platform.objectStorage.enabled $platform.keyValueStore.enabled $platform.externalSecrets.enabled $platform.generatedSecrets.enabled }}
 envFrom:
   {{- if and .withConfig $root.Values.config }}
   - configMapRef:
@@ -225,6 +278,10 @@ envFrom:
   - secretRef:
       name: {{ required "platform.externalSecrets.secretName is required when platform.externalSecrets.enabled" $platform.externalSecrets.secretName | quote }}
   {{- end }}
+  {{- if $platform.generatedSecrets.enabled }}
+  - secretRef:
+      name: {{ required "platform.generatedSecrets.secretName is required when platform.generatedSecrets.enabled" $platform.generatedSecrets.secretName | quote }}
+  {{- end }}
   {{- with $root.Values.envFrom }}
   {{- toYaml . | nindent 2 }}
   {{- end }}
@@ -238,6 +295,14 @@ runs before this release's ServiceAccount and `config` ConfigMap exist, so it go
 */}}
 {{- define "base.jobPod" -}}
 {{- $root := .root }}
+{{- if and .hook .job.inheritMounts }}
+{{- fail (printf "jobs: %s is a hook, which runs before the release's claims and files exist: inheritMounts is for scheduled jobs" .job.name) }}
+{{- end }}
+{{- range include "base.sharedClaims" $root | fromJsonArray }}
+{{- if and $.job.inheritMounts (or (has "ReadWriteOnce" .accessModes) (has "ReadWriteOncePod" .accessModes)) }}
+{{- fail (printf "jobs: %s would share the app's volume %s, which is ReadWriteOnce and mounts on one node only; make it ReadWriteMany" $.job.name .name) }}
+{{- end }}
+{{- end }}
 {{- $job := .job -}}
 metadata:
   labels:
@@ -269,13 +334,22 @@ spec:
       {{- include "base.env" (dict "root" $root "withConfig" (not .hook)) | nindent 6 }}
       resources:
         {{- toYaml ($job.resources | default $root.Values.resources) | nindent 8 }}
+      {{- $shared := include "base.sharedClaims" $root | fromJsonArray }}
       volumeMounts:
+        {{- if $job.inheritMounts }}
+        {{- include "base.volumeMounts" (dict "root" $root "claims" $shared) | nindent 8 }}
+        {{- else }}
         - name: tmp
           mountPath: /tmp
+        {{- end }}
   volumes:
+    {{- if $job.inheritMounts }}
+    {{- include "base.volumes" (dict "root" $root "claims" $shared) | nindent 4 }}
+    {{- else }}
     - name: tmp
       emptyDir:
         sizeLimit: {{ $root.Values.tmpDir.sizeLimit | quote }}
+    {{- end }}
   {{- with $root.Values.nodeSelector }}
   nodeSelector:
     {{- toYaml . | nindent 4 }}
@@ -355,7 +429,204 @@ app uses, and networkPolicy.extraEgress.
     - port: {{ $platform.keyValueStore.port }}
       protocol: TCP
 {{- end }}
+{{- if or .Values.components .Values.statefulSet.enabled }}
+{{- /* The release's own pods on their ports: a StatefulSet's members each other, a worker the app's API, the app a component's service. */}}
+{{- $ports := list (dict "containerPort" .Values.containerPort) }}
+{{- $ports = concat $ports .Values.ports }}
+{{- range .Values.components }}
+{{- $ports = concat $ports (.ports | default list) }}
+{{- end }}
+- to:
+    - podSelector:
+        matchLabels:
+          app.kubernetes.io/instance: {{ .Release.Name | quote }}
+  ports:
+    {{- range $port := $ports | uniq }}
+    - port: {{ $port.containerPort }}
+      protocol: {{ $port.protocol | default "TCP" | quote }}
+    {{- end }}
+{{- end }}
 {{- with .Values.networkPolicy.extraEgress }}
 {{- toYaml . | nindent 0 }}
+{{- end }}
+{{- end }}
+
+{{/*
+base.probes: a container's liveness, readiness and startup probes, from `probes` (the app's
+`probes`, or a component's) under the values key `key`. A probe left out is off; a probe's
+path, port and scheme default to the ones of `probes`.
+*/}}
+{{- define "base.probes" -}}
+{{- $probes := .probes }}
+{{- $key := .key }}
+{{- range $kind := list "liveness" "readiness" "startup" }}
+{{- $probe := get $probes $kind | default dict }}
+{{- $type := $probe.type | default "http" }}
+{{- $port := $probe.port | default $probes.port }}
+{{- if and $probe (ne $type "off") }}
+{{- if and (ne $type "exec") (not $port) }}
+{{- fail (printf "%s.%s.port (or %s.port) is required when its type is %s" $key $kind $key $type) }}
+{{- end }}
+{{ $kind }}Probe:
+  {{- if eq $type "http" }}
+  httpGet:
+    path: {{ $probe.path | default $probes.path | quote }}
+    port: {{ $port | toJson }}
+    {{- if eq ($probes.scheme | default "HTTP") "HTTPS" }}
+    scheme: HTTPS
+    {{- end }}
+  {{- else if eq $type "tcp" }}
+  tcpSocket:
+    port: {{ $port | toJson }}
+  {{- else }}
+  {{- if not $probe.command }}
+  {{- fail (printf "%s.%s.command is required when its type is exec" $key $kind) }}
+  {{- end }}
+  exec:
+    command: {{ $probe.command | toJson }}
+  {{- end }}
+  {{- with $probe.initialDelaySeconds }}
+  initialDelaySeconds: {{ . }}
+  {{- end }}
+  {{- range $timing := list "failureThreshold" "periodSeconds" "timeoutSeconds" }}
+  {{- with get $probe $timing }}
+  {{ $timing }}: {{ . }}
+  {{- end }}
+  {{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+base.volumeMounts: the app container's mounts: /tmp, `claims` (base.claims' entries), the
+configFiles, secretFiles and extraVolumeMounts.
+*/}}
+{{- define "base.volumeMounts" -}}
+{{- $root := .root -}}
+- name: tmp
+  mountPath: /tmp
+{{- range .claims }}
+- name: {{ .name | quote }}
+  mountPath: {{ .mountPath | quote }}
+{{- end }}
+{{- range $root.Values.configFiles }}
+{{- if .subPath }}
+{{- $set := . }}
+{{- range $file, $_ := .files }}
+- name: {{ printf "files-%s" $set.name | quote }}
+  mountPath: {{ printf "%s/%s" (trimSuffix "/" $set.mountPath) $file | quote }}
+  subPath: {{ $file | quote }}
+  readOnly: true
+{{- end }}
+{{- else }}
+- name: {{ printf "files-%s" .name | quote }}
+  mountPath: {{ .mountPath | quote }}
+  readOnly: true
+{{- end }}
+{{- end }}
+{{- range $index, $secret := $root.Values.secretFiles }}
+{{- if $secret.subPath }}
+{{- if not $secret.items }}
+{{- fail (printf "secretFiles: %s has subPath, which mounts its items one by one: list them in items" $secret.secretName) }}
+{{- end }}
+{{- range $secret.items }}
+- name: {{ printf "secret-files-%d" $index | quote }}
+  mountPath: {{ printf "%s/%s" (trimSuffix "/" $secret.mountPath) .path | quote }}
+  subPath: {{ .path | quote }}
+  readOnly: true
+{{- end }}
+{{- else }}
+- name: {{ printf "secret-files-%d" $index | quote }}
+  mountPath: {{ $secret.mountPath | quote }}
+  readOnly: true
+{{- end }}
+{{- end }}
+{{- with $root.Values.extraVolumeMounts }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+base.volumes: the pod volumes behind base.volumeMounts: /tmp, `claims` (the ones the pods
+share; a StatefulSet's own come from its templates), the configFiles, secretFiles and extraVolumes.
+*/}}
+{{- define "base.volumes" -}}
+{{- $root := .root -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: {{ $root.Values.tmpDir.sizeLimit | quote }}
+{{- range .claims }}
+- name: {{ .name | quote }}
+  persistentVolumeClaim:
+    claimName: {{ .claimName | quote }}
+{{- end }}
+{{- range $root.Values.configFiles }}
+- name: {{ printf "files-%s" .name | quote }}
+  configMap:
+    name: {{ printf "%s-%s" (include "base.fullname" $root) .name | quote }}
+    {{- if hasKey . "defaultMode" }}
+    defaultMode: {{ .defaultMode }}
+    {{- end }}
+{{- end }}
+{{- range $index, $secret := $root.Values.secretFiles }}
+- name: {{ printf "secret-files-%d" $index | quote }}
+  secret:
+    secretName: {{ $secret.secretName | quote }}
+    {{- with $secret.items }}
+    items:
+      {{- toYaml . | nindent 6 }}
+    {{- end }}
+    {{- if hasKey $secret "defaultMode" }}
+    defaultMode: {{ $secret.defaultMode }}
+    {{- end }}
+{{- end }}
+{{- with $root.Values.extraVolumes }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+base.ruleBackend: the Service name and port an httpRoute.rules entry (`rule`) sends to: the app's
+Service, or with `component` that component's, at the Service port of its `port` (a port name).
+*/}}
+{{- define "base.ruleBackend" -}}
+{{- $root := .root }}
+{{- with .rule.component }}
+{{- $component := get $root.Values.components . | default dict }}
+{{- if not $component }}
+{{- fail (printf "httpRoute.rules: component %s is not in components" .) }}
+{{- end }}
+{{- $port := dict }}
+{{- range $component.ports }}
+{{- if eq .name $.rule.port }}
+{{- $port = . }}
+{{- end }}
+{{- end }}
+{{- if not $port }}
+{{- fail (printf "httpRoute.rules: port %s is not a port of the component %s" (toString $.rule.port) .) }}
+{{- end }}
+name: {{ printf "%s-%s" (include "base.fullname" $root) . | quote }}
+port: {{ $port.servicePort | default $port.containerPort }}
+{{- else }}
+name: {{ include "base.fullname" $root | quote }}
+port: {{ $root.Values.service.port }}
+{{- end }}
+{{- end }}
+
+{{/*
+base.claimAnnotations: the annotations of a claim the chart creates (`claim`): its own and, with
+persistence.keep, what keeps its data when the release or the Application goes: Helm skips
+deleting it on uninstall, upgrade and rollback
+(https://helm.sh/docs/howto/charts_tips_and_tricks/#tell-helm-not-to-uninstall-a-resource),
+Argo CD on pruning (Prune=false) and on deleting the Application (Delete=false; argo-cd
+docs/user-guide/sync-options.md, "No Resource Deletion", at 03070f7a).
+*/}}
+{{- define "base.claimAnnotations" -}}
+{{- $annotations := deepCopy (.claim.annotations | default dict) }}
+{{- if .root.Values.persistence.keep }}
+{{- $annotations = merge (dict "helm.sh/resource-policy" "keep" "argocd.argoproj.io/sync-options" "Prune=false,Delete=false") $annotations }}
+{{- end }}
+{{- with $annotations }}
+{{- toYaml . }}
 {{- end }}
 {{- end }}

@@ -81,3 +81,19 @@ with --api-versions (see README.md).
 {{- fail (printf "%s is on but this cluster does not serve %s: install %s. Rendering offline? Pass --api-versions %s" (index . 2) $api (index . 3) $api) }}
 {{- end }}
 {{- end }}
+
+{{/*
+platform.metricsEndpoint: the ServiceMonitor endpoint of a `metrics` Service port, as monitoring
+says to scrape it (path, scheme, interval and the rest of `endpoint`).
+*/}}
+{{- define "platform.metricsEndpoint" -}}
+- port: metrics
+  path: {{ .Values.monitoring.path | quote }}
+  {{- if eq .Values.monitoring.scheme "https" }}
+  scheme: https
+  {{- end }}
+  interval: {{ .Values.monitoring.interval | quote }}
+  {{- with .Values.monitoring.endpoint }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- end }}
