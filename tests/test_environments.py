@@ -20,7 +20,7 @@ from support.kube import BUILTIN_GROUPS, validation_errors
 from support.orchestration import GitServer, Graph, Walker, ordering_violations, project_violations, unresolved_dependencies
 from gitops_template.vcs import flux_repo_url
 from gitops_template.names import PLATFORM_REVIEW_TAG, REGISTERED_SUFFIX
-from gitops_template.fleet import environment_paths, override_file
+from gitops_template.fleet import environment_paths, override_file, platform_review_tag
 from gitops_template.infrastructure import infrastructure_components
 from gitops_template.derive import derive
 
@@ -58,6 +58,9 @@ def app_releases(template_dir: Path, scratch: Path) -> dict[str, Path]:
         values.write_text(values.read_text() + yaml.safe_dump({"podAnnotations": dict([NEXT_ANNOTATION])}))
         commit_all(repo, "annotate the pods")
         git(repo, "tag", NEXT)
+        if derive(recorded_answers(repo))["platform_needs_review"]:
+            # Staging, which follows main, has its platform reviewed at NEXT; production runs FIRST's.
+            git(repo, "tag", platform_review_tag(STAGING))
         repos[app] = repo
     return repos
 
@@ -73,6 +76,14 @@ class Estate:
         scratch = self.scratch / f"walk-{len(list(self.scratch.glob('walk-*')))}"
         scratch.mkdir()
         return Walker(self.server, scratch).walk(bootstrap(self.root, self.settings["cluster_controller"], environment))
+
+    def with_app(self, repo: Path) -> Estate:
+        """The estate once `repo`, a changed clone of an app repository, is pushed."""
+        server = self.server.copy(self.scratch / f"server-{len(list(self.scratch.glob('server-*')))}")
+        server.scratch.mkdir()
+        recorded = recorded_answers(repo)
+        server.serve(repo, recorded["repo_url"], flux_repo_url(recorded["repo_url"]))
+        return Estate(self.root, self.settings, server, server.scratch)
 
     def republish(self, root: Path) -> Estate:
         """The estate once `root`, a changed clone of its orchestration repository, is pushed."""
@@ -236,3 +247,36 @@ def test_the_readme_says_which_version_runs_where(estates):
     readme = (estates["argocd"].root / "README.md").read_text()
     assert "| app | staging | production |" in readme
     assert f"| inventory | `main` | `{FIRST}` |" in readme and "| ledger | `main` | - |" in readme
+
+
+@pytest.mark.parametrize("variant", ["argocd", "fluxcd"])
+def test_a_staging_platform_review_never_changes_production(estates, graphs, variant, tmp_path):
+    """A platform change on main, reviewed for staging (Flux: its tag moved; Argo CD: the platform
+    Application synced in staging's cluster), reaches staging; production, pinned to FIRST, runs
+    FIRST's platform still, whatever staging's review."""
+    estate = estates[variant]
+    clone = tmp_path / "inventory"
+    repo = next(repo for repo in estate.server.urls.values() if repo.name == "inventory")
+    git(tmp_path, "clone", "--quiet", str(repo), str(clone))
+    values = clone / "gitops/values-platform.yaml"
+    platform = yaml.safe_load(values.read_text())
+    platform["postgres"]["resources"] = {"requests": {"cpu": "300m"}}
+    values.write_text(yaml.safe_dump(platform))
+    reviewed = commit_all(clone, "more cpu for the database")
+    git(clone, "tag", "--force", platform_review_tag(STAGING), reviewed)
+    changed = estate.with_app(clone)
+    # The review never reaches the base's GitRepository, nor production's anything.
+    production = changed.walk(PRODUCTION)
+    assert app_releases_of(production) == app_releases_of(graphs[variant][PRODUCTION])
+    staging = changed.walk(STAGING)
+    cluster = staging.objects[("Cluster", "stock", "inventory-db")]
+    assert cluster["spec"]["resources"]["requests"]["cpu"] == "300m"
+    assert cluster["spec"]["instances"] == 2  # staging's own override still applies
+    if variant == "fluxcd":
+        sources = {name: obj["spec"]["ref"] for (kind, _, name), obj in production.objects.items()
+                   if kind == "GitRepository" and name.startswith("inventory")}
+        assert sources == {"inventory-gitops": {"tag": FIRST}, "inventory": {"tag": FIRST},
+                           "inventory-platform": {"tag": FIRST}}
+        assert {name: obj["spec"]["ref"] for (kind, _, name), obj in staging.objects.items()
+                if kind == "GitRepository" and name == "inventory-platform"} == {
+            "inventory-platform": {"tag": platform_review_tag(STAGING)}}
