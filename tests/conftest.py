@@ -247,10 +247,11 @@ def bootstrap(root: Path, controller: str, environment: str) -> list[dict]:
     return [doc for doc in yaml.safe_load_all((root / path).read_text()) if doc]
 
 
-def registry_script(root: Path, *args: str) -> subprocess.CompletedProcess:
-    """The orchestration's own scripts/registry.py, run without site-packages: it needs Python alone."""
+def registry_script(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """The orchestration's own scripts/registry.py, run without site-packages: it needs Python alone
+    (and git and helm, to promote); `env` adds to its environment."""
     return subprocess.run([sys.executable, "-S", "scripts/registry.py", *args], cwd=root, capture_output=True,
-                          text=True)
+                          text=True, env={**os.environ, **(env or {})})
 
 
 def commit_all(repo: Path, message: str) -> str:

@@ -85,6 +85,14 @@ class Estate:
         server.serve(repo, recorded["repo_url"], flux_repo_url(recorded["repo_url"]))
         return Estate(self.root, self.settings, server, server.scratch)
 
+    def git_env(self) -> dict[str, str]:
+        """What makes a script's git reach the served repositories by the URLs the registry gives
+        (git's GIT_CONFIG_COUNT, url.<local>.insteadOf)."""
+        env = {"GIT_CONFIG_COUNT": str(len(self.server.urls))}
+        for i, (url, repo) in enumerate(self.server.urls.items()):
+            env[f"GIT_CONFIG_KEY_{i}"], env[f"GIT_CONFIG_VALUE_{i}"] = f"url.{repo.as_uri()}.insteadOf", url
+        return env
+
     def republish(self, root: Path) -> Estate:
         """The estate once `root`, a changed clone of its orchestration repository, is pushed."""
         server = self.server.copy(self.scratch / f"server-{len(list(self.scratch.glob('server-*')))}")
@@ -220,7 +228,7 @@ def test_promotion_is_one_line_and_production_deploys_it(estates, graphs, varian
     estate = estates[variant]
     clone = tmp_path / "orchestration"
     git(tmp_path, "clone", "--quiet", str(estate.root), str(clone))
-    result = registry_script(clone, "promote", "shop", "--to", PRODUCTION, "--git-revision", NEXT)
+    result = registry_script(clone, "promote", "shop", "--to", PRODUCTION, "--git-revision", NEXT, env=estate.git_env())
     assert result.returncode == 0, result.stderr
     entry = environment_paths(PRODUCTION)["apps"] + "/shop.yaml"
     assert git(clone, "diff", "--numstat", "--", entry).split() == ["1", "1", entry]
@@ -280,3 +288,55 @@ def test_a_staging_platform_review_never_changes_production(estates, graphs, var
         assert {name: obj["spec"]["ref"] for (kind, _, name), obj in staging.objects.items()
                 if kind == "GitRepository" and name == "inventory-platform"} == {
             "inventory-platform": {"tag": platform_review_tag(STAGING)}}
+
+
+def inventory_release(estate: Estate, tmp_path: Path, platform: dict, tag: str) -> Estate:
+    """The estate once inventory's main has a commit, tagged `tag`, with these platform values."""
+    repo = next(repo for repo in estate.server.urls.values() if repo.name == "inventory")
+    clone = tmp_path / f"inventory-{tag}"
+    git(tmp_path, "clone", "--quiet", str(repo), str(clone))
+    values = clone / "gitops/values-platform.yaml"
+    values.write_text(yaml.safe_dump({**yaml.safe_load(values.read_text()), **platform}))
+    commit_all(clone, f"platform {platform}")
+    git(clone, "tag", tag)
+    return estate.with_app(clone)
+
+
+@pytest.mark.parametrize(("platform", "loss"), [
+    pytest.param({"objectStorage": {"enabled": False}}, "ObjectBucketClaim inventory-bucket: the bucket is removed",
+                 id="bucket"),
+    pytest.param({"postgres": {"enabled": True, "storage": {"size": "512Mi"}}},
+                 "Cluster inventory-db: spec.storage.size shrinks from 1Gi to 512Mi", id="volume"),
+])
+def test_the_promotion_gate_refuses_a_data_losing_platform(estates, tmp_path, platform, loss):
+    """make promote renders the platform at production's revision and the promoted one (helm, from
+    the app's repository), refuses what could lose data, and writes it only when allowed."""
+    estate = inventory_release(estates["fluxcd"], tmp_path, platform, "v2.0.0")
+    clone = tmp_path / "orchestration"
+    git(tmp_path, "clone", "--quiet", str(estate.root), str(clone))
+    promote = ("promote", "inventory", "--to", PRODUCTION, "--git-revision", "v2.0.0")
+    refused = registry_script(clone, *promote, env=estate.git_env())
+    assert refused.returncode == 1 and f"  {loss}" in refused.stderr, refused.stderr
+    assert "inventory at v2.0.0 could lose data in production" in refused.stderr
+    assert git(clone, "status", "--porcelain") == ""
+    allowed = registry_script(clone, *promote, "--allow-data-loss", env=estate.git_env())
+    assert allowed.returncode == 0, allowed.stderr
+    assert '+git_revision: "v2.0.0"' in git(clone, "diff", "--unified=0")
+
+
+def test_the_promotion_gate_refuses_what_the_source_does_not_run(estates, tmp_path):
+    """Staging runs main; a tag behind it is not what staging runs, unless named on purpose."""
+    estate = inventory_release(estates["argocd"], tmp_path, {"postgres": {"enabled": True, "instances": 1}}, "v2.0.0")
+    clone = tmp_path / "orchestration"
+    git(tmp_path, "clone", "--quiet", str(estate.root), str(clone))
+    refused = registry_script(clone, "promote", "inventory", "--to", PRODUCTION, "--git-revision", NEXT,
+                              env=estate.git_env())
+    assert refused.returncode == 1 and f"{NEXT} is commit" in refused.stderr and "which staging does not run" \
+        in refused.stderr, refused.stderr
+    untested = registry_script(clone, "promote", "inventory", "--to", PRODUCTION, "--git-revision", NEXT,
+                               "--allow-untested", env=estate.git_env())
+    assert untested.returncode == 0, untested.stderr
+    # What staging runs, main's newest commit, passes: its platform loses nothing.
+    passed = registry_script(clone, "promote", "inventory", "--to", PRODUCTION, "--git-revision", "v2.0.0",
+                             env=estate.git_env())
+    assert passed.returncode == 0, passed.stderr
