@@ -340,3 +340,39 @@ def test_the_promotion_gate_refuses_what_the_source_does_not_run(estates, tmp_pa
     passed = registry_script(clone, "promote", "inventory", "--to", PRODUCTION, "--git-revision", "v2.0.0",
                              env=estate.git_env())
     assert passed.returncode == 0, passed.stderr
+
+
+def with_template_versions(estate: Estate, tmp_path: Path, versions: dict[str, str]) -> Estate:
+    """The estate once each app's main records the template version `versions` gives it."""
+    for app, version in versions.items():
+        repo = next(repo for repo in estate.server.urls.values() if repo.name == app)
+        clone = tmp_path / f"{app}-template"
+        git(tmp_path, "clone", "--quiet", str(repo), str(clone))
+        answers = clone / ".copier-answers.yml"
+        answers.write_text(answers.read_text() + f"_commit: {version}\n")
+        commit_all(clone, f"copier update to {version}")
+        estate = estate.with_app(clone)
+    return estate
+
+
+@pytest.mark.parametrize("variant", ["argocd", "fluxcd"])
+def test_the_fleet_knows_each_apps_template_version(estates, tmp_path, variant):
+    """`make templates` (in `make check`) reads each app's template version at each environment's
+    revision: an Argo CD fleet refuses one below 1.1.0, or unknown, saying how to update it."""
+    estate = with_template_versions(estates[variant], tmp_path, {"shop": "v1.0.0", "inventory": "v1.1.0",
+                                                                 "ledger": "v1.1.0-2-g1a2b3c4"})
+    checked = registry_script(estate.root, "templates", env=estate.git_env())
+    shown = registry_script(estate.root, "versions", "--templates", env=estate.git_env())
+    assert shown.returncode == 0, shown.stderr
+    assert f"| shop | `main` (template `v1.0.0`) | `{FIRST}` (template unknown) |" in shown.stdout.splitlines()
+    assert "| ledger | `main` (template `v1.1.0-2-g1a2b3c4`) | - |" in shown.stdout.splitlines()
+    if variant == "fluxcd":
+        assert checked.returncode == 0, checked.stderr
+        return
+    assert checked.returncode == 1
+    refused = checked.stderr.splitlines()
+    assert [line.split(":")[0] for line in refused] == ["inventory in production", "shop in production",
+                                                        "shop in staging"]
+    assert refused[2] == ("shop in staging: main has template v1.0.0; an argocd fleet needs v1.1.0 or later. In the "
+                          "app's repository: copier update --trust --defaults --vcs-ref v1.1.0 (or newer), then "
+                          "register or promote the revision that has it")

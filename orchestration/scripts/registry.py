@@ -8,7 +8,9 @@ registry, and keep README.md's picture of the graph, and of which version runs w
     python3 scripts/registry.py promote APP --to ENV [--from ENV] [--git-revision REV]
                                             [--allow-data-loss] [--allow-untested]
     python3 scripts/registry.py promote-infrastructure --to ENV [--git-revision REV]
-    python3 scripts/registry.py versions     which revision of each app each environment runs
+    python3 scripts/registry.py versions [--templates]   which revision of each app each environment
+                                             runs (and, with git, its template version)
+    python3 scripts/registry.py templates    every app at a template version the fleet deploys (git)
     python3 scripts/registry.py check        every entry deployable, the picture current
     python3 scripts/registry.py diagram      redraw the picture
 
@@ -32,7 +34,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from gitops_template import answers, diagram, fleet, names, promotion, registry
+from gitops_template import answers, diagram, fleet, names, promotion, registry, template_versions
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = json.loads((ROOT / "registry/orchestration.json").read_text(encoding="utf-8"))
@@ -278,8 +280,39 @@ def promote_infrastructure(args: argparse.Namespace) -> None:
     print(f"the infrastructure at {revision} promoted to {target}, {path.relative_to(ROOT)}: commit it")
 
 
-def versions(_: argparse.Namespace) -> None:
-    print(diagram.versions_table(SETTINGS, read_registries()), end="")
+def read_template_versions() -> dict[tuple[str, str], tuple[str, str]]:
+    """(app, environment) -> (revision, template version), the version read from the app's
+    .copier-answers.yml at the environment's revision, in a clone of its repository."""
+    versions = {}
+    with tempfile.TemporaryDirectory(prefix="templates-") as tmp:
+        clones: dict[str, Path] = {}
+        for environment, entries in read_registries().items():
+            for entry in entries:
+                url = entry["repo_url"]
+                if url not in clones:
+                    clones[url] = Path(tmp) / str(len(clones))
+                    run("git", "clone", "--quiet", "--bare", url, str(clones[url]))
+                commit = commit_of(clones[url], entry["git_revision"], url)
+                shown = subprocess.run(["git", "show", f"{commit}:.copier-answers.yml"], cwd=clones[url],
+                                       capture_output=True, text=True)
+                version = template_versions.recorded_template_version(shown.stdout) if shown.returncode == 0 else ""
+                versions[entry["app_name"], environment] = (entry["git_revision"], version)
+    return versions
+
+
+def versions(args: argparse.Namespace) -> None:
+    if args.templates:
+        print(template_versions.template_versions_table(ENVIRONMENTS, read_template_versions()), end="")
+    else:
+        print(diagram.versions_table(SETTINGS, read_registries()), end="")
+
+
+def templates(_: argparse.Namespace) -> None:
+    errors = [template_versions.template_version_error(SETTINGS["cluster_controller"], app, environment, revision,
+                                                       version)
+              for (app, environment), (revision, version) in sorted(read_template_versions().items())]
+    if any(errors):
+        sys.exit("\n".join(error for error in errors if error))
 
 
 def check(_: argparse.Namespace) -> None:
@@ -332,7 +365,11 @@ def main() -> None:
     infrastructure.add_argument("--git-revision", help="the tag or commit of this repository to promote "
                                                        "(default: the one the environment before runs)")
     infrastructure.set_defaults(run=promote_infrastructure)
-    commands.add_parser("versions", help="which revision of each app each environment runs").set_defaults(run=versions)
+    shown = commands.add_parser("versions", help="which revision of each app each environment runs")
+    shown.add_argument("--templates", action="store_true", help="and its template version (clones each app: git)")
+    shown.set_defaults(run=versions)
+    commands.add_parser("templates", help="refuse an app below the template version the fleet needs (git)"
+                        ).set_defaults(run=templates)
     commands.add_parser("check", help="refuse an entry that cannot deploy, or a stale picture").set_defaults(run=check)
     commands.add_parser("diagram", help="redraw README.md's picture of the graph").set_defaults(run=lambda _: draw())
     args = parser.parse_args()
