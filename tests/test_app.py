@@ -14,6 +14,7 @@ from conftest import ANSWER_SETS, ROOT, commit_all, git, load_answers
 from support.lint import yamllint
 from support.helm import CLUSTER_API_VERSIONS, render
 from support.kube import K8S_VERSIONS
+from support.workflow import Workflow
 from gitops_template.images import split_image_repository
 
 ARGOCD_FILES = {"gitops/argocd/kustomization.yaml", "gitops/argocd/project.yaml", "gitops/argocd/base-application.yaml",
@@ -178,49 +179,6 @@ def test_readme_tells_how_the_gateway_must_admit_the_route(generate):
     assert "kubernetes.io/metadata.name: shop-prod" in deploy
 
 
-class Workflow:
-    """The release job of an app's generated workflow, its steps run as the runner runs them
-    (bash -eo pipefail, GITHUB_* in the environment) in a checkout of a local origin."""
-
-    def __init__(self, root: Path, scratch: Path):
-        self.job = yaml.safe_load((root / ".github/workflows/ci.yaml").read_text())["jobs"]["release"]
-        self.origin, self.scratch = scratch / "origin.git", scratch
-        git(root, "init", "--quiet", "--initial-branch", "trunk")
-        commit_all(root, "generated")
-        git(scratch, "clone", "--quiet", "--bare", str(root), str(self.origin))
-        self.runs = 0
-
-    def step(self, name: str) -> dict:
-        [step] = [s for s in self.job["steps"] if s.get("name") == name]
-        return step
-
-    def run(self, ref: str, step: str, outputs: dict | None = None) -> subprocess.CompletedProcess:
-        """One step at `ref` of origin, in a fresh full checkout of it (actions/checkout, fetch-depth 0)."""
-        self.runs += 1
-        checkout = self.scratch / f"checkout-{self.runs}"
-        git(self.scratch, "clone", "--quiet", str(self.origin), str(checkout))
-        git(checkout, "checkout", "--quiet", ref)
-        output = self.scratch / f"output-{self.runs}"
-        kind, _, name = ref.removeprefix("refs/").partition("/")
-        env = {"PATH": os.environ["PATH"], "HOME": os.environ["HOME"], "GITHUB_OUTPUT": str(output), "GITHUB_REF": ref,
-               "GITHUB_REF_NAME": name, "GITHUB_REF_TYPE": {"heads": "branch", "tags": "tag"}[kind]}
-        # The step's env, its ${{ steps.tag.outputs.* }} given.
-        for key, value in self.step(step).get("env", {}).items():
-            env[key] = value.replace("${{ steps.tag.outputs.tag }}", (outputs or {}).get("tag", ""))
-        result = subprocess.run(["bash", "-eo", "pipefail", "-c", self.step(step)["run"]], cwd=checkout, env=env,
-                                capture_output=True, text=True)
-        result.outputs = dict(line.split("=", 1) for line in output.read_text().splitlines()) if output.exists() else {}
-        return result
-
-    def deploy(self) -> dict:
-        """A push's run on trunk: the image tag, then the deploy commit."""
-        tagged = self.run("refs/heads/trunk", "Image tag")
-        assert tagged.returncode == 0, tagged.stderr
-        deployed = self.run("refs/heads/trunk", "Deploy the image on the branch", tagged.outputs)
-        assert deployed.returncode == 0, deployed.stderr
-        return tagged.outputs
-
-
 def deployed_image(repo: Path, revision: str) -> str:
     """The image both controllers deploy at `revision`: the chart with gitops/values-base.yaml."""
     tree = Path(tempfile.mkdtemp(dir=repo.parent))
@@ -234,7 +192,9 @@ def test_ci_delivers_each_push_to_the_branch_and_a_tag_releases_it(generate, tmp
     """A push publishes its code's image, then deploys it on the branch in a commit of its own, on
     which a run changes nothing; a tag releases a commit whose values deploy its own code's image."""
     root = generate(default_branch="trunk")
-    workflow = Workflow(root, tmp_path)
+    git(root, "init", "--quiet", "--initial-branch", "trunk")
+    commit_all(root, "generated")
+    workflow = Workflow(root, tmp_path, branch="trunk")
     assert workflow.job["if"] == "github.ref == 'refs/heads/trunk' || startsWith(github.ref, 'refs/tags/v')"
     generated = git(root, "rev-parse", "HEAD").strip()
     # Before CI's first run, the chart's appVersion deploys: the run publishes it too.
@@ -258,10 +218,7 @@ def test_ci_delivers_each_push_to_the_branch_and_a_tag_releases_it(generate, tmp
     assert deployed_image(workflow.origin, "trunk") == f"ghcr.io/acme/demo:{code}"
 
     # A release tags the deploy commit: it names the image the branch runs, and only that.
-    git(workflow.origin, "tag", "v1.0.0", "trunk")
-    released = workflow.run("refs/tags/v1.0.0", "Image tag")
-    assert released.returncode == 0, released.stderr
-    assert released.outputs == {"tag": code, "alias": "1.0.0"}
+    assert workflow.release("v1.0.0") == {"tag": code, "alias": "1.0.0"}
     assert deployed_image(workflow.origin, "v1.0.0") == f"ghcr.io/acme/demo:{code}"
     # A tag on the code commit would deploy the previous image: refused.
     git(workflow.origin, "tag", "v1.0.1", code)

@@ -18,6 +18,7 @@ from conftest import answers_for, bootstrap, commit_all, copy_app, git, load_ans
 from conftest import registry_script, serve_orchestration
 from support.kube import BUILTIN_GROUPS, validation_errors
 from support.orchestration import GitServer, Graph, Walker, ordering_violations, project_violations, unresolved_dependencies
+from support.workflow import Workflow
 from gitops_template.vcs import flux_repo_url
 from gitops_template.names import PLATFORM_REVIEW_TAG, REGISTERED_SUFFIX
 from gitops_template.fleet import environment_paths, override_file, platform_review_tag
@@ -77,12 +78,15 @@ class Estate:
         scratch.mkdir()
         return Walker(self.server, scratch).walk(bootstrap(self.root, self.settings["cluster_controller"], environment))
 
-    def with_app(self, repo: Path) -> Estate:
-        """The estate once `repo`, a changed clone of an app repository, is pushed."""
+    def app_repo(self, app: str) -> Path:
+        return next(repo for repo in self.server.urls.values() if repo.name == app)
+
+    def with_app(self, app: str, repo: Path) -> Estate:
+        """The estate once `repo`, a changed clone of the app's repository, is pushed."""
         server = self.server.copy(self.scratch / f"server-{len(list(self.scratch.glob('server-*')))}")
         server.scratch.mkdir()
-        recorded = recorded_answers(repo)
-        server.serve(repo, recorded["repo_url"], flux_repo_url(recorded["repo_url"]))
+        old = self.app_repo(app)
+        server.serve(repo, *(url for url, served in self.server.urls.items() if served == old))
         return Estate(self.root, self.settings, server, server.scratch)
 
     def git_env(self) -> dict[str, str]:
@@ -264,15 +268,14 @@ def test_a_staging_platform_review_never_changes_production(estates, graphs, var
     FIRST's platform still, whatever staging's review."""
     estate = estates[variant]
     clone = tmp_path / "inventory"
-    repo = next(repo for repo in estate.server.urls.values() if repo.name == "inventory")
-    git(tmp_path, "clone", "--quiet", str(repo), str(clone))
+    git(tmp_path, "clone", "--quiet", str(estate.app_repo("inventory")), str(clone))
     values = clone / "gitops/values-platform.yaml"
     platform = yaml.safe_load(values.read_text())
     platform["postgres"]["resources"] = {"requests": {"cpu": "300m"}}
     values.write_text(yaml.safe_dump(platform))
     reviewed = commit_all(clone, "more cpu for the database")
     git(clone, "tag", "--force", platform_review_tag(STAGING), reviewed)
-    changed = estate.with_app(clone)
+    changed = estate.with_app("inventory", clone)
     # The review never reaches the base's GitRepository, nor production's anything.
     production = changed.walk(PRODUCTION)
     assert app_releases_of(production) == app_releases_of(graphs[variant][PRODUCTION])
@@ -292,14 +295,13 @@ def test_a_staging_platform_review_never_changes_production(estates, graphs, var
 
 def inventory_release(estate: Estate, tmp_path: Path, platform: dict, tag: str) -> Estate:
     """The estate once inventory's main has a commit, tagged `tag`, with these platform values."""
-    repo = next(repo for repo in estate.server.urls.values() if repo.name == "inventory")
     clone = tmp_path / f"inventory-{tag}"
-    git(tmp_path, "clone", "--quiet", str(repo), str(clone))
+    git(tmp_path, "clone", "--quiet", str(estate.app_repo("inventory")), str(clone))
     values = clone / "gitops/values-platform.yaml"
     values.write_text(yaml.safe_dump({**yaml.safe_load(values.read_text()), **platform}))
     commit_all(clone, f"platform {platform}")
     git(clone, "tag", tag)
-    return estate.with_app(clone)
+    return estate.with_app("inventory", clone)
 
 
 @pytest.mark.parametrize(("platform", "loss"), [
@@ -345,13 +347,12 @@ def test_the_promotion_gate_refuses_what_the_source_does_not_run(estates, tmp_pa
 def with_template_versions(estate: Estate, tmp_path: Path, versions: dict[str, str]) -> Estate:
     """The estate once each app's main records the template version `versions` gives it."""
     for app, version in versions.items():
-        repo = next(repo for repo in estate.server.urls.values() if repo.name == app)
         clone = tmp_path / f"{app}-template"
-        git(tmp_path, "clone", "--quiet", str(repo), str(clone))
+        git(tmp_path, "clone", "--quiet", str(estate.app_repo(app)), str(clone))
         answers = clone / ".copier-answers.yml"
         answers.write_text(answers.read_text() + f"_commit: {version}\n")
         commit_all(clone, f"copier update to {version}")
-        estate = estate.with_app(clone)
+        estate = estate.with_app(app, clone)
     return estate
 
 
@@ -376,3 +377,33 @@ def test_the_fleet_knows_each_apps_template_version(estates, tmp_path, variant):
     assert refused[2] == ("shop in staging: main has template v1.0.0; an argocd fleet needs v1.1.0 or later. In the "
                           "app's repository: copier update --trust --defaults --vcs-ref v1.1.0 (or newer), then "
                           "register or promote the revision that has it")
+
+
+@pytest.mark.parametrize("variant", ["argocd", "fluxcd"])
+def test_a_code_change_reaches_staging_by_itself_and_production_by_a_tag(estates, graphs, variant, tmp_path):
+    """Through the app's generated CI (its release job's steps): a push to main publishes the code's
+    image and deploys it on main, which staging follows; tagging the deploy commit and promoting the
+    tag gives production exactly that image."""
+    estate = estates[variant]
+    clone = tmp_path / "shop"
+    git(tmp_path, "clone", "--quiet", str(estate.app_repo("shop")), str(clone))
+    server_py = clone / "src/server.py"
+    server_py.write_text(server_py.read_text() + "# a change of code\n")
+    code = commit_all(clone, "a change of code")
+    workflow = Workflow(clone, tmp_path / "ci", branch="main")
+    before = deployment(graphs[variant][STAGING], "shop")["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert workflow.deploy()["tag"] == code
+    pushed = estate.with_app("shop", workflow.origin)
+    image = f"ghcr.io/acme/shop:{code}"
+    staging = deployment(pushed.walk(STAGING), "shop")
+    assert (before, staging["spec"]["template"]["spec"]["containers"][0]["image"]) == ("ghcr.io/acme/shop:0.1.0", image)
+
+    assert workflow.release("v2.0.0") == {"tag": code, "alias": "2.0.0"}
+    fleet = tmp_path / "orchestration"
+    git(tmp_path, "clone", "--quiet", str(estate.root), str(fleet))
+    promoted = registry_script(fleet, "promote", "shop", "--to", PRODUCTION, "--git-revision", "v2.0.0",
+                               env=pushed.git_env())
+    assert promoted.returncode == 0, promoted.stderr
+    commit_all(fleet, "promote shop v2.0.0 to production")
+    production = deployment(pushed.republish(fleet).walk(PRODUCTION), "shop")
+    assert production["spec"]["template"]["spec"]["containers"][0]["image"] == image
