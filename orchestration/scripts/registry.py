@@ -213,6 +213,8 @@ def promotion_refusal(args: argparse.Namespace, source: str, target: str, promot
     """Why the promotion must not be written, "" if it may: a revision the source environment does
     not run, or a platform change that could lose data (each unless allowed)."""
     url = promoted["repo_url"]
+    if args.allow_untested and (current is None or args.allow_data_loss):
+        return ""  # nothing left to check: no need of the app's repository
     with tempfile.TemporaryDirectory(prefix="promote-") as tmp:
         scratch = Path(tmp)
         clone = scratch / "repository"
