@@ -55,7 +55,7 @@ def main() -> None:
         isolate(sandbox)
         # Imported after isolate(): Copier's git (plumbum) copies the environment on import.
         from conftest import CRD_SCHEMAS, bootstrap, commit_all, copy_app, copy_template, git, registry_script
-        from gitops_template.names import PLATFORM_REVIEW_TAG
+        from gitops_template.fleet import platform_review_tag
         from gitops_template.vcs import flux_repo_url
         from support.kube import validation_errors
         from support.orchestration import GitServer, Walker, project_violations, unresolved_dependencies
@@ -73,8 +73,9 @@ def main() -> None:
                 repo = copy_app(template, sandbox / "apps" / name, {"app_name": name, **APP_ANSWERS})
                 git(repo, "init", "--quiet", "--initial-branch", "main")
                 commit_all(repo, "generated")
-                # A person reviewed the platform: Flux deploys it from this tag (the app README's step).
-                git(repo, "tag", PLATFORM_REVIEW_TAG)
+                # A person reviewed the platform for the first environment, which follows main: Flux
+                # deploys it from that environment's tag.
+                git(repo, "tag", platform_review_tag("staging"))
                 servers[name] = (repo, f"https://github.com/acme/{name}.git")
 
         results = {}

@@ -47,8 +47,10 @@ def main() -> None:
                                      "--namespace", answers.get("namespace", app)], cwd=fleet)
         if registered.returncode:
             sys.exit(registered.returncode)
+    # The apps' repositories are not pushed anywhere, so the gate cannot read what staging runs: the
+    # first promotion, with no platform in production yet to lose, is made untested on purpose.
     promoted = subprocess.run([sys.executable, "scripts/registry.py", "promote", "shop", "--to", "production",
-                               "--git-revision", "v1.0.0"], cwd=fleet)
+                               "--git-revision", "v1.0.0", "--allow-untested"], cwd=fleet)
     if promoted.returncode:
         sys.exit(promoted.returncode)
     print(f"\n{fleet}: the orchestration repository, with {', '.join(APPS)} registered in staging and shop "

@@ -31,7 +31,7 @@ TEMPLATE_PARTS = ("copier.yml", "extensions", "migrations", "template", "orchest
 # tests to compare against: `from gitops_template.<module> import ...`.
 sys.path.insert(0, str(ROOT / "extensions"))
 from gitops_template.derive import derive  # noqa: E402
-from gitops_template.fleet import environment_names  # noqa: E402
+from gitops_template.fleet import environment_names, platform_review_tag  # noqa: E402
 from gitops_template.names import PLATFORM_FEATURES, PLATFORM_REVIEW_TAG  # noqa: E402
 from gitops_template.vcs import flux_repo_url, revision_is_tag  # noqa: E402
 
@@ -41,6 +41,8 @@ def load_answers(name: str) -> dict:
 
 
 ANSWER_SETS = sorted(p.stem for p in ANSWERS_DIR.glob("*.yml"))
+# The environments the fleets of the tests have, whose platform reviews the app repositories tag.
+REVIEWED_ENVIRONMENTS = ("staging", "production")
 # Every controller choice with the platform all off and all on, for the gitops checks.
 COMBINATIONS = {
     f"{controller}-platform-{'on' if on else 'off'}": {
@@ -245,10 +247,11 @@ def bootstrap(root: Path, controller: str, environment: str) -> list[dict]:
     return [doc for doc in yaml.safe_load_all((root / path).read_text()) if doc]
 
 
-def registry_script(root: Path, *args: str) -> subprocess.CompletedProcess:
-    """The orchestration's own scripts/registry.py, run without site-packages: it needs Python alone."""
+def registry_script(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """The orchestration's own scripts/registry.py, run without site-packages: it needs Python alone
+    (and git and helm, to promote); `env` adds to its environment."""
     return subprocess.run([sys.executable, "-S", "scripts/registry.py", *args], cwd=root, capture_output=True,
-                          text=True)
+                          text=True, env={**os.environ, **(env or {})})
 
 
 def commit_all(repo: Path, message: str) -> str:
@@ -287,8 +290,10 @@ def app_repo(template_dir, tmp_path_factory):
             if revision_is_tag(answers["git_revision"]):
                 git(repo, "tag", answers["git_revision"])
             if derive(answers)["platform_needs_review"]:
-                # A person reviewed the platform: Flux deploys it from this tag (the app README's step).
-                git(repo, "tag", PLATFORM_REVIEW_TAG)
+                # A person reviewed the platform: Flux deploys it from this tag (the app README's step),
+                # or, in a fleet, from the environment's (where the environment follows a branch).
+                for tag in [PLATFORM_REVIEW_TAG] + [platform_review_tag(e) for e in REVIEWED_ENVIRONMENTS]:
+                    git(repo, "tag", tag)
             repos[name] = (repo, commit)
         return repos[name]
 

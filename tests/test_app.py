@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import ANSWER_SETS, ROOT, load_answers
+from conftest import ANSWER_SETS, ROOT, commit_all, git, load_answers
 from support.lint import yamllint
 from support.helm import CLUSTER_API_VERSIONS, render
 from support.kube import K8S_VERSIONS
+from support.workflow import Workflow
 from gitops_template.images import split_image_repository
 
 ARGOCD_FILES = {"gitops/argocd/kustomization.yaml", "gitops/argocd/project.yaml", "gitops/argocd/base-application.yaml",
@@ -177,25 +179,51 @@ def test_readme_tells_how_the_gateway_must_admit_the_route(generate):
     assert "kubernetes.io/metadata.name: shop-prod" in deploy
 
 
-@pytest.mark.parametrize(("ref", "ref_name"), [("refs/heads/trunk", "trunk"), ("refs/tags/v1.2.3", "v1.2.3")])
-def test_ci_publishes_the_image_the_first_deploy_pulls(generate, tmp_path, ref, ref_name):
-    """The workflow's release job runs on the default branch too, and tags the image as the chart deploys it."""
-    root = generate(default_branch="trunk")
-    release = yaml.safe_load((root / ".github/workflows/ci.yaml").read_text())["jobs"]["release"]
-    assert release["if"] == "github.ref == 'refs/heads/trunk' || startsWith(github.ref, 'refs/tags/v')"
-    [step] = [s for s in release["steps"] if s.get("id") == "tag"]
-    output = tmp_path / "github-output"
-    env = {"PATH": os.environ["PATH"], "GITHUB_REF": ref, "GITHUB_REF_NAME": ref_name, "GITHUB_OUTPUT": str(output)}
-    subprocess.run(["bash", "-eo", "pipefail", "-c", step["run"]], cwd=root, env=env, check=True)
-    tag = output.read_text().strip().removeprefix("tag=")
-    if ref.startswith("refs/tags/"):
-        assert tag == "1.2.3"
-        return
-    # What both controllers deploy: the chart with gitops/values-base.yaml.
-    objects = render(root / "helm/base", "demo", "demo", [root / "gitops/values-base.yaml"], CLUSTER_API_VERSIONS)
+def deployed_image(repo: Path, revision: str) -> str:
+    """The image both controllers deploy at `revision`: the chart with gitops/values-base.yaml."""
+    tree = Path(tempfile.mkdtemp(dir=repo.parent))
+    subprocess.run(f"git archive {revision} | tar -x -C {tree}", shell=True, cwd=repo, check=True)
+    objects = render(tree / "helm/base", "demo", "demo", [tree / "gitops/values-base.yaml"], CLUSTER_API_VERSIONS)
     [deployment] = [o for o in objects if o["kind"] == "Deployment"]
-    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == f"ghcr.io/acme/demo:{tag}"
-    assert tag == "0.1.0"
+    return deployment["spec"]["template"]["spec"]["containers"][0]["image"]
+
+
+def test_ci_delivers_each_push_to_the_branch_and_a_tag_releases_it(generate, tmp_path):
+    """A push publishes its code's image, then deploys it on the branch in a commit of its own, on
+    which a run changes nothing; a tag releases a commit whose values deploy its own code's image."""
+    root = generate(default_branch="trunk")
+    git(root, "init", "--quiet", "--initial-branch", "trunk")
+    commit_all(root, "generated")
+    workflow = Workflow(root, tmp_path, branch="trunk")
+    assert workflow.job["if"] == "github.ref == 'refs/heads/trunk' || startsWith(github.ref, 'refs/tags/v')"
+    generated = git(root, "rev-parse", "HEAD").strip()
+    # Before CI's first run, the chart's appVersion deploys: the run publishes it too.
+    assert deployed_image(workflow.origin, "trunk") == "ghcr.io/acme/demo:0.1.0"
+    assert workflow.deploy() == {"tag": generated, "alias": "0.1.0"}
+    assert deployed_image(workflow.origin, "trunk") == f"ghcr.io/acme/demo:{generated}"
+    deploy_commit = git(workflow.origin, "rev-parse", "trunk").strip()
+    assert git(workflow.origin, "log", "-1", "--format=%an %s", "trunk").strip() == \
+        f"github-actions[bot] Deploy ghcr.io/acme/demo:{generated}"
+    # A run on the deploy commit publishes nothing new and commits nothing: no loop.
+    assert workflow.deploy() == {"tag": generated, "alias": "0.1.0"}
+    assert git(workflow.origin, "rev-parse", "trunk").strip() == deploy_commit
+
+    # A code change: its own image, deployed by the next commit.
+    git(root, "pull", "--quiet", "--rebase", str(workflow.origin), "trunk")
+    (root / "src/server.py").write_text((root / "src/server.py").read_text() + "# new code\n")
+    code = commit_all(root, "new code")
+    git(root, "push", "--quiet", str(workflow.origin), "HEAD:trunk")
+    assert deployed_image(workflow.origin, "trunk") == f"ghcr.io/acme/demo:{generated}"
+    assert workflow.deploy()["tag"] == code
+    assert deployed_image(workflow.origin, "trunk") == f"ghcr.io/acme/demo:{code}"
+
+    # A release tags the deploy commit: it names the image the branch runs, and only that.
+    assert workflow.release("v1.0.0") == {"tag": code, "alias": "1.0.0"}
+    assert deployed_image(workflow.origin, "v1.0.0") == f"ghcr.io/acme/demo:{code}"
+    # A tag on the code commit would deploy the previous image: refused.
+    git(workflow.origin, "tag", "v1.0.1", code)
+    refused = workflow.run("refs/tags/v1.0.1", "Image tag")
+    assert refused.returncode == 1 and f"not its code's, {code}: tag the commit CI wrote" in refused.stderr
 
 
 @pytest.mark.parametrize("secret", ["", "registry-credentials"])

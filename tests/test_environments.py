@@ -18,9 +18,10 @@ from conftest import answers_for, bootstrap, commit_all, copy_app, git, load_ans
 from conftest import registry_script, serve_orchestration
 from support.kube import BUILTIN_GROUPS, validation_errors
 from support.orchestration import GitServer, Graph, Walker, ordering_violations, project_violations, unresolved_dependencies
+from support.workflow import Workflow
 from gitops_template.vcs import flux_repo_url
 from gitops_template.names import PLATFORM_REVIEW_TAG, REGISTERED_SUFFIX
-from gitops_template.fleet import environment_paths, override_file
+from gitops_template.fleet import environment_paths, override_file, platform_review_tag
 from gitops_template.infrastructure import infrastructure_components
 from gitops_template.derive import derive
 
@@ -58,6 +59,9 @@ def app_releases(template_dir: Path, scratch: Path) -> dict[str, Path]:
         values.write_text(values.read_text() + yaml.safe_dump({"podAnnotations": dict([NEXT_ANNOTATION])}))
         commit_all(repo, "annotate the pods")
         git(repo, "tag", NEXT)
+        if derive(recorded_answers(repo))["platform_needs_review"]:
+            # Staging, which follows main, has its platform reviewed at NEXT; production runs FIRST's.
+            git(repo, "tag", platform_review_tag(STAGING))
         repos[app] = repo
     return repos
 
@@ -73,6 +77,25 @@ class Estate:
         scratch = self.scratch / f"walk-{len(list(self.scratch.glob('walk-*')))}"
         scratch.mkdir()
         return Walker(self.server, scratch).walk(bootstrap(self.root, self.settings["cluster_controller"], environment))
+
+    def app_repo(self, app: str) -> Path:
+        return next(repo for repo in self.server.urls.values() if repo.name == app)
+
+    def with_app(self, app: str, repo: Path) -> Estate:
+        """The estate once `repo`, a changed clone of the app's repository, is pushed."""
+        server = self.server.copy(self.scratch / f"server-{len(list(self.scratch.glob('server-*')))}")
+        server.scratch.mkdir()
+        old = self.app_repo(app)
+        server.serve(repo, *(url for url, served in self.server.urls.items() if served == old))
+        return Estate(self.root, self.settings, server, server.scratch)
+
+    def git_env(self) -> dict[str, str]:
+        """What makes a script's git reach the served repositories by the URLs the registry gives
+        (git's GIT_CONFIG_COUNT, url.<local>.insteadOf)."""
+        env = {"GIT_CONFIG_COUNT": str(len(self.server.urls))}
+        for i, (url, repo) in enumerate(self.server.urls.items()):
+            env[f"GIT_CONFIG_KEY_{i}"], env[f"GIT_CONFIG_VALUE_{i}"] = f"url.{repo.as_uri()}.insteadOf", url
+        return env
 
     def republish(self, root: Path) -> Estate:
         """The estate once `root`, a changed clone of its orchestration repository, is pushed."""
@@ -209,7 +232,7 @@ def test_promotion_is_one_line_and_production_deploys_it(estates, graphs, varian
     estate = estates[variant]
     clone = tmp_path / "orchestration"
     git(tmp_path, "clone", "--quiet", str(estate.root), str(clone))
-    result = registry_script(clone, "promote", "shop", "--to", PRODUCTION, "--git-revision", NEXT)
+    result = registry_script(clone, "promote", "shop", "--to", PRODUCTION, "--git-revision", NEXT, env=estate.git_env())
     assert result.returncode == 0, result.stderr
     entry = environment_paths(PRODUCTION)["apps"] + "/shop.yaml"
     assert git(clone, "diff", "--numstat", "--", entry).split() == ["1", "1", entry]
@@ -236,3 +259,151 @@ def test_the_readme_says_which_version_runs_where(estates):
     readme = (estates["argocd"].root / "README.md").read_text()
     assert "| app | staging | production |" in readme
     assert f"| inventory | `main` | `{FIRST}` |" in readme and "| ledger | `main` | - |" in readme
+
+
+@pytest.mark.parametrize("variant", ["argocd", "fluxcd"])
+def test_a_staging_platform_review_never_changes_production(estates, graphs, variant, tmp_path):
+    """A platform change on main, reviewed for staging (Flux: its tag moved; Argo CD: the platform
+    Application synced in staging's cluster), reaches staging; production, pinned to FIRST, runs
+    FIRST's platform still, whatever staging's review."""
+    estate = estates[variant]
+    clone = tmp_path / "inventory"
+    git(tmp_path, "clone", "--quiet", str(estate.app_repo("inventory")), str(clone))
+    values = clone / "gitops/values-platform.yaml"
+    platform = yaml.safe_load(values.read_text())
+    platform["postgres"]["resources"] = {"requests": {"cpu": "300m"}}
+    values.write_text(yaml.safe_dump(platform))
+    reviewed = commit_all(clone, "more cpu for the database")
+    git(clone, "tag", "--force", platform_review_tag(STAGING), reviewed)
+    changed = estate.with_app("inventory", clone)
+    # The review never reaches the base's GitRepository, nor production's anything.
+    production = changed.walk(PRODUCTION)
+    assert app_releases_of(production) == app_releases_of(graphs[variant][PRODUCTION])
+    staging = changed.walk(STAGING)
+    cluster = staging.objects[("Cluster", "stock", "inventory-db")]
+    assert cluster["spec"]["resources"]["requests"]["cpu"] == "300m"
+    assert cluster["spec"]["instances"] == 2  # staging's own override still applies
+    if variant == "fluxcd":
+        sources = {name: obj["spec"]["ref"] for (kind, _, name), obj in production.objects.items()
+                   if kind == "GitRepository" and name.startswith("inventory")}
+        assert sources == {"inventory-gitops": {"tag": FIRST}, "inventory": {"tag": FIRST},
+                           "inventory-platform": {"tag": FIRST}}
+        assert {name: obj["spec"]["ref"] for (kind, _, name), obj in staging.objects.items()
+                if kind == "GitRepository" and name == "inventory-platform"} == {
+            "inventory-platform": {"tag": platform_review_tag(STAGING)}}
+
+
+def inventory_release(estate: Estate, tmp_path: Path, platform: dict, tag: str) -> Estate:
+    """The estate once inventory's main has a commit, tagged `tag`, with these platform values."""
+    clone = tmp_path / f"inventory-{tag}"
+    git(tmp_path, "clone", "--quiet", str(estate.app_repo("inventory")), str(clone))
+    values = clone / "gitops/values-platform.yaml"
+    values.write_text(yaml.safe_dump({**yaml.safe_load(values.read_text()), **platform}))
+    commit_all(clone, f"platform {platform}")
+    git(clone, "tag", tag)
+    return estate.with_app("inventory", clone)
+
+
+@pytest.mark.parametrize(("platform", "loss"), [
+    pytest.param({"objectStorage": {"enabled": False}}, "ObjectBucketClaim inventory-bucket: the bucket is removed",
+                 id="bucket"),
+    pytest.param({"postgres": {"enabled": True, "storage": {"size": "512Mi"}}},
+                 "Cluster inventory-db: spec.storage.size shrinks from 1Gi to 512Mi", id="volume"),
+])
+def test_the_promotion_gate_refuses_a_data_losing_platform(estates, tmp_path, platform, loss):
+    """make promote renders the platform at production's revision and the promoted one (helm, from
+    the app's repository), refuses what could lose data, and writes it only when allowed."""
+    estate = inventory_release(estates["fluxcd"], tmp_path, platform, "v2.0.0")
+    clone = tmp_path / "orchestration"
+    git(tmp_path, "clone", "--quiet", str(estate.root), str(clone))
+    promote = ("promote", "inventory", "--to", PRODUCTION, "--git-revision", "v2.0.0")
+    refused = registry_script(clone, *promote, env=estate.git_env())
+    assert refused.returncode == 1 and f"  {loss}" in refused.stderr, refused.stderr
+    assert "inventory at v2.0.0 could lose data in production" in refused.stderr
+    assert git(clone, "status", "--porcelain") == ""
+    allowed = registry_script(clone, *promote, "--allow-data-loss", env=estate.git_env())
+    assert allowed.returncode == 0, allowed.stderr
+    assert '+git_revision: "v2.0.0"' in git(clone, "diff", "--unified=0")
+
+
+def test_the_promotion_gate_refuses_what_the_source_does_not_run(estates, tmp_path):
+    """Staging runs main; a tag behind it is not what staging runs, unless named on purpose."""
+    estate = inventory_release(estates["argocd"], tmp_path, {"postgres": {"enabled": True, "instances": 1}}, "v2.0.0")
+    clone = tmp_path / "orchestration"
+    git(tmp_path, "clone", "--quiet", str(estate.root), str(clone))
+    refused = registry_script(clone, "promote", "inventory", "--to", PRODUCTION, "--git-revision", NEXT,
+                              env=estate.git_env())
+    assert refused.returncode == 1 and f"{NEXT} is commit" in refused.stderr and "which staging does not run" \
+        in refused.stderr, refused.stderr
+    untested = registry_script(clone, "promote", "inventory", "--to", PRODUCTION, "--git-revision", NEXT,
+                               "--allow-untested", env=estate.git_env())
+    assert untested.returncode == 0, untested.stderr
+    # What staging runs, main's newest commit, passes: its platform loses nothing.
+    passed = registry_script(clone, "promote", "inventory", "--to", PRODUCTION, "--git-revision", "v2.0.0",
+                             env=estate.git_env())
+    assert passed.returncode == 0, passed.stderr
+
+
+def with_template_versions(estate: Estate, tmp_path: Path, versions: dict[str, str]) -> Estate:
+    """The estate once each app's main records the template version `versions` gives it."""
+    for app, version in versions.items():
+        clone = tmp_path / f"{app}-template"
+        git(tmp_path, "clone", "--quiet", str(estate.app_repo(app)), str(clone))
+        answers = clone / ".copier-answers.yml"
+        answers.write_text(answers.read_text() + f"_commit: {version}\n")
+        commit_all(clone, f"copier update to {version}")
+        estate = estate.with_app(app, clone)
+    return estate
+
+
+@pytest.mark.parametrize("variant", ["argocd", "fluxcd"])
+def test_the_fleet_knows_each_apps_template_version(estates, tmp_path, variant):
+    """`make templates` (in `make check`) reads each app's template version at each environment's
+    revision: an Argo CD fleet refuses one below 1.1.0, or unknown, saying how to update it."""
+    estate = with_template_versions(estates[variant], tmp_path, {"shop": "v1.0.0", "inventory": "v1.1.0",
+                                                                 "ledger": "v1.1.0-2-g1a2b3c4"})
+    checked = registry_script(estate.root, "templates", env=estate.git_env())
+    shown = registry_script(estate.root, "versions", "--templates", env=estate.git_env())
+    assert shown.returncode == 0, shown.stderr
+    assert f"| shop | `main` (template `v1.0.0`) | `{FIRST}` (template unknown) |" in shown.stdout.splitlines()
+    assert "| ledger | `main` (template `v1.1.0-2-g1a2b3c4`) | - |" in shown.stdout.splitlines()
+    if variant == "fluxcd":
+        assert checked.returncode == 0, checked.stderr
+        return
+    assert checked.returncode == 1
+    refused = checked.stderr.splitlines()
+    assert [line.split(":")[0] for line in refused] == ["inventory in production", "shop in production",
+                                                        "shop in staging"]
+    assert refused[2] == ("shop in staging: main has template v1.0.0; an argocd fleet needs v1.1.0 or later. In the "
+                          "app's repository: copier update --trust --defaults --vcs-ref v1.1.0 (or newer), then "
+                          "register or promote the revision that has it")
+
+
+@pytest.mark.parametrize("variant", ["argocd", "fluxcd"])
+def test_a_code_change_reaches_staging_by_itself_and_production_by_a_tag(estates, graphs, variant, tmp_path):
+    """Through the app's generated CI (its release job's steps): a push to main publishes the code's
+    image and deploys it on main, which staging follows; tagging the deploy commit and promoting the
+    tag gives production exactly that image."""
+    estate = estates[variant]
+    clone = tmp_path / "shop"
+    git(tmp_path, "clone", "--quiet", str(estate.app_repo("shop")), str(clone))
+    server_py = clone / "src/server.py"
+    server_py.write_text(server_py.read_text() + "# a change of code\n")
+    code = commit_all(clone, "a change of code")
+    workflow = Workflow(clone, tmp_path / "ci", branch="main")
+    before = deployment(graphs[variant][STAGING], "shop")["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert workflow.deploy()["tag"] == code
+    pushed = estate.with_app("shop", workflow.origin)
+    image = f"ghcr.io/acme/shop:{code}"
+    staging = deployment(pushed.walk(STAGING), "shop")
+    assert (before, staging["spec"]["template"]["spec"]["containers"][0]["image"]) == ("ghcr.io/acme/shop:0.1.0", image)
+
+    assert workflow.release("v2.0.0") == {"tag": code, "alias": "2.0.0"}
+    fleet = tmp_path / "orchestration"
+    git(tmp_path, "clone", "--quiet", str(estate.root), str(fleet))
+    promoted = registry_script(fleet, "promote", "shop", "--to", PRODUCTION, "--git-revision", "v2.0.0",
+                               env=pushed.git_env())
+    assert promoted.returncode == 0, promoted.stderr
+    commit_all(fleet, "promote shop v2.0.0 to production")
+    production = deployment(pushed.republish(fleet).walk(PRODUCTION), "shop")
+    assert production["spec"]["template"]["spec"]["containers"][0]["image"] == image

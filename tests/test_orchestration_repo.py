@@ -41,6 +41,8 @@ COMMON_FILES = {
     *(f"scripts/gitops_template/{path.name}" for path in (ROOT / "extensions/gitops_template").iterdir()
       if path.suffix in (".py", ".json")),
 }
+# The fleet's CI, where GitHub runs it (every fleet here is on github.com).
+FLEET_CI = ".github/workflows/ci.yaml"
 CONTROLLER_FILES = {
     "argocd": {"bootstrap/argocd/kustomization.yaml", "bootstrap/argocd/namespace.yaml", "bootstrap/argocd/argocd-cm.yaml",
                "bootstrap/argocd/argocd-cmd-params-cm.yaml"},
@@ -100,7 +102,7 @@ def test_only_the_controllers_files(orchestration, name):
     answers = recorded_answers(root)
     controller = answers["cluster_controller"]
     environments = environment_names(answers["environments"])
-    assert files(root) == COMMON_FILES | CONTROLLER_FILES[controller] | {
+    assert files(root) == COMMON_FILES | CONTROLLER_FILES[controller] | {FLEET_CI} | {
         path.format(environment) for environment in environments for path in ENVIRONMENT_FILES[controller]}
     # The orchestration ships the template's logic as it is: one source of every rule.
     for path in (ROOT / "extensions/gitops_template").glob("*.[pj][ys]*"):
@@ -190,6 +192,25 @@ def test_the_repositorys_own_checks_pass(fleet, graph, name, tmp_path):
         "infrastructure-configs.yaml"}
     [configs] = [r for r in graph(name).releases if r.name == INFRASTRUCTURE_CONFIGS]
     assert (root / "rendered/infrastructure-configs.yaml").read_text() == configs.manifest
+
+
+@pytest.mark.parametrize(("url", "expected"), [("git@github.com:acme/fleet.git", True),
+                                                ("https://fleet.ghe.com/acme/fleet.git", True),
+                                                ("https://gitlab.example.com/acme/fleet.git", False)])
+def test_the_fleet_ci_runs_make_check_where_github_runs_it(orchestration, url, expected):
+    """The same hosting rule as an app's CI: GitHub (github.com, <name>.ghe.com) runs it."""
+    root = orchestration("argocd", orchestration_repo_url=url)
+    workflow = root / FLEET_CI
+    assert workflow.is_file() == expected
+    if not expected:
+        return
+    [job] = yaml.safe_load(workflow.read_text())["jobs"].values()
+    assert job["steps"][-1] == {"run": "make check"}
+    # make templates clones the apps: with a token where one is given, for https and ssh URLs alike.
+    [token] = [step["run"] for step in job["steps"] if step.get("if") == "env.APPS_TOKEN != ''"]
+    host = url.split("@")[-1].split(":")[0] if url.startswith("git@") else url.split("/")[2]
+    assert f'.insteadOf "https://{host}/"' in token and f'.insteadOf "git@{host}:"' in token
+    assert job["env"]["APPS_TOKEN"] == "${{ secrets.APPS_TOKEN }}"
 
 
 @pytest.mark.parametrize("namespace", ["argocd", "gitops"])

@@ -10,6 +10,8 @@ the ones above it):
     names           the naming contract: every object name derived from an app's or a fleet's name
     answers         copier.yml's other validators and derived defaults
     registry        the fleet's registry of apps: entries, collisions, overrides, promotion
+    promotion       what a promotion could cost in data: the platform rendered before and after
+    template_versions  the template version each app is at, and the one its fleet needs
     fleet           the orchestration repository: environments, folders, its settings file
     diagram         README.md's picture of a fleet
     infrastructure  the infrastructure layer: components, waves, values, the configs chart
@@ -20,6 +22,6 @@ extensions/context.py; a generated orchestration repository's scripts/ carries t
 """
 
 from . import (  # noqa: F401  (loading the package loads every module)
-    answers, catalogue, derive, diagram, fleet, formats, grammar, images, infrastructure, names, pins, registry,
-    vcs,
+    answers, catalogue, derive, diagram, fleet, formats, grammar, images, infrastructure, names, pins, promotion,
+    registry, template_versions, vcs,
 )

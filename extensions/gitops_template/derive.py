@@ -88,6 +88,7 @@ def derive_orchestration(answers: dict) -> dict[str, object]:
             and not environments_error(answers["environments"])):
         settings = orchestration_settings(answers)
         url = settings["orchestration_repo_url"]
+        host = "" if repo_url_error(url) else parse_repo_url(url)[0]
         derived.update(
             orchestration=settings,
             use_applicationset=settings["argocd_applicationset"],
@@ -95,6 +96,9 @@ def derive_orchestration(answers: dict) -> dict[str, object]:
             platform_review_tag=PLATFORM_REVIEW_TAG,
             flux_orchestration_url=flux_repo_url(url),
             orchestration_is_ssh=is_ssh_url(url),
+            # The fleet's CI, like an app's, where GitHub runs it.
+            orchestration_host=host,
+            orchestration_is_github=repo_is_github(host),
             flux_sync_ref=f"refs/heads/{settings['orchestration_branch']}",
             registry_picture=registry_picture(settings, {}),
             diagram_start=DIAGRAM_START,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from .vcs import COMMIT_SHA, SCP_URL, VERSION_TAG
 from .grammar import dns_label_error
-from .names import REGISTERED_SUFFIX, orchestration_names, platform_namespaces
+from .names import PLATFORM_REVIEW_TAG, REGISTERED_SUFFIX, orchestration_names, platform_namespaces
 from .registry import reserved_app_names
 
 # Folders of the orchestration repository, and the app repository's folder per controller.
@@ -56,6 +56,14 @@ def override_file(environment: str, app_name: str, chart: str) -> str:
     return f"{environment_paths(environment)['values']}/{app_name}-{chart}.yaml"
 
 
+def platform_review_tag(environment: str) -> str:
+    """The app repository's tag a person moves onto the commit whose platform they reviewed for one
+    environment: where the environment follows a branch, Flux deploys the app's platform from it, so
+    reviewing for staging never changes production. An environment pinned to a tag or commit deploys
+    its platform from that revision, reviewed when it was promoted (`make promote`)."""
+    return f"{PLATFORM_REVIEW_TAG}-{environment}"
+
+
 def orchestration_settings(answers: dict) -> dict:
     """What the orchestration repository's tools read (registry/orchestration.json): its answers
     and every name, path and rule they derive, so the registry chart (Go templates) and
@@ -70,6 +78,7 @@ def orchestration_settings(answers: dict) -> dict:
                          **{f"app_{controller}": path for controller, path in APP_GITOPS_PATHS.items()},
                          "environments": {name: environment_paths(name) for name in settings["environments"]}}
     settings["app_charts"] = list(APP_CHARTS)
+    settings["platform_review_tags"] = {name: platform_review_tag(name) for name in settings["environments"]}
     settings["reserved_app_names"] = reserved_app_names(settings)
     settings["platform_namespaces"] = platform_namespaces(answers)
     # flux_git_ref() and flux_repo_url(), for the registry chart's Go templates (RE2 reads them alike).

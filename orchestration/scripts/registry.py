@@ -6,8 +6,11 @@ registry, and keep README.md's picture of the graph, and of which version runs w
                                              [--namespace NS] [--git-secret-name NAME]
     python3 scripts/registry.py remove APP [--environment ENV]
     python3 scripts/registry.py promote APP --to ENV [--from ENV] [--git-revision REV]
+                                            [--allow-data-loss] [--allow-untested]
     python3 scripts/registry.py promote-infrastructure --to ENV [--git-revision REV]
-    python3 scripts/registry.py versions     which revision of each app each environment runs
+    python3 scripts/registry.py versions [--templates]   which revision of each app each environment
+                                             runs (and, with git, its template version)
+    python3 scripts/registry.py templates    every app at a template version the fleet deploys (git)
     python3 scripts/registry.py check        every entry deployable, the picture current
     python3 scripts/registry.py diagram      redraw the picture
 
@@ -17,7 +20,7 @@ The defaults are the app template's (the org's git host and owner, its default b
 namespace named after the app); --environment defaults to the first environment. The rules are
 the template's own: the gitops_template package beside this script, which `copier update`
 keeps current.
-Python 3.9 or later, nothing else.
+Python 3.9 or later, nothing else; `promote` runs git and helm too.
 """
 
 from __future__ import annotations
@@ -26,10 +29,12 @@ import argparse
 import fcntl
 import json
 import os
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
-from gitops_template import answers, diagram, fleet, names, registry
+from gitops_template import answers, diagram, fleet, names, promotion, registry, template_versions
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = json.loads((ROOT / "registry/orchestration.json").read_text(encoding="utf-8"))
@@ -142,6 +147,97 @@ def remove(args: argparse.Namespace) -> None:
           "stays until a person deletes it (README.md, \"Remove an app\")")
 
 
+# Reads a YAML stream (Helm's output) into JSON, by Helm itself: sigs.k8s.io/yaml, as the cluster
+# reads the manifests, and no YAML parser in this script.
+_OBJECTS_CHART = {
+    "Chart.yaml": "apiVersion: v2\nname: objects\nversion: 0.0.0\n",
+    "templates/objects.yaml": """{{- $objects := list }}
+{{- range regexSplit "(?m)^---[ \\t]*$" .Values.manifests -1 }}
+{{- $object := fromYaml . }}
+{{- if hasKey $object "Error" }}{{ fail (printf "not YAML: %s" $object.Error) }}{{ end }}
+{{- if $object }}{{ $objects = append $objects $object }}{{ end }}
+{{- end }}
+{{ toJson (dict "objects" $objects) }}
+""",
+}
+
+
+def run(*command: str, cwd: Path | None = None) -> str:
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    if result.returncode:
+        sys.exit(f"{' '.join(command)}: {result.stderr.strip()}")
+    return result.stdout
+
+
+def commit_of(clone: Path, revision: str, url: str) -> str:
+    result = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"], cwd=clone,
+                            capture_output=True, text=True)
+    if result.returncode:
+        sys.exit(f"{url}: no revision {revision}")
+    return result.stdout.strip()
+
+
+def operator_apis(makefile: str) -> list[str]:
+    """The operators' APIs the app's Makefile renders its charts with (OPERATOR_APIS)."""
+    joined = makefile.replace("\\\n", " ")
+    return next((line.split(":=", 1)[1].split() for line in joined.splitlines()
+                 if line.startswith("OPERATOR_APIS :=")), [])
+
+
+def platform_objects(clone: Path, commit: str, entry: dict, environment: str, scratch: Path) -> list[dict]:
+    """The app's platform chart at `commit`, rendered as the environment's controller renders it:
+    the app's platform values, then the environment's override, with every operator's API."""
+    tree = scratch / commit
+    if not tree.is_dir():
+        run("git", "worktree", "add", "--quiet", "--detach", str(tree), commit, cwd=clone)
+    app = entry["app_name"]
+    values = [tree / "gitops/values-platform.yaml", ROOT / fleet.override_file(environment, app, "platform")]
+    command = ["helm", "template", names.derived_names(app)["platform_release"], str(tree / "helm/platform"),
+               "--namespace", entry["namespace"]]
+    command += [arg for path in values if path.is_file() for arg in ("--values", str(path))]
+    makefile = tree / "Makefile"
+    apis = operator_apis(makefile.read_text(encoding="utf-8")) if makefile.is_file() else []
+    command += [arg for api in apis for arg in ("--api-versions", api)]
+    rendered = scratch / f"{commit}.yaml"
+    rendered.write_text(run(*command), encoding="utf-8")
+    chart = scratch / "objects"
+    for name, text in _OBJECTS_CHART.items():
+        (chart / name).parent.mkdir(parents=True, exist_ok=True)
+        (chart / name).write_text(text, encoding="utf-8")
+    output = run("helm", "template", "objects", str(chart), "--set-file", f"manifests={rendered}")
+    return json.loads(output[output.index("{"):])["objects"]
+
+
+def promotion_refusal(args: argparse.Namespace, source: str, target: str, promoted: dict, current: dict | None,
+                      revision: str) -> str:
+    """Why the promotion must not be written, "" if it may: a revision the source environment does
+    not run, or a platform change that could lose data (each unless allowed)."""
+    url = promoted["repo_url"]
+    if args.allow_untested and (current is None or args.allow_data_loss):
+        return ""  # nothing left to check: no need of the app's repository
+    with tempfile.TemporaryDirectory(prefix="promote-") as tmp:
+        scratch = Path(tmp)
+        clone = scratch / "repository"
+        run("git", "clone", "--quiet", "--bare", url, str(clone))
+        commit = commit_of(clone, revision, url)
+        tested = commit_of(clone, promoted["git_revision"], url)
+        if commit != tested and not args.allow_untested:
+            return (f"{revision} is commit {commit[:12]}, which {source} does not run: it runs "
+                    f"{promoted['git_revision']}, commit {tested[:12]}. Promote what {source} runs, or give "
+                    "--allow-untested (ALLOW_UNTESTED=1) to promote this revision untested")
+        if current is None or args.allow_data_loss:
+            return ""
+        before = platform_objects(clone, commit_of(clone, current["git_revision"], url), current, target, scratch)
+        after = platform_objects(clone, commit, {**current, "git_revision": revision}, target, scratch)
+        losses = promotion.data_loss(before, after)
+    if losses:
+        return "\n".join([f"{promoted['app_name']} at {revision} could lose data in {target} (its platform, "
+                          f"rendered at {current['git_revision']} and at {revision}):"]
+                         + [f"  {loss}" for loss in losses]
+                         + ["Plan each (a backup, a migration), then give --allow-data-loss (ALLOW_DATA_LOSS=1)"])
+    return ""
+
+
 def promote(args: argparse.Namespace) -> None:
     """The revision an environment runs, given to the next: one line of one file changes."""
     app, target = args.app, environment_of(args, "to")
@@ -158,6 +254,8 @@ def promote(args: argparse.Namespace) -> None:
     if error := registry.promotion_error(revision, source, bool(args.git_revision)):
         sys.exit(error)
     entries = read_registry(target)
+    if refusal := promotion_refusal(args, source, target, promoted, entries.get(f"{app}.yaml"), revision):
+        sys.exit(refusal)
     entry = entries.get(f"{app}.yaml", promoted)
     path = write(target, entries, {**entry, "git_revision": revision})
     print(f"{app} at {revision} promoted from {source} to {target}, {path}: commit it, with README.md")
@@ -184,8 +282,39 @@ def promote_infrastructure(args: argparse.Namespace) -> None:
     print(f"the infrastructure at {revision} promoted to {target}, {path.relative_to(ROOT)}: commit it")
 
 
-def versions(_: argparse.Namespace) -> None:
-    print(diagram.versions_table(SETTINGS, read_registries()), end="")
+def read_template_versions() -> dict[tuple[str, str], tuple[str, str]]:
+    """(app, environment) -> (revision, template version), the version read from the app's
+    .copier-answers.yml at the environment's revision, in a clone of its repository."""
+    versions = {}
+    with tempfile.TemporaryDirectory(prefix="templates-") as tmp:
+        clones: dict[str, Path] = {}
+        for environment, entries in read_registries().items():
+            for entry in entries:
+                url = entry["repo_url"]
+                if url not in clones:
+                    clones[url] = Path(tmp) / str(len(clones))
+                    run("git", "clone", "--quiet", "--bare", url, str(clones[url]))
+                commit = commit_of(clones[url], entry["git_revision"], url)
+                shown = subprocess.run(["git", "show", f"{commit}:.copier-answers.yml"], cwd=clones[url],
+                                       capture_output=True, text=True)
+                version = template_versions.recorded_template_version(shown.stdout) if shown.returncode == 0 else ""
+                versions[entry["app_name"], environment] = (entry["git_revision"], version)
+    return versions
+
+
+def versions(args: argparse.Namespace) -> None:
+    if args.templates:
+        print(template_versions.template_versions_table(ENVIRONMENTS, read_template_versions()), end="")
+    else:
+        print(diagram.versions_table(SETTINGS, read_registries()), end="")
+
+
+def templates(_: argparse.Namespace) -> None:
+    errors = [template_versions.template_version_error(SETTINGS["cluster_controller"], app, environment, revision,
+                                                       version)
+              for (app, environment), (revision, version) in sorted(read_template_versions().items())]
+    if any(errors):
+        sys.exit("\n".join(error for error in errors if error))
 
 
 def check(_: argparse.Namespace) -> None:
@@ -228,6 +357,9 @@ def main() -> None:
     move.add_argument("--to", required=True, help=f"the environment promoted to, one of {', '.join(ENVIRONMENTS)}")
     move.add_argument("--from", help="the environment promoted from (default: the one before --to)")
     move.add_argument("--git-revision", help="the tag or commit to promote (default: the one --from runs)")
+    move.add_argument("--allow-data-loss", action="store_true",
+                      help="promote although the platform loses a database, bucket, store, volume space or backups")
+    move.add_argument("--allow-untested", action="store_true", help="promote a revision --from does not run")
     move.set_defaults(run=promote)
     infrastructure = commands.add_parser("promote-infrastructure",
                                          help="give an environment's infrastructure the revision the one before runs")
@@ -235,7 +367,11 @@ def main() -> None:
     infrastructure.add_argument("--git-revision", help="the tag or commit of this repository to promote "
                                                        "(default: the one the environment before runs)")
     infrastructure.set_defaults(run=promote_infrastructure)
-    commands.add_parser("versions", help="which revision of each app each environment runs").set_defaults(run=versions)
+    shown = commands.add_parser("versions", help="which revision of each app each environment runs")
+    shown.add_argument("--templates", action="store_true", help="and its template version (clones each app: git)")
+    shown.set_defaults(run=versions)
+    commands.add_parser("templates", help="refuse an app below the template version the fleet needs (git)"
+                        ).set_defaults(run=templates)
     commands.add_parser("check", help="refuse an entry that cannot deploy, or a stale picture").set_defaults(run=check)
     commands.add_parser("diagram", help="redraw README.md's picture of the graph").set_defaults(run=lambda _: draw())
     args = parser.parse_args()

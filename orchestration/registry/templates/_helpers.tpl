@@ -186,17 +186,25 @@ revision comes as JSON, so that the ApplicationSet can pass `{{ .git_revision | 
 
 {{/*
 registry.fluxPatches: the kustomize patches of an app's gitops/fluxcd folder in an environment
-(list settings app refField revision overrides): the app's GitRepository fetches the
+(list settings app refField revision overrides reviewTag): the app's GitRepository fetches the
 environment's revision, and each chart's Kustomization patches its HelmRelease with the
-environment's values (spec.values, layered over the app's values files).
+environment's values (spec.values, layered over the app's values files). An app whose platform
+a person reviews fetches it through the GitRepository <app>-platform (names.py's
+flux_platform_source): from the environment's own review tag where the environment follows a
+branch, else from the environment's revision, so a review for one environment never reaches
+another. An app without that GitRepository is left as it is: kustomize ignores a patch whose
+target matches nothing (kustomize v5.5.0, as the suite's graph walk runs it).
 */}}
 {{- define "registry.fluxPatches" -}}
 {{- $settings := index . 0 }}
 {{- $app := index . 1 }}
 {{- $ref := dict (index . 2) (index . 3) }}
 {{- $overrides := index . 4 }}
+{{- $reviewed := ternary (dict "tag" (index . 5)) $ref (eq (index . 2) "branch") }}
 {{- $source := dict "group" "source.toolkit.fluxcd.io" "kind" "GitRepository" "name" $app }}
+{{- $platformSource := dict "group" "source.toolkit.fluxcd.io" "kind" "GitRepository" "name" (printf "%s-platform" $app) }}
 {{- $patches := list (dict "target" $source "patch" (toJson (list (dict "op" "replace" "path" "/spec/ref" "value" $ref)))) }}
+{{- $patches = append $patches (dict "target" $platformSource "patch" (toJson (list (dict "op" "replace" "path" "/spec/ref" "value" $reviewed)))) }}
 {{- range $chart := $settings.app_charts }}
 {{- with index $overrides $chart }}
 {{- $name := printf "%s-%s" $app $chart }}
