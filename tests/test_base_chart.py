@@ -18,6 +18,7 @@ import yaml
 
 from conftest import ANSWER_SETS, load_answers
 from support.helm import CLUSTER_API_VERSIONS, HelmError, lint, render
+from support.chart_docs import documented_keys
 from support.gitops import as_flux_builds_it
 from support.kube import allowed_in, by_name, validation_errors
 from support.netpol import Peer, allows, selects
@@ -1233,24 +1234,6 @@ def test_refuses_unsafe_or_incomplete_values(canonical, tmp_path, values, messag
 
 # --- Documentation ------------------------------------------------------------------------
 
-KEY_LINE = re.compile(r"^(?P<indent> *)(?P<key>[A-Za-z0-9_-]+):")
-DOC_LINE = re.compile(r"^ *# -- (?P<text>.+)$")
-
-
-def documented_keys(values_yaml: str) -> list[tuple[str, str]]:
-    """(dotted key, its `# --` line) for every key of values.yaml, '' where the line is missing."""
-    keys: list[tuple[str, str]] = []
-    path: list[str] = []
-    doc = ""
-    for line in values_yaml.splitlines():
-        if match := DOC_LINE.match(line):
-            doc = match["text"]
-            continue
-        if match := KEY_LINE.match(line):
-            path[len(match["indent"]) // 2:] = [match["key"]]
-            keys.append((".".join(path), doc))
-        doc = ""
-    return keys
 
 
 def values_table(values_yaml: str) -> str:

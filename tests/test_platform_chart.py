@@ -12,6 +12,7 @@ import yaml
 
 from conftest import ROOT
 from support.helm import CLUSTER_API_VERSIONS, HelmError, lint, render
+from support.chart_docs import documented_keys
 from support.gitops import as_flux_builds_it
 from support.netpol import Peer, allows, selects
 from support.kube import by_name, validation_errors
@@ -91,17 +92,9 @@ def plaintext_credentials(node, path: str = "") -> list[str]:
 
 def documented_values(values_yaml: str) -> dict[str, str]:
     """{dotted key: its `# --` description}, in file order."""
-    documented, parents, description = {}, [], None
-    for line in values_yaml.splitlines():
-        if comment := re.fullmatch(r"\s*# -- (.+)", line):
-            description = comment[1]
-        elif key := re.fullmatch(r"(\s*)([A-Za-z0-9_]+):.*", line):
-            depth = len(key[1]) // 2
-            parents = parents[:depth] + [key[2]]
-            assert description, f"values.yaml: {'.'.join(parents)} has no `# --` line above it"
-            documented[".".join(parents)] = description
-            description = None
-    return documented
+    keys = documented_keys(values_yaml)
+    assert [key for key, description in keys if not description] == [], "values.yaml: keys with no `# --` line"
+    return dict(keys)
 
 
 def table_rows(markdown: str, heading: str) -> list[list[str]]:
