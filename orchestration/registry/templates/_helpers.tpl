@@ -163,16 +163,21 @@ form, so git@host:path becomes ssh://git@host/path, as extensions/naming.py's fl
 
 {{/*
 registry.argocdPatches: the kustomize patches of an app's gitops/argocd folder in an environment
-(list settings app revisionJSON overrides): each chart's Application deploys the environment's
-revision, with the environment's values (valuesObject, layered over the app's value files). The
-revision comes as JSON, so that the ApplicationSet can pass `{{ .git_revision | toJson }}`.
+(list settings app revisionJSON overrides): every Application the folder holds is in the app's
+AppProject, which the registry writes (registry.appProject), and no AppProject of the folder is
+applied, so the app cannot widen what it may deploy; each chart's Application deploys the
+environment's revision, with the environment's values (valuesObject, layered over the app's
+value files). The revision comes as JSON, so that the ApplicationSet can pass
+`{{ .git_revision | toJson }}`.
 */}}
 {{- define "registry.argocdPatches" -}}
 {{- $settings := index . 0 }}
 {{- $app := index . 1 }}
 {{- $revision := index . 2 }}
 {{- $overrides := index . 3 }}
-{{- $patches := list }}
+{{- $project := list (dict "op" "add" "path" "/spec/project" "value" $app) | toJson }}
+{{- $patches := list (dict "target" (dict "group" "argoproj.io" "kind" "Application") "patch" $project) }}
+{{- $patches = append $patches (dict "target" (dict "group" "argoproj.io" "kind" "AppProject") "patch" "$patch: delete\napiVersion: argoproj.io/v1alpha1\nkind: AppProject\nmetadata:\n  name: any\n") }}
 {{- range $chart := $settings.app_charts }}
 {{- $ops := printf "{\"op\":\"replace\",\"path\":\"/spec/source/targetRevision\",\"value\":%s}" $revision }}
 {{- with index $overrides $chart }}
@@ -207,4 +212,53 @@ environment's values (spec.values, layered over the app's values files).
 {{- end }}
 {{- end }}
 {{- toJson $patches }}
+{{- end }}
+
+{{/*
+registry.appGroups: the API groups an app may deploy objects of, in its own namespace only: those
+of the kinds the app template's charts render (its gitops/argocd/project.yaml lists them), and
+none of Argo CD's or Flux's, whose objects would act with their controller's rights.
+*/}}
+{{- define "registry.appGroups" -}}
+{{- list "" "apps" "batch" "autoscaling" "policy" "networking.k8s.io" "gateway.networking.k8s.io" "postgresql.cnpg.io" "barmancloud.cnpg.io" "objectbucket.io" "external-secrets.io" "generators.external-secrets.io" "redis.redis.opstreelabs.in" "monitoring.coreos.com" | toJson }}
+{{- end }}
+
+{{/*
+registry.appProject: the AppProject of a registered app (dict settings entry), written by the
+registry, never by the app: its Applications deploy from its repository only, into its
+namespace only, the namespace itself and objects of registry.appGroups.
+*/}}
+{{- define "registry.appProject" -}}
+{{- $settings := .settings -}}
+apiVersion: argoproj.io/v1alpha1
+kind: AppProject
+metadata:
+  name: {{ .entry.app_name | quote }}
+  namespace: {{ $settings.argocd_namespace | quote }}
+  labels:
+    app.kubernetes.io/part-of: {{ .entry.app_name | quote }}
+  annotations:
+    # Before the Applications that use it.
+    argocd.argoproj.io/sync-wave: "-1"
+  # Kept until no Application uses it.
+  finalizers:
+    - resources-finalizer.argocd.argoproj.io
+spec:
+  description: {{ printf "What the registered app %s may deploy" .entry.app_name | quote }}
+  sourceRepos:
+    - {{ .entry.repo_url | quote }}
+  destinations:
+    - server: {{ $settings.cluster_server | quote }}
+      namespace: {{ .entry.namespace | quote }}
+  # The namespace itself, which the Applications create (CreateNamespace=true).
+  clusterResourceWhitelist:
+    - group: ""
+      kind: Namespace
+  namespaceResourceWhitelist:
+    {{- range include "registry.appGroups" . | fromJsonArray }}
+    - group: {{ . | quote }}
+      kind: "*"
+    {{- end }}
+  orphanedResources:
+    warn: true
 {{- end }}

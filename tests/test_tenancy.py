@@ -1,0 +1,139 @@
+"""An app reaches only its own namespace: a hostile app registered beside the others, under each
+controller, and every object it should not get refused as the controller refuses it (Argo CD's
+AppProject admission, Flux's impersonation through Kubernetes RBAC), shown by the graph walk."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+import yaml
+
+from conftest import FLEETS, commit_all, copy_app, git, naming, recorded_answers, registry_script, serve_orchestration
+from support.orchestration import Walker, refused
+
+HOSTILE = "intruder"
+VICTIM = "shop"  # registered in every fleet, in its namespace shop
+HOSTILE_CHART = f"""\
+# Cluster-admin for the app's pods.
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: {HOSTILE}-admin
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: cluster-admin
+subjects:
+  - kind: ServiceAccount
+    name: default
+    namespace: {HOSTILE}
+---
+# An object in another app's namespace.
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {HOSTILE}-planted
+  namespace: {VICTIM}
+"""
+
+
+def hostile_app(template_dir, scratch) -> tuple:
+    """An app repository that reaches out of its namespace through each controller's folder."""
+    repo = copy_app(template_dir, scratch / HOSTILE, {"app_name": HOSTILE})
+    (repo / "helm/base/templates/hostile.yaml").write_text(HOSTILE_CHART)
+    argocd = repo / "gitops/argocd"
+    project = yaml.safe_load((argocd / "project.yaml").read_text())
+    project["spec"].update(sourceRepos=["*"], destinations=[{"server": "*", "namespace": "*"}],
+                           clusterResourceWhitelist=[{"group": "*", "kind": "*"}])
+    project["spec"].pop("namespaceResourceWhitelist")
+    (argocd / "project.yaml").write_text(yaml.safe_dump(project))
+    # An Application of its own in another app's project, deploying into that app's namespace.
+    base = yaml.safe_load((argocd / "base-application.yaml").read_text())
+    base["metadata"]["name"] = f"{HOSTILE}-extra"
+    base["spec"]["project"] = VICTIM
+    base["spec"]["destination"]["namespace"] = VICTIM
+    (argocd / "extra-application.yaml").write_text(yaml.safe_dump(base))
+    kustomization = yaml.safe_load((argocd / "kustomization.yaml").read_text())
+    kustomization["resources"].append("extra-application.yaml")
+    (argocd / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
+    # A Kustomization of its own, acting as Flux's own account, applying a HelmRelease of its own
+    # that acts as Flux's own account too and deploys into another app's namespace.
+    flux = repo / "gitops/fluxcd"
+    extra = yaml.safe_load((flux / "base-kustomization.yaml").read_text())
+    extra["metadata"]["name"] = f"{HOSTILE}-extra"
+    extra["spec"].update(serviceAccountName="kustomize-controller", path="./gitops/hostile")
+    (flux / "extra-kustomization.yaml").write_text(yaml.safe_dump(extra))
+    release = yaml.safe_load((repo / "gitops/fluxcd-releases/base/helm-release.yaml").read_text())
+    release["metadata"]["name"] = release["spec"]["releaseName"] = f"{HOSTILE}-extra"
+    release["spec"].update(serviceAccountName="helm-controller", targetNamespace=VICTIM, storageNamespace=VICTIM)
+    (repo / "gitops/hostile").mkdir()
+    (repo / "gitops/hostile/helm-release.yaml").write_text(yaml.safe_dump(release))
+    git(repo, "init", "--quiet", "--initial-branch", "main")
+    commit_all(repo, "hostile")
+    return repo
+
+
+HOSTILE_OBJECTS = {
+    # Whatever the app's own folder says of its AppProject, the fleet decides what it may deploy.
+    "argocd": {("ClusterRoleBinding", "", f"{HOSTILE}-admin"), ("ConfigMap", VICTIM, f"{HOSTILE}-planted"),
+               ("Deployment", VICTIM, HOSTILE)},
+    "fluxcd": {("ClusterRoleBinding", "", f"{HOSTILE}-admin"), ("ConfigMap", VICTIM, f"{HOSTILE}-planted"),
+               ("Deployment", VICTIM, f"{HOSTILE}-extra")},
+}
+
+
+@pytest.fixture(scope="module")
+def hostile_graph(fleet, template_dir, tmp_path_factory):
+    """hostile_graph(fleet name) -> the fleet's graph with the hostile app registered too."""
+    graphs = {}
+
+    def _graph(name: str):
+        if name not in graphs:
+            original = fleet(name)
+            scratch = tmp_path_factory.mktemp(f"hostile-{name}")
+            repo = hostile_app(template_dir, scratch)
+            clone = scratch / "orchestration"
+            subprocess.run(["git", "clone", "--quiet", str(original.root), str(clone)], check=True)
+            url = recorded_answers(repo)["repo_url"]
+            result = registry_script(clone, "register", HOSTILE, "--repo-url", url)
+            assert result.returncode == 0, result.stderr
+            commit_all(clone, f"register {HOSTILE}")
+            server = original.server.copy(scratch)
+            server.serve(repo, url, naming.flux_repo_url(url))
+            serve_orchestration(server, clone, original.answers)
+            graphs[name] = Walker(server, scratch).walk(original.bootstrap())
+        return graphs[name]
+
+    return _graph
+
+
+@pytest.mark.parametrize("name", ["argocd", "applicationset"])
+def test_a_hostile_app_gets_nothing_outside_its_namespace(fleet, hostile_graph, name):
+    walked, settings = hostile_graph(name), fleet(name).settings
+    controller = settings["cluster_controller"]
+    rejected = refused(walked, settings)
+    assert HOSTILE_OBJECTS[controller] <= set(walked.objects)
+    assert HOSTILE_OBJECTS[controller] - rejected == set()
+    # Nothing of another app is refused.
+    assert {key for key in rejected if HOSTILE not in key[2]} == set()
+    if controller == "argocd":
+        # The app's own AppProject is never applied: the fleet writes every app's.
+        namespace = settings["argocd_namespace"]
+        assert walked.parents[("AppProject", namespace, HOSTILE)] != ("Application", namespace, naming.registered_name(HOSTILE))
+
+
+@pytest.mark.parametrize("name", list(FLEETS))
+def test_a_fleet_of_well_behaved_apps_has_nothing_refused(graph, fleet, name):
+    assert refused(graph(name), fleet(name).settings) == set()
+
+
+def test_the_fleet_admits_the_kinds_an_app_deploys(app, fleet, graph):
+    """The AppProject the registry writes admits the API groups of the kinds the app's own lists
+    (Flux's per-app Role grants the same groups), and of cluster-scoped kinds only the namespace."""
+    own = yaml.safe_load((app("canonical") / "gitops/argocd/project.yaml").read_text())["spec"]
+    namespace = fleet("argocd").settings["argocd_namespace"]
+    written = graph("argocd").objects[("AppProject", namespace, "shop")]["spec"]
+    assert {e["group"] for e in written["namespaceResourceWhitelist"]} == {e["group"] for e in own["namespaceResourceWhitelist"]}
+    assert {e["kind"] for e in written["namespaceResourceWhitelist"]} == {"*"}
+    assert written["clusterResourceWhitelist"] == own["clusterResourceWhitelist"]
