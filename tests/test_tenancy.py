@@ -9,8 +9,10 @@ import subprocess
 import pytest
 import yaml
 
-from conftest import FLEETS, commit_all, copy_app, git, naming, recorded_answers, registry_script, serve_orchestration
+from conftest import FLEETS, commit_all, copy_app, git, recorded_answers, registry_script, serve_orchestration
 from support.orchestration import Walker, refused
+from gitops_template.names import registered_name
+from gitops_template.vcs import flux_repo_url
 
 HOSTILE = "intruder"
 VICTIM = "shop"  # registered in every fleet, in its namespace shop
@@ -100,7 +102,7 @@ def hostile_graph(fleet, template_dir, tmp_path_factory):
             assert result.returncode == 0, result.stderr
             commit_all(clone, f"register {HOSTILE}")
             server = original.server.copy(scratch)
-            server.serve(repo, url, naming.flux_repo_url(url))
+            server.serve(repo, url, flux_repo_url(url))
             serve_orchestration(server, clone, original.answers)
             graphs[name] = Walker(server, scratch).walk(original.bootstrap())
         return graphs[name]
@@ -108,7 +110,7 @@ def hostile_graph(fleet, template_dir, tmp_path_factory):
     return _graph
 
 
-@pytest.mark.parametrize("name", ["argocd", "applicationset"])
+@pytest.mark.parametrize("name", list(FLEETS))
 def test_a_hostile_app_gets_nothing_outside_its_namespace(fleet, hostile_graph, name):
     walked, settings = hostile_graph(name), fleet(name).settings
     controller = settings["cluster_controller"]
@@ -120,7 +122,7 @@ def test_a_hostile_app_gets_nothing_outside_its_namespace(fleet, hostile_graph, 
     if controller == "argocd":
         # The app's own AppProject is never applied: the fleet writes every app's.
         namespace = settings["argocd_namespace"]
-        assert walked.parents[("AppProject", namespace, HOSTILE)] != ("Application", namespace, naming.registered_name(HOSTILE))
+        assert walked.parents[("AppProject", namespace, HOSTILE)] != ("Application", namespace, registered_name(HOSTILE))
 
 
 @pytest.mark.parametrize("name", list(FLEETS))
@@ -137,3 +139,20 @@ def test_the_fleet_admits_the_kinds_an_app_deploys(app, fleet, graph):
     assert {e["group"] for e in written["namespaceResourceWhitelist"]} == {e["group"] for e in own["namespaceResourceWhitelist"]}
     assert {e["kind"] for e in written["namespaceResourceWhitelist"]} == {"*"}
     assert written["clusterResourceWhitelist"] == own["clusterResourceWhitelist"]
+
+
+def test_flux_applies_an_app_only_as_the_app(fleet, graph):
+    """Every Kustomization and HelmRelease applying an app's content acts as one of that app's
+    accounts, which the registry binds to Roles only: nothing cluster-wide but its namespace."""
+    walked, flux = graph("fluxcd"), fleet("fluxcd")
+    for app in flux.apps:
+        gitops = ("Kustomization", flux.settings["flux_namespace"], registered_name(app))
+        appliers = [key for key in {gitops} | walked.descendants(gitops) if key[0] in ("Kustomization", "HelmRelease")]
+        assert len(appliers) == 5, appliers
+        assert {walked.objects[key]["spec"].get("serviceAccountName") for key in appliers} == {f"{app}-gitops", f"{app}-deploy"}
+    assert walked.of_kind("ClusterRoleBinding") == {}
+    # Its namespace is the registry's, with the organisation's Pod Security Standard.
+    namespace = walked.objects[("Namespace", "", "stock")]
+    assert walked.parents[("Namespace", "", "stock")] == ("HelmRelease", flux.settings["flux_namespace"],
+                                                         flux.settings["names"]["apps_layer"])
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"

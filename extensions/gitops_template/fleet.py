@@ -22,6 +22,8 @@ ORCHESTRATION_ANSWERS = (
     "orchestration_name", "orchestration_repo_url", "orchestration_branch", "environments",
     "cluster_controller", "argocd_applicationset", "git_host", "git_owner", "default_branch",
     "argocd_namespace", "flux_namespace", "cluster_server",
+    # The registry writes each app's namespace under Flux, with the organisation's standard.
+    "pod_security_level",
 )
 
 

@@ -607,9 +607,11 @@ def _release_requests(key: Key, release: dict, user: str) -> list[rbac.Request]:
 
 
 def impersonation_refusals(graph: Graph, flux_namespace: str, default_service_account: str | None = None) -> dict[Key, str]:
-    """Each object Flux would not apply, with why: the account its Kustomization or HelmRelease
-    acts as may not (by the RBAC the graph grants, counting only the RBAC objects that are
-    themselves applied), or its parent is not applied."""
+    """Each object Flux does not apply, with why: the account its Kustomization or HelmRelease
+    acts as may not apply one of that parent's objects (by the RBAC the graph grants, counting
+    only the RBAC objects that are applied), so none is, nor anything below them. Helm rolls an
+    install back on the first refused object; kustomize-controller dry-runs every object before
+    applying any."""
     controllers = {("ClusterRoleBinding", "", "cluster-reconciler"): {
         "roleRef": {"kind": "ClusterRole", "name": "cluster-admin"},
         "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": flux_namespace}
@@ -620,22 +622,17 @@ def impersonation_refusals(graph: Graph, flux_namespace: str, default_service_ac
                    **controllers}
         found: dict[Key, str] = {}
         # Parents come before their children in the walk's order.
-        for key, parent in graph.parents.items():
-            if parent is None:
+        for key, obj in graph.objects.items():
+            if key[0] not in FLUX_CONTROLLERS or key in found or not graph.children[key]:
                 continue
-            if parent in found:
-                found[key] = f"{describe(key)}: not applied, {describe(parent)} is refused"
-                continue
-            parent_obj = graph.objects[parent]
-            if parent[0] not in FLUX_CONTROLLERS:
-                continue
-            user = flux_account(parent, parent_obj, flux_namespace, default_service_account)
-            requests = _apply_requests(parent, parent_obj, key, graph.objects[key], user)
-            if parent[0] == "HelmRelease":
-                requests = _release_requests(parent, parent_obj, user) + requests
+            user = flux_account(key, obj, flux_namespace, default_service_account)
+            requests = _release_requests(key, obj, user) if key[0] == "HelmRelease" else []
+            requests += [request for child in graph.children[key]
+                         for request in _apply_requests(key, obj, child, graph.objects[child], user)]
             denied = [request for request in requests if not rbac.allowed(granted, request)]
             if denied:
-                found[key] = f"{describe(key)}: applied by {describe(parent)}, but {denied[0].describe()}"
+                for child in graph.descendants(key):
+                    found[child] = f"{describe(child)}: not applied by {describe(key)}: {denied[0].describe()}"
         if found == refusals:
             return refusals
         refusals = found
@@ -737,6 +734,8 @@ def ordering_violations(graph: Graph, settings: dict) -> list[str]:
                  if [dep["name"] for dep in graph.objects[key]["spec"].get("dependsOn", [])] != [infrastructure[2]]]
     infrastructure_objects = graph.descendants(infrastructure)
     below = set().union(set(), *(graph.descendants(key) for key in gitops))
+    # The registry grants each app its rights in its namespace (RBAC, which needs no operator) first.
     problems += [f"{describe(key)}: applied before the infrastructure is ready" for key in graph.objects
-                 if key[1] not in ("", namespace) and key not in infrastructure_objects and key not in below]
+                 if key[1] not in ("", namespace) and key not in infrastructure_objects and key not in below
+                 and key[0] not in RBAC_KINDS]
     return problems

@@ -192,23 +192,34 @@ value files). The revision comes as JSON, so that the ApplicationSet can pass
 {{/*
 registry.fluxPatches: the kustomize patches of an app's gitops/fluxcd folder in an environment
 (list settings app refField revision overrides): the app's GitRepository fetches the
-environment's revision, and each chart's Kustomization patches its HelmRelease with the
-environment's values (spec.values, layered over the app's values files).
+environment's revision; every Kustomization the folder holds acts as the ServiceAccount
+<app>-deploy (registry.fluxTenancy) and patches what it applies: every HelmRelease acts as
+<app>-deploy too, creates no namespace, and has the environment's values (spec.values, layered
+over the app's values files); no Namespace is applied, the registry writes the app's.
 */}}
 {{- define "registry.fluxPatches" -}}
 {{- $settings := index . 0 }}
 {{- $app := index . 1 }}
 {{- $ref := dict (index . 2) (index . 3) }}
 {{- $overrides := index . 4 }}
+{{- $account := printf "%s-deploy" $app }}
 {{- $source := dict "group" "source.toolkit.fluxcd.io" "kind" "GitRepository" "name" $app }}
 {{- $patches := list (dict "target" $source "patch" (toJson (list (dict "op" "replace" "path" "/spec/ref" "value" $ref)))) }}
+{{- $releases := dict "group" "helm.toolkit.fluxcd.io" "kind" "HelmRelease" }}
+{{- $release := dict "apiVersion" "helm.toolkit.fluxcd.io/v2" "kind" "HelmRelease" "metadata" (dict "name" "any") }}
+{{- $_ := set $release "spec" (dict "serviceAccountName" $account "install" (dict "createNamespace" false)) }}
+{{- $namespace := dict "$patch" "delete" "apiVersion" "v1" "kind" "Namespace" "metadata" (dict "name" "any") }}
+{{- $confined := list (dict "target" $releases "patch" (toJson $release)) (dict "target" (dict "version" "v1" "kind" "Namespace") "patch" (toJson $namespace)) }}
+{{- $kustomizations := dict "group" "kustomize.toolkit.fluxcd.io" "kind" "Kustomization" }}
+{{- $kustomization := dict "apiVersion" "kustomize.toolkit.fluxcd.io/v1" "kind" "Kustomization" "metadata" (dict "name" "any") }}
+{{- $_ := set $kustomization "spec" (dict "serviceAccountName" $account "patches" $confined) }}
+{{- $patches = append $patches (dict "target" $kustomizations "patch" (toJson $kustomization)) }}
 {{- range $chart := $settings.app_charts }}
 {{- with index $overrides $chart }}
 {{- $name := printf "%s-%s" $app $chart }}
-{{- $release := dict "group" "helm.toolkit.fluxcd.io" "kind" "HelmRelease" "name" $name }}
-{{- $values := list (dict "target" $release "patch" (toJson (list (dict "op" "add" "path" "/spec/values" "value" .)))) }}
-{{- $target := dict "group" "kustomize.toolkit.fluxcd.io" "kind" "Kustomization" "name" $name }}
-{{- $patches = append $patches (dict "target" $target "patch" (toJson (list (dict "op" "add" "path" "/spec/patches" "value" $values)))) }}
+{{- $values := dict "target" (merge (dict "name" $name) $releases) "patch" (toJson (list (dict "op" "add" "path" "/spec/values" "value" .))) }}
+{{- $target := merge (dict "name" $name) $kustomizations }}
+{{- $patches = append $patches (dict "target" $target "patch" (toJson (list (dict "op" "add" "path" "/spec/patches" "value" (append $confined $values))))) }}
 {{- end }}
 {{- end }}
 {{- toJson $patches }}
@@ -261,4 +272,89 @@ spec:
     {{- end }}
   orphanedResources:
     warn: true
+{{- end }}
+
+{{/*
+registry.fluxTenancy: the accounts Flux acts as for a registered app (dict settings entry), each
+with rights only where it needs them (Flux's multi-tenancy model: fluxcd.io/flux/installation/
+configuration/multitenancy/; a ServiceAccount of flux-system for the sync the platform owns,
+github.com/fluxcd/flux2/discussions/263): <app>-gitops applies the app's gitops/fluxcd, its
+GitRepositories, Kustomizations and Alert by name; <app>-deploy applies its Kustomizations'
+HelmReleases, by name, and installs them in the app's namespace, which the registry writes. A
+name-restricted rule cannot create (Kubernetes RBAC): Flux applies server-side, a patch, which
+creates what does not exist yet.
+*/}}
+{{- define "registry.fluxTenancy" -}}
+{{- $settings := .settings }}
+{{- $app := .entry.app_name }}
+{{- $system := $settings.flux_namespace }}
+{{- $accounts := dict }}
+{{- $_ := set $accounts (printf "%s-gitops" $app) (list
+      (dict "apiGroups" (list "source.toolkit.fluxcd.io") "resources" (list "gitrepositories") "resourceNames" (list $app (printf "%s-platform" $app)))
+      (dict "apiGroups" (list "kustomize.toolkit.fluxcd.io") "resources" (list "kustomizations") "resourceNames" (list (printf "%s-base" $app) (printf "%s-platform" $app)))
+      (dict "apiGroups" (list "notification.toolkit.fluxcd.io") "resources" (list "alerts") "resourceNames" (list $app))) }}
+{{- $_ := set $accounts (printf "%s-deploy" $app) (list
+      (dict "apiGroups" (list "helm.toolkit.fluxcd.io") "resources" (list "helmreleases") "resourceNames" (list (printf "%s-base" $app) (printf "%s-platform" $app)))) }}
+{{- range $account, $rules := $accounts }}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: {{ $account | quote }}
+  namespace: {{ $system | quote }}
+  labels:
+    app.kubernetes.io/part-of: {{ $app | quote }}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: {{ $account | quote }}
+  namespace: {{ $system | quote }}
+  labels:
+    app.kubernetes.io/part-of: {{ $app | quote }}
+rules:
+{{- range $rules }}
+  - {{ merge (dict "verbs" (list "get" "patch" "delete")) . | toJson }}
+{{- end }}
+{{- include "registry.fluxBinding" (list $app $account $system $system) }}
+{{- end }}
+---
+# Its namespace, in which it may do anything with the API groups an app's charts use.
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: {{ printf "%s-deploy" $app | quote }}
+  namespace: {{ .entry.namespace | quote }}
+  labels:
+    app.kubernetes.io/part-of: {{ $app | quote }}
+rules:
+  - apiGroups: {{ include "registry.appGroups" . }}
+    resources: ["*"]
+    verbs: ["*"]
+{{- include "registry.fluxBinding" (list $app (printf "%s-deploy" $app) .entry.namespace $system) }}
+{{- end }}
+
+{{/*
+registry.fluxBinding: a RoleBinding of the Role <account> to the ServiceAccount <account> (list
+app account namespace accountNamespace).
+*/}}
+{{- define "registry.fluxBinding" -}}
+{{- $app := index . 0 }}
+{{- $account := index . 1 }}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: {{ $account | quote }}
+  namespace: {{ index . 2 | quote }}
+  labels:
+    app.kubernetes.io/part-of: {{ $app | quote }}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: {{ $account | quote }}
+subjects:
+  - kind: ServiceAccount
+    name: {{ $account | quote }}
+    namespace: {{ index . 3 | quote }}
 {{- end }}
