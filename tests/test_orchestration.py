@@ -74,7 +74,10 @@ def test_app_projects_admit_exactly_what_they_deploy(fleet, graph, name):
         assert {(e["group"], e["kind"]) for e in spec["namespaceResourceWhitelist"]} == deployed_kinds(walked, project)
         assert "clusterResourceWhitelist" not in spec
         assert sorted(spec["sourceRepos"]) == sorted({app["spec"]["source"]["repoURL"] for app in applications})
-        assert spec["destinations"] == [{"server": settings["cluster_server"], "namespace": settings["argocd_namespace"]}]
+        deployed = {child[1] for key, app in walked.of_kind("Application").items() if app["spec"]["project"] == project
+                    for child in walked.children[key]}
+        assert spec["destinations"] == [{"server": settings["cluster_server"], "namespace": namespace}
+                                        for namespace in [settings["argocd_namespace"]] + sorted(deployed - {settings["argocd_namespace"]})]
 
 
 def releases_by_name(walked, apps: set[str]) -> dict[tuple[str, str], str]:

@@ -1,6 +1,7 @@
-"""An app reaches only its own namespace: a hostile app registered beside the others, under each
-controller, and every object it should not get refused as the controller refuses it (Argo CD's
-AppProject admission, Flux's impersonation through Kubernetes RBAC), shown by the graph walk."""
+"""An app reaches only its own namespace: two hostile apps registered beside the others, under
+each controller, and every object they should not get refused as the controller refuses it (Argo
+CD's AppProject admission, Flux's impersonation through Kubernetes RBAC, External Secrets' store
+rights), shown by the graph walk."""
 
 from __future__ import annotations
 
@@ -10,18 +11,18 @@ import pytest
 import yaml
 
 from conftest import FLEETS, commit_all, copy_app, git, recorded_answers, registry_script, serve_orchestration
-from support.orchestration import Walker, refused
+from support.orchestration import Walker, refused, secret_refusals
 from gitops_template.names import registered_name
 from gitops_template.vcs import flux_repo_url
 
-HOSTILE = "intruder"
+INTRUDER, RAIDER = "intruder", "raider"
 VICTIM = "shop"  # registered in every fleet, in its namespace shop
-HOSTILE_CHART = f"""\
+INTRUDER_BASE = f"""\
 # Cluster-admin for the app's pods.
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
 metadata:
-  name: {HOSTILE}-admin
+  name: {INTRUDER}-admin
 roleRef:
   apiGroup: rbac.authorization.k8s.io
   kind: ClusterRole
@@ -29,21 +30,44 @@ roleRef:
 subjects:
   - kind: ServiceAccount
     name: default
-    namespace: {HOSTILE}
+    namespace: {INTRUDER}
 ---
 # An object in another app's namespace.
 apiVersion: v1
 kind: ConfigMap
 metadata:
-  name: {HOSTILE}-planted
+  name: {INTRUDER}-planted
   namespace: {VICTIM}
+"""
+# Another app's secret, through the store the app's own come from.
+INTRUDER_PLATFORM = f"""\
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata:
+  name: {INTRUDER}-steal
+spec:
+  secretStoreRef:
+    kind: {{{{ .Values.externalSecrets.secretStoreRef.kind }}}}
+    name: {{{{ .Values.externalSecrets.secretStoreRef.name }}}}
+  target:
+    name: {INTRUDER}-steal
+  dataFrom:
+    - extract:
+        key: {VICTIM}
 """
 
 
-def hostile_app(template_dir, scratch) -> tuple:
-    """An app repository that reaches out of its namespace through each controller's folder."""
-    repo = copy_app(template_dir, scratch / HOSTILE, {"app_name": HOSTILE})
-    (repo / "helm/base/templates/hostile.yaml").write_text(HOSTILE_CHART)
+def intruder_app(template_dir, scratch):
+    """An app whose charts reach out of its namespace (its gitops folders are the template's)."""
+    repo = copy_app(template_dir, scratch / INTRUDER, {"app_name": INTRUDER})
+    (repo / "helm/base/templates/hostile.yaml").write_text(INTRUDER_BASE)
+    (repo / "helm/platform/templates/hostile.yaml").write_text(INTRUDER_PLATFORM)
+    return repo
+
+
+def raider_app(template_dir, scratch):
+    """An app whose gitops folders reach out of its namespace (its charts are the template's)."""
+    repo = copy_app(template_dir, scratch / RAIDER, {"app_name": RAIDER})
     argocd = repo / "gitops/argocd"
     project = yaml.safe_load((argocd / "project.yaml").read_text())
     project["spec"].update(sourceRepos=["*"], destinations=[{"server": "*", "namespace": "*"}],
@@ -52,7 +76,7 @@ def hostile_app(template_dir, scratch) -> tuple:
     (argocd / "project.yaml").write_text(yaml.safe_dump(project))
     # An Application of its own in another app's project, deploying into that app's namespace.
     base = yaml.safe_load((argocd / "base-application.yaml").read_text())
-    base["metadata"]["name"] = f"{HOSTILE}-extra"
+    base["metadata"]["name"] = f"{RAIDER}-extra"
     base["spec"]["project"] = VICTIM
     base["spec"]["destination"]["namespace"] = VICTIM
     (argocd / "extra-application.yaml").write_text(yaml.safe_dump(base))
@@ -63,46 +87,48 @@ def hostile_app(template_dir, scratch) -> tuple:
     # that acts as Flux's own account too and deploys into another app's namespace.
     flux = repo / "gitops/fluxcd"
     extra = yaml.safe_load((flux / "base-kustomization.yaml").read_text())
-    extra["metadata"]["name"] = f"{HOSTILE}-extra"
+    extra["metadata"]["name"] = f"{RAIDER}-extra"
     extra["spec"].update(serviceAccountName="kustomize-controller", path="./gitops/hostile")
     (flux / "extra-kustomization.yaml").write_text(yaml.safe_dump(extra))
     release = yaml.safe_load((repo / "gitops/fluxcd-releases/base/helm-release.yaml").read_text())
-    release["metadata"]["name"] = release["spec"]["releaseName"] = f"{HOSTILE}-extra"
+    release["metadata"]["name"] = release["spec"]["releaseName"] = f"{RAIDER}-extra"
     release["spec"].update(serviceAccountName="helm-controller", targetNamespace=VICTIM, storageNamespace=VICTIM)
     (repo / "gitops/hostile").mkdir()
     (repo / "gitops/hostile/helm-release.yaml").write_text(yaml.safe_dump(release))
-    git(repo, "init", "--quiet", "--initial-branch", "main")
-    commit_all(repo, "hostile")
     return repo
 
 
+# What the hostile apps must not get, under each controller (every fleet's store holds apps'
+# secrets as Secrets of the cluster: the homelab profile).
 HOSTILE_OBJECTS = {
-    # Whatever the app's own folder says of its AppProject, the fleet decides what it may deploy.
-    "argocd": {("ClusterRoleBinding", "", f"{HOSTILE}-admin"), ("ConfigMap", VICTIM, f"{HOSTILE}-planted"),
-               ("Deployment", VICTIM, HOSTILE)},
-    "fluxcd": {("ClusterRoleBinding", "", f"{HOSTILE}-admin"), ("ConfigMap", VICTIM, f"{HOSTILE}-planted"),
-               ("Deployment", VICTIM, f"{HOSTILE}-extra")},
+    "argocd": {("ClusterRoleBinding", "", f"{INTRUDER}-admin"), ("ConfigMap", VICTIM, f"{INTRUDER}-planted"),
+               ("ExternalSecret", INTRUDER, f"{INTRUDER}-steal"), ("Deployment", VICTIM, RAIDER)},
+    "fluxcd": {("ClusterRoleBinding", "", f"{INTRUDER}-admin"), ("ConfigMap", VICTIM, f"{INTRUDER}-planted"),
+               ("ExternalSecret", INTRUDER, f"{INTRUDER}-steal"), ("Deployment", VICTIM, f"{RAIDER}-extra")},
 }
 
 
 @pytest.fixture(scope="module")
 def hostile_graph(fleet, template_dir, tmp_path_factory):
-    """hostile_graph(fleet name) -> the fleet's graph with the hostile app registered too."""
+    """hostile_graph(fleet name) -> the fleet's graph with both hostile apps registered too."""
     graphs = {}
 
     def _graph(name: str):
         if name not in graphs:
             original = fleet(name)
             scratch = tmp_path_factory.mktemp(f"hostile-{name}")
-            repo = hostile_app(template_dir, scratch)
             clone = scratch / "orchestration"
             subprocess.run(["git", "clone", "--quiet", str(original.root), str(clone)], check=True)
-            url = recorded_answers(repo)["repo_url"]
-            result = registry_script(clone, "register", HOSTILE, "--repo-url", url)
-            assert result.returncode == 0, result.stderr
-            commit_all(clone, f"register {HOSTILE}")
             server = original.server.copy(scratch)
-            server.serve(repo, url, flux_repo_url(url))
+            for app, make in ((INTRUDER, intruder_app), (RAIDER, raider_app)):
+                repo = make(template_dir, scratch)
+                git(repo, "init", "--quiet", "--initial-branch", "main")
+                commit_all(repo, "hostile")
+                url = recorded_answers(repo)["repo_url"]
+                result = registry_script(clone, "register", app, "--repo-url", url)
+                assert result.returncode == 0, result.stderr
+                server.serve(repo, url, flux_repo_url(url))
+            commit_all(clone, "register the hostile apps")
             serve_orchestration(server, clone, original.answers)
             graphs[name] = Walker(server, scratch).walk(original.bootstrap())
         return graphs[name]
@@ -111,23 +137,26 @@ def hostile_graph(fleet, template_dir, tmp_path_factory):
 
 
 @pytest.mark.parametrize("name", list(FLEETS))
-def test_a_hostile_app_gets_nothing_outside_its_namespace(fleet, hostile_graph, name):
+def test_hostile_apps_get_nothing_outside_their_namespace(fleet, hostile_graph, name):
     walked, settings = hostile_graph(name), fleet(name).settings
     controller = settings["cluster_controller"]
     rejected = refused(walked, settings)
     assert HOSTILE_OBJECTS[controller] <= set(walked.objects)
     assert HOSTILE_OBJECTS[controller] - rejected == set()
-    # Nothing of another app is refused.
-    assert {key for key in rejected if HOSTILE not in key[2]} == set()
+    # Nothing of another app is refused, and the secret by External Secrets' own rules.
+    assert {key for key in rejected if INTRUDER not in key[2] and RAIDER not in key[2]} == set()
+    steal = ("ExternalSecret", INTRUDER, f"{INTRUDER}-steal")
+    assert steal in secret_refusals(walked, rejected - {steal})
     if controller == "argocd":
         # The app's own AppProject is never applied: the fleet writes every app's.
         namespace = settings["argocd_namespace"]
-        assert walked.parents[("AppProject", namespace, HOSTILE)] != ("Application", namespace, registered_name(HOSTILE))
+        assert walked.parents[("AppProject", namespace, RAIDER)] != ("Application", namespace, registered_name(RAIDER))
 
 
 @pytest.mark.parametrize("name", list(FLEETS))
 def test_a_fleet_of_well_behaved_apps_has_nothing_refused(graph, fleet, name):
     assert refused(graph(name), fleet(name).settings) == set()
+
 
 
 def test_the_fleet_admits_the_kinds_an_app_deploys(app, fleet, graph):

@@ -5,6 +5,7 @@ folders, and the settings file its tools read (registry/orchestration.json).
 from __future__ import annotations
 
 from .vcs import COMMIT_SHA, SCP_URL, VERSION_TAG
+from .catalogue import SECRETS_NAMESPACE
 from .grammar import dns_label_error
 from .names import REGISTERED_SUFFIX, orchestration_names, platform_namespaces
 from .registry import reserved_app_names
@@ -24,6 +25,7 @@ ORCHESTRATION_ANSWERS = (
     "argocd_namespace", "flux_namespace", "cluster_server",
     # The registry writes each app's namespace under Flux, with the organisation's standard.
     "pod_security_level",
+    "secret_store_kind", "secret_store_name",
 )
 
 
@@ -72,6 +74,10 @@ def orchestration_settings(answers: dict) -> dict:
                          **{f"app_{controller}": path for controller, path in APP_GITOPS_PATHS.items()},
                          "environments": {name: environment_paths(name) for name in settings["environments"]}}
     settings["app_charts"] = list(APP_CHARTS)
+    # The store apps read their secrets from when it holds them as Secrets of this cluster: the
+    # registry lets each app read its own there, and no other (registry.secretReader).
+    in_cluster = settings["secret_store_kind"] == "ClusterSecretStore" and answers.get("secret_store_provider") == "kubernetes"
+    settings["secret_store"] = {"name": answers["secret_store_name"], "namespace": SECRETS_NAMESPACE} if in_cluster else None
     settings["reserved_app_names"] = reserved_app_names(settings)
     settings["platform_namespaces"] = platform_namespaces(answers)
     # flux_git_ref() and flux_repo_url(), for the registry chart's Go templates (RE2 reads them alike).

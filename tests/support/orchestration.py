@@ -642,14 +642,66 @@ def impersonation_violations(graph: Graph, flux_namespace: str) -> list[str]:
     return list(impersonation_refusals(graph, flux_namespace).values())
 
 
+def _store_admits(condition: dict, namespace: str) -> bool:
+    """Whether a ClusterSecretStore condition admits a namespace: by name or by regular expression
+    (external-secrets v1 apis/externalsecrets/v1/secretstore_types.go, ClusterSecretStoreCondition)."""
+    if "namespaceSelector" in condition:
+        raise GraphError("ClusterSecretStore namespaceSelector conditions are not emulated")
+    return namespace in condition.get("namespaces", []) or any(
+        re.search(pattern, namespace) for pattern in condition.get("namespaceRegexes", []))
+
+
+def secret_refusals(graph: Graph, skip: set[Key] = frozenset()) -> dict[Key, str]:
+    """Each ExternalSecret (not in `skip`) whose secrets External Secrets would not fetch, with why:
+    a ClusterSecretStore whose conditions leave its namespace out, or a Kubernetes-provider store
+    whose account may not get a Secret it names. A ClusterSecretStore's ServiceAccount without a
+    namespace is the ExternalSecret's namespace's (external-secrets v1
+    providers/v1/kubernetes/provider.go, isReferentSpec). Vault stores are not modelled: their
+    rights live in Vault."""
+    granted = {key: obj for key, obj in graph.objects.items() if key[0] in RBAC_KINDS and key not in skip}
+    refusals: dict[Key, str] = {}
+    for key, external in graph.of_kind("ExternalSecret").items():
+        # One of generators only (a Password) has no store.
+        ref = external["spec"].get("secretStoreRef", {"name": ""})
+        kind = ref.get("kind", "SecretStore")
+        store_key = (kind, "" if kind == "ClusterSecretStore" else key[1], ref["name"])
+        if key in skip or store_key not in graph.objects:
+            continue
+        store = graph.objects[store_key]["spec"]
+        conditions = store.get("conditions") if kind == "ClusterSecretStore" else None
+        if conditions and not any(_store_admits(condition, key[1]) for condition in conditions):
+            refusals[key] = f"{describe(key)}: {describe(store_key)} does not admit namespace {key[1]}"
+            continue
+        provider = store["provider"].get("kubernetes")
+        if not provider:
+            continue
+        account = provider["auth"]["serviceAccount"]
+        namespace = account.get("namespace") if kind == "ClusterSecretStore" else None
+        user = rbac.service_account(namespace or key[1], account["name"])
+        remote = provider.get("remoteNamespace", "default")
+        spec = external["spec"]
+        names = [item["remoteRef"]["key"] for item in spec.get("data", [])]
+        names += [item["extract"]["key"] for item in spec.get("dataFrom", []) if "extract" in item]
+        requests = [rbac.Request(user, "get", "", "secrets", remote, name) for name in names]
+        requests += [rbac.Request(user, "list", "", "secrets", remote, "") for item in spec.get("dataFrom", [])
+                     if "find" in item]
+        denied = [request for request in requests if not rbac.allowed(granted, request)]
+        if denied:
+            refusals[key] = f"{describe(key)}: through {describe(store_key)}, {denied[0].describe()}"
+    return refusals
+
+
 def refused(graph: Graph, settings: dict) -> set[Key]:
-    """The objects of the graph its controller does not apply. Argo CD applies nothing of an
+    """The objects of the graph its controller does not apply, and the ExternalSecrets whose
+    secrets are not fetched (secret_refusals). Argo CD applies nothing of an
     Application its AppProject refuses any object of: the sync fails before applying (gitops-engine
     pkg/sync/sync_context.go, permission check of every task before the first wave)."""
     if settings["cluster_controller"] == "argocd":
-        return set().union(set(), *(graph.descendants(key) for key, app in graph.of_kind("Application").items()
-                                    if _application_violations(graph, key, app)))
-    return set(impersonation_refusals(graph, settings["flux_namespace"]))
+        rejected = set().union(set(), *(graph.descendants(key) for key, app in graph.of_kind("Application").items()
+                                        if _application_violations(graph, key, app)))
+    else:
+        rejected = set(impersonation_refusals(graph, settings["flux_namespace"]))
+    return rejected | set(secret_refusals(graph, rejected))
 
 
 def deployed_kinds(graph: Graph, project: str) -> set[tuple[str, str]]:

@@ -358,3 +358,48 @@ subjects:
     name: {{ $account | quote }}
     namespace: {{ index . 3 | quote }}
 {{- end }}
+
+{{/*
+registry.secretReader: a registered app's right to its own secret (dict settings entry), when
+the store holds apps' secrets as Secrets of this cluster: the ClusterSecretStore reads as the
+ServiceAccount default of the ExternalSecret's namespace, which may get the Secret <app> there
+and nothing else, so an app cannot pull another's.
+*/}}
+{{- define "registry.secretReader" -}}
+{{- with .settings.secret_store }}
+{{- $name := printf "%s-reader" $.entry.app_name }}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: {{ $name | quote }}
+  namespace: {{ .namespace | quote }}
+  labels:
+    app.kubernetes.io/part-of: {{ $.entry.app_name | quote }}
+rules:
+  - apiGroups: [""]
+    resources: [secrets]
+    resourceNames: [{{ $.entry.app_name | quote }}]
+    verbs: [get]
+  # External Secrets checks its access with a SelfSubjectRulesReview.
+  - apiGroups: [authorization.k8s.io]
+    resources: [selfsubjectrulesreviews]
+    verbs: [create]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: {{ $name | quote }}
+  namespace: {{ .namespace | quote }}
+  labels:
+    app.kubernetes.io/part-of: {{ $.entry.app_name | quote }}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: {{ $name | quote }}
+subjects:
+  - kind: ServiceAccount
+    name: default
+    namespace: {{ $.entry.namespace | quote }}
+{{- end }}
+{{- end }}
