@@ -745,19 +745,29 @@ def _cascades(parent: dict, child: dict) -> bool:
     return True
 
 
+def _orphans(pruner: dict) -> bool:
+    """Whether an Application prunes with the orphan propagation policy: Kubernetes then leaves
+    the pruned object's dependents by owner reference (an ApplicationSet's Applications) in place
+    (argo-cd docs/user-guide/sync-options.md, PrunePropagationPolicy)."""
+    options = pruner["spec"].get("syncPolicy", {}).get("syncOptions", []) if pruner["kind"] == "Application" else []
+    return "PrunePropagationPolicy=orphan" in options
+
+
 def removed(before: Graph, after: Graph) -> set[Key]:
     """The objects of `before` the controllers delete once `after` is what git holds."""
     gone: set[Key] = set()
 
-    def delete(key: Key) -> None:
+    def delete(key: Key, orphan: bool = False) -> None:
         gone.add(key)
+        if orphan and key[0] == "ApplicationSet":
+            return
         for child in before.children[key]:
             if child not in gone and _cascades(before.objects[key], before.objects[child]):
                 delete(child)
 
     for key, parent in before.parents.items():
         if key not in after.objects and parent in after.objects and _prunes(before.objects[parent], before.objects[key]):
-            delete(key)
+            delete(key, _orphans(after.objects[parent]))
     return gone
 
 
