@@ -201,3 +201,22 @@ def test_renovate_proposes_each_template_release(generate):
     assert renovate["ignoreScripts"] is False  # the template's extensions and migrations need --trust
     # The manager's own file pattern (Renovate's lib/modules/manager/copier/index.ts).
     assert re.search(r"(^|/)\.copier-answers(\..+)?\.ya?ml", ".copier-answers.yml")
+
+
+def test_a_platform_feature_turned_off_says_its_data_stays_and_how_to_delete_it(template_repo, tmp_path):
+    app = generate_at_v1(template_repo, tmp_path / "app", namespace="store", postgres=True, object_storage=True,
+                         key_value_store=True, monitoring=True)
+    release_v2(template_repo, lambda template: None)
+
+    result = copier_cli("update", "--trust", "--defaults", "--data", "postgres=false", "--data", "object_storage=false",
+                        "--data", "key_value_store=false", "--data", "monitoring=false", cwd=app)
+
+    assert result.returncode == 0, result.stderr
+    assert "postgres is off: its data stays on the cluster" in result.stderr
+    assert ("kubectl delete -n store --ignore-not-found clusters.postgresql.cnpg.io/shop-db "
+            "objectstores.barmancloud.cnpg.io/shop-db-backup") in result.stderr
+    assert "kubectl delete -n store --ignore-not-found objectbucketclaims.objectbucket.io/shop-bucket" in result.stderr
+    assert ("kubectl delete -n store --ignore-not-found redis.redis.redis.opstreelabs.in/shop-kv "
+            "redisreplications.redis.redis.opstreelabs.in/shop-kv") in result.stderr
+    # Monitoring holds no data.
+    assert "monitoring is off" not in result.stderr
