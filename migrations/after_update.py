@@ -13,6 +13,7 @@ team added beside it stay in a folder nothing reads any more. So, in the updated
 - every file holding conflict markers or a rejected hunk is named;
 - each platform feature holding data that the update turned off is named: its data stays on the
   cluster (the platform chart keeps it), with the command that deletes it.
+Last, it removes the mark before_update.py left: the update finished.
 
 What the team edited is measured against the old template version, rendered again here from
 the answers the app recorded before the update (git's HEAD: `copier update` needs a clean tree).
@@ -33,6 +34,8 @@ from pathlib import Path
 import yaml
 
 CONFLICT_MARKERS = r"^(<<<<<<<|>>>>>>>)( |$)"
+# Written by before_update.py, removed here, the update's last step: left, it says the update was stopped.
+UPDATE_MARK = ".copier-update-unfinished"
 
 
 def git(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -196,6 +199,7 @@ def main() -> None:
         print("CONFLICTS: resolve the markers (<<<<<<< before updating ... >>>>>>> after updating) or .rej "
               "hunks in these files before you commit; `make lint` fails until you do:",
               *conflicts, sep="\n  ", file=sys.stderr)
+    Path(UPDATE_MARK).unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -220,3 +220,30 @@ def test_a_platform_feature_turned_off_says_its_data_stays_and_how_to_delete_it(
             "redisreplications.redis.redis.opstreelabs.in/shop-kv") in result.stderr
     # Monitoring holds no data.
     assert "monitoring is off" not in result.stderr
+
+
+def test_an_interrupted_update_is_refused_by_lint_until_undone(template_repo, tmp_path):
+    app = generate_at_v1(template_repo, tmp_path / "app")
+    values = app / "gitops/values-base.yaml"
+    values.write_text(values.read_text() + "# our tuning\n")
+    commit_all(app, "our tuning")
+
+    def interrupting(template: Path) -> None:
+        # A person pressing Ctrl-C while the update's last steps run.
+        copier_yml = template.parent / "copier.yml"
+        copier_yml.write_text(copier_yml.read_text().replace(
+            "_migrations:\n", "_migrations:\n  - when: \"{{ _stage == 'after' }}\"\n    command: kill -INT $PPID\n", 1))
+        (template / "NOTICE").write_text("v2\n")
+
+    release_v2(template_repo, interrupting)
+    result = cli_update(app)
+    assert result.returncode != 0
+
+    lint = subprocess.run(["make", "--no-print-directory", "conflicts"], cwd=app, capture_output=True, text=True)
+    assert lint.returncode != 0
+    assert "`copier update` did not finish" in lint.stdout
+    undo = re.search(r"^  (git stash push .*)$", lint.stdout, re.MULTILINE)[1]
+    subprocess.run(undo, shell=True, cwd=app, check=True, capture_output=True)
+    assert git(app, "status", "--porcelain") == ""
+    assert values.read_text().endswith("# our tuning\n")
+    assert subprocess.run(["make", "conflicts"], cwd=app, capture_output=True).returncode == 0
