@@ -229,15 +229,16 @@ def test_an_interrupted_update_is_refused_by_lint_until_undone(template_repo, tm
     commit_all(app, "our tuning")
 
     def interrupting(template: Path) -> None:
-        # A person pressing Ctrl-C while the update's last steps run.
+        # A person stopping the update (kill) while its last steps run. (Not SIGINT: a process
+        # started in the background inherits SIGINT ignored, and Python keeps ignoring it.)
         copier_yml = template.parent / "copier.yml"
         copier_yml.write_text(copier_yml.read_text().replace(
-            "_migrations:\n", "_migrations:\n  - when: \"{{ _stage == 'after' }}\"\n    command: kill -INT $PPID\n", 1))
+            "_migrations:\n", "_migrations:\n  - when: \"{{ _stage == 'after' }}\"\n    command: kill -TERM $PPID\n", 1))
         (template / "NOTICE").write_text("v2\n")
 
     release_v2(template_repo, interrupting)
     result = cli_update(app)
-    assert result.returncode != 0
+    assert result.returncode != 0, result.stderr
 
     lint = subprocess.run(["make", "--no-print-directory", "conflicts"], cwd=app, capture_output=True, text=True)
     assert lint.returncode != 0

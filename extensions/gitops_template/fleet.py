@@ -76,8 +76,10 @@ def orchestration_settings(answers: dict) -> dict:
     settings["app_charts"] = list(APP_CHARTS)
     # The store apps read their secrets from when it holds them as Secrets of this cluster: the
     # registry lets each app read its own there, and no other (registry.secretReader).
-    in_cluster = settings["secret_store_kind"] == "ClusterSecretStore" and answers.get("secret_store_provider") == "kubernetes"
-    settings["secret_store"] = {"name": answers["secret_store_name"], "namespace": SECRETS_NAMESPACE} if in_cluster else None
+    in_cluster = (settings["secret_store_kind"] == "ClusterSecretStore"
+                  and answers.get("secret_store_provider") == "kubernetes")
+    settings["secret_store"] = ({"name": answers["secret_store_name"], "namespace": SECRETS_NAMESPACE}
+                                if in_cluster else None)
     settings["reserved_app_names"] = reserved_app_names(settings)
     settings["platform_namespaces"] = platform_namespaces(answers)
     # flux_git_ref() and flux_repo_url(), for the registry chart's Go templates (RE2 reads them alike).

@@ -537,7 +537,8 @@ def _permitted(project: dict, group: str, kind: str, namespaced: bool) -> bool:
     scope = "namespace" if namespaced else "cluster"
     whitelist = project.get(f"{scope}ResourceWhitelist")
     listed = whitelist is None if namespaced else False
-    return (listed or _matches(whitelist or [], group, kind)) and not _matches(project.get(f"{scope}ResourceBlacklist", []), group, kind)
+    blacklisted = _matches(project.get(f"{scope}ResourceBlacklist", []), group, kind)
+    return (listed or _matches(whitelist or [], group, kind)) and not blacklisted
 
 
 def _application_violations(graph: Graph, key: Key, app: dict) -> list[str]:
