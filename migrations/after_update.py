@@ -10,7 +10,10 @@ team added beside it stay in a folder nothing reads any more. So, in the updated
 - a conflict between the template's and the repository's own (Renovate's) bump of one pin is
   resolved to the newer pin;
 - an orchestration's README.md pictures its registry as the new version draws it;
-- every file holding conflict markers or a rejected hunk is named.
+- every file holding conflict markers or a rejected hunk is named;
+- each platform feature holding data that the update turned off is named: its data stays on the
+  cluster (the platform chart keeps it), with the command that deletes it.
+Last, it removes the mark before_update.py left: the update finished.
 
 What the team edited is measured against the old template version, rendered again here from
 the answers the app recorded before the update (git's HEAD: `copier update` needs a clean tree).
@@ -31,6 +34,8 @@ from pathlib import Path
 import yaml
 
 CONFLICT_MARKERS = r"^(<<<<<<<|>>>>>>>)( |$)"
+# Written by before_update.py, removed here, the update's last step: left, it says the update was stopped.
+UPDATE_MARK = ".copier-update-unfinished"
 
 
 def git(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -141,6 +146,32 @@ def redraw_fleet_picture() -> None:
                   "once it is fixed", file=sys.stderr)
 
 
+# The platform features that hold data: the objects (resource/name, the name from
+# gitops_template.names.derived_names) the platform chart keeps when the feature is turned off.
+DATA_OF_FEATURES = {
+    "postgres": [("clusters.postgresql.cnpg.io", "database_cluster"),
+                 ("objectstores.barmancloud.cnpg.io", "database_backup")],
+    "object_storage": [("objectbucketclaims.objectbucket.io", "bucket_claim")],
+    "key_value_store": [("redis.redis.redis.opstreelabs.in", "kv_store"),
+                        ("redisreplications.redis.redis.opstreelabs.in", "kv_store")],
+}
+
+
+def data_left_behind(answers_file: str) -> list[str]:
+    """A line per data-holding platform feature the update turned off, with how to delete its data."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "extensions"))
+    from gitops_template.names import derived_names
+
+    before = yaml.safe_load(git("show", f"HEAD:./{answers_file}").stdout) or {}
+    after = yaml.safe_load(Path(answers_file).read_text()) or {}
+    if after.get("project_kind", "app") != "app":
+        return []
+    names = derived_names(after["app_name"])
+    return [f"{feature} is off: its data stays on the cluster until you delete it: kubectl delete -n "
+            f"{after['namespace']} --ignore-not-found " + " ".join(f"{kind}/{names[name]}" for kind, name in objects)
+            for feature, objects in DATA_OF_FEATURES.items() if before.get(feature) and not after.get(feature)]
+
+
 def conflicted_files() -> list[str]:
     markers = git("grep", "--untracked", "-l", "-E", CONFLICT_MARKERS, "--", ".", check=False).stdout.decode()
     rejects = git("ls-files", "--others", "--", "*.rej").stdout.decode()
@@ -162,10 +193,13 @@ def main() -> None:
     if pins := resolve_pin_conflicts(conflicted_files()):
         print("Pins both the template and this repository (Renovate) bumped, resolved to the newer version:",
               *pins, sep="\n  ", file=sys.stderr)
+    if data := data_left_behind(args.answers_file):
+        print("Turned off, its data kept:", *data, sep="\n  ", file=sys.stderr)
     if conflicts := conflicted_files():
         print("CONFLICTS: resolve the markers (<<<<<<< before updating ... >>>>>>> after updating) or .rej "
               "hunks in these files before you commit; `make lint` fails until you do:",
               *conflicts, sep="\n  ", file=sys.stderr)
+    Path(UPDATE_MARK).unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ rendered by Helm with the values each controller passes.
 from __future__ import annotations
 
 import importlib.util
+import json
 import shutil
 import subprocess
 import sys
@@ -74,7 +75,10 @@ def test_app_projects_admit_exactly_what_they_deploy(fleet, graph, name):
         assert {(e["group"], e["kind"]) for e in spec["namespaceResourceWhitelist"]} == deployed_kinds(walked, project)
         assert "clusterResourceWhitelist" not in spec
         assert sorted(spec["sourceRepos"]) == sorted({app["spec"]["source"]["repoURL"] for app in applications})
-        assert spec["destinations"] == [{"server": settings["cluster_server"], "namespace": settings["argocd_namespace"]}]
+        deployed = {child[1] for key, app in walked.of_kind("Application").items() if app["spec"]["project"] == project
+                    for child in walked.children[key]}
+        assert spec["destinations"] == [{"server": settings["cluster_server"], "namespace": namespace}
+                                        for namespace in [settings["argocd_namespace"]] + sorted(deployed - {settings["argocd_namespace"]})]
 
 
 def releases_by_name(walked, apps: set[str]) -> dict[tuple[str, str], str]:
@@ -143,6 +147,26 @@ def test_removing_an_app_prunes_its_base_and_keeps_its_data(fleet, graph, name, 
     # Nothing of another app, nor of the orchestration's layers, goes.
     assert all("inventory" in key[2] or key[1] == namespace for key in gone)
     assert all(key in before.objects for key in after.objects)
+
+
+def test_replacing_the_application_set_deletes_no_app(fleet, graph, tmp_path):
+    """The ApplicationSet variant turned into the App-of-Apps: the apps layer prunes the
+    ApplicationSet and creates the same Applications itself; none of them, nor what they
+    deployed, is deleted on the way."""
+    original = fleet("applicationset")
+    clone = tmp_path / "orchestration"
+    subprocess.run(["git", "clone", "--quiet", str(original.root), str(clone)], check=True)
+    settings_file = clone / "registry/orchestration.json"
+    settings_file.write_text(json.dumps({**original.settings, "argocd_applicationset": False}, indent=2))
+    commit_all(clone, "the App-of-Apps")
+    server = original.server.copy(tmp_path)
+    serve_orchestration(server, clone, original.answers)
+    after = Walker(server, tmp_path).walk(original.bootstrap())
+    before = graph("applicationset")
+    assert set(before.of_kind("Application")) == set(after.of_kind("Application"))
+
+    assert removed(before, after) == {("ApplicationSet", original.settings["argocd_namespace"],
+                                       original.settings["names"]["apps_layer"])}
 
 
 def test_registering_an_app_is_one_file(fleet, tmp_path):

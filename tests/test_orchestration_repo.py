@@ -75,7 +75,9 @@ APP_ANSWER_KEYS = {
 }
 ORCHESTRATION_ANSWER_KEYS = {"project_kind", *ORCHESTRATION_ANSWERS} - {"git_host", "git_owner",
                                                                                "default_branch", "argocd_namespace",
-                                                                               "flux_namespace", "cluster_server"}
+                                                                               "flux_namespace", "cluster_server",
+                                                                               "pod_security_level", "secret_store_kind",
+                                                                               "secret_store_name"}
 # The infrastructure's questions (vault_server only with the vault provider).
 ORCHESTRATION_ANSWER_KEYS |= {"infrastructure_profile", "secret_store_provider", "gateway_tls"}
 

@@ -174,6 +174,16 @@ def test_data_outlives_its_release_and_application(chart):
         assert obj["metadata"]["annotations"] == keep
 
 
+def test_the_backup_store_stays_while_the_kept_database_names_it(chart):
+    """The database outlives its release, and so does the ObjectStore it archives to: removed, it
+    would leave the kept database with no WAL archive and no backups to restore from."""
+    objects = by_kind(render(chart, "demo-platform", "demo", [VALUES / "all.yaml"], CLUSTER_API_VERSIONS))
+    [plugin] = objects["Cluster"]["spec"]["plugins"]
+    store = objects["ObjectStore"]["metadata"]
+    assert store["name"] == plugin["parameters"]["barmanObjectName"]
+    assert store["annotations"] == objects["Cluster"]["metadata"]["annotations"]
+
+
 def test_monitoring_scrapes_the_base_charts_metrics_port(chart):
     objects = by_kind(render(chart, "demo-platform", "demo", [VALUES / "all.yaml"], CLUSTER_API_VERSIONS))
     spec = objects["ServiceMonitor"]["spec"]

@@ -51,7 +51,7 @@ def test_a_valid_registry_has_no_errors():
     ("argocd", registry(entry("shop", "argocd")), "shop.yaml: namespace: argocd is Argo CD's"),
     ("fluxcd", registry(entry("shop", "flux-system")), "shop.yaml: namespace: flux-system is Flux's"),
     ("fluxcd", registry(entry("cart", "shop"), entry("shop")), "shop.yaml: namespace shop already holds app cart: "
-                                                               "under Flux each app's platform owns its Namespace"),
+                                                               "under Flux each app acts with every right in its namespace"),
     ("fluxcd", registry(entry("shop"), entry("shop-gitops")), "GitRepository flux-system/shop-gitops would be created"),
     ("argocd", registry(entry("shop"), entry("shop-db", "shop")), "shop-db.yaml: namespace shop already holds app shop"),
 ])

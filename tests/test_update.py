@@ -201,3 +201,50 @@ def test_renovate_proposes_each_template_release(generate):
     assert renovate["ignoreScripts"] is False  # the template's extensions and migrations need --trust
     # The manager's own file pattern (Renovate's lib/modules/manager/copier/index.ts).
     assert re.search(r"(^|/)\.copier-answers(\..+)?\.ya?ml", ".copier-answers.yml")
+
+
+def test_a_platform_feature_turned_off_says_its_data_stays_and_how_to_delete_it(template_repo, tmp_path):
+    app = generate_at_v1(template_repo, tmp_path / "app", namespace="store", postgres=True, object_storage=True,
+                         key_value_store=True, monitoring=True)
+    release_v2(template_repo, lambda template: None)
+
+    result = copier_cli("update", "--trust", "--defaults", "--data", "postgres=false", "--data", "object_storage=false",
+                        "--data", "key_value_store=false", "--data", "monitoring=false", cwd=app)
+
+    assert result.returncode == 0, result.stderr
+    assert "postgres is off: its data stays on the cluster" in result.stderr
+    assert ("kubectl delete -n store --ignore-not-found clusters.postgresql.cnpg.io/shop-db "
+            "objectstores.barmancloud.cnpg.io/shop-db-backup") in result.stderr
+    assert "kubectl delete -n store --ignore-not-found objectbucketclaims.objectbucket.io/shop-bucket" in result.stderr
+    assert ("kubectl delete -n store --ignore-not-found redis.redis.redis.opstreelabs.in/shop-kv "
+            "redisreplications.redis.redis.opstreelabs.in/shop-kv") in result.stderr
+    # Monitoring holds no data.
+    assert "monitoring is off" not in result.stderr
+
+
+def test_an_interrupted_update_is_refused_by_lint_until_undone(template_repo, tmp_path):
+    app = generate_at_v1(template_repo, tmp_path / "app")
+    values = app / "gitops/values-base.yaml"
+    values.write_text(values.read_text() + "# our tuning\n")
+    commit_all(app, "our tuning")
+
+    def interrupting(template: Path) -> None:
+        # A person stopping the update (kill) while its last steps run. (Not SIGINT: a process
+        # started in the background inherits SIGINT ignored, and Python keeps ignoring it.)
+        copier_yml = template.parent / "copier.yml"
+        copier_yml.write_text(copier_yml.read_text().replace(
+            "_migrations:\n", "_migrations:\n  - when: \"{{ _stage == 'after' }}\"\n    command: kill -TERM $PPID\n", 1))
+        (template / "NOTICE").write_text("v2\n")
+
+    release_v2(template_repo, interrupting)
+    result = cli_update(app)
+    assert result.returncode != 0, result.stderr
+
+    lint = subprocess.run(["make", "--no-print-directory", "conflicts"], cwd=app, capture_output=True, text=True)
+    assert lint.returncode != 0
+    assert "`copier update` did not finish" in lint.stdout
+    undo = re.search(r"^  (git stash push .*)$", lint.stdout, re.MULTILINE)[1]
+    subprocess.run(undo, shell=True, cwd=app, check=True, capture_output=True)
+    assert git(app, "status", "--porcelain") == ""
+    assert values.read_text().endswith("# our tuning\n")
+    assert subprocess.run(["make", "conflicts"], cwd=app, capture_output=True).returncode == 0

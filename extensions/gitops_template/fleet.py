@@ -5,6 +5,7 @@ folders, and the settings file its tools read (registry/orchestration.json).
 from __future__ import annotations
 
 from .vcs import COMMIT_SHA, SCP_URL, VERSION_TAG
+from .catalogue import SECRETS_NAMESPACE
 from .grammar import dns_label_error
 from .names import PLATFORM_REVIEW_TAG, REGISTERED_SUFFIX, orchestration_names, platform_namespaces
 from .registry import reserved_app_names
@@ -22,6 +23,9 @@ ORCHESTRATION_ANSWERS = (
     "orchestration_name", "orchestration_repo_url", "orchestration_branch", "environments",
     "cluster_controller", "argocd_applicationset", "git_host", "git_owner", "default_branch",
     "argocd_namespace", "flux_namespace", "cluster_server",
+    # The registry writes each app's namespace under Flux, with the organisation's standard.
+    "pod_security_level",
+    "secret_store_kind", "secret_store_name",
 )
 
 
@@ -79,6 +83,12 @@ def orchestration_settings(answers: dict) -> dict:
                          "environments": {name: environment_paths(name) for name in settings["environments"]}}
     settings["app_charts"] = list(APP_CHARTS)
     settings["platform_review_tags"] = {name: platform_review_tag(name) for name in settings["environments"]}
+    # The store apps read their secrets from when it holds them as Secrets of this cluster: the
+    # registry lets each app read its own there, and no other (registry.secretReader).
+    in_cluster = (settings["secret_store_kind"] == "ClusterSecretStore"
+                  and answers.get("secret_store_provider") == "kubernetes")
+    settings["secret_store"] = ({"name": answers["secret_store_name"], "namespace": SECRETS_NAMESPACE}
+                                if in_cluster else None)
     settings["reserved_app_names"] = reserved_app_names(settings)
     settings["platform_namespaces"] = platform_namespaces(answers)
     # flux_git_ref() and flux_repo_url(), for the registry chart's Go templates (RE2 reads them alike).

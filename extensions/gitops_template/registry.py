@@ -114,10 +114,10 @@ def registry_errors(settings: dict, entries: dict[str, dict]) -> list[str]:
             if namespace != other_namespace or first >= second:
                 continue
             if settings["cluster_controller"] == "fluxcd":
-                # Flux applies each app's Namespace object with its platform, and prunes it with it.
+                # Each app's Flux account may do anything in its namespace (registry.fluxTenancy).
                 errors.append(f"{second}.yaml: namespace {namespace} already holds app {first}: under Flux each "
-                              "app's platform owns its Namespace, which removing either app would delete: use "
-                              "another namespace")
+                              "app acts with every right in its namespace, so either could change the other's "
+                              "objects: use another namespace")
             elif second.startswith(f"{first}-"):
                 errors.append(f"{second}.yaml: namespace {namespace} already holds app {first}, and {second} "
                               f"starts with {first}-, so their objects could share names: use another namespace")

@@ -9,6 +9,7 @@ ORCHESTRATION = {
     "orchestration_branch": "main", "environments": "staging,production", "cluster_controller": "argocd",
     "argocd_applicationset": False, "git_host": "github.com", "git_owner": "acme", "default_branch": "main",
     "argocd_namespace": "argocd", "flux_namespace": "flux-system", "cluster_server": "https://kubernetes.default.svc",
+    "pod_security_level": "restricted", "secret_store_kind": "ClusterSecretStore", "secret_store_name": "apps",
 }
 
 

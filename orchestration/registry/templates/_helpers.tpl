@@ -163,16 +163,21 @@ form, so git@host:path becomes ssh://git@host/path, as extensions/naming.py's fl
 
 {{/*
 registry.argocdPatches: the kustomize patches of an app's gitops/argocd folder in an environment
-(list settings app revisionJSON overrides): each chart's Application deploys the environment's
-revision, with the environment's values (valuesObject, layered over the app's value files). The
-revision comes as JSON, so that the ApplicationSet can pass `{{ .git_revision | toJson }}`.
+(list settings app revisionJSON overrides): every Application the folder holds is in the app's
+AppProject, which the registry writes (registry.appProject), and no AppProject of the folder is
+applied, so the app cannot widen what it may deploy; each chart's Application deploys the
+environment's revision, with the environment's values (valuesObject, layered over the app's
+value files). The revision comes as JSON, so that the ApplicationSet can pass
+`{{ .git_revision | toJson }}`.
 */}}
 {{- define "registry.argocdPatches" -}}
 {{- $settings := index . 0 }}
 {{- $app := index . 1 }}
 {{- $revision := index . 2 }}
 {{- $overrides := index . 3 }}
-{{- $patches := list }}
+{{- $project := list (dict "op" "add" "path" "/spec/project" "value" $app) | toJson }}
+{{- $patches := list (dict "target" (dict "group" "argoproj.io" "kind" "Application") "patch" $project) }}
+{{- $patches = append $patches (dict "target" (dict "group" "argoproj.io" "kind" "AppProject") "patch" "$patch: delete\napiVersion: argoproj.io/v1alpha1\nkind: AppProject\nmetadata:\n  name: any\n") }}
 {{- range $chart := $settings.app_charts }}
 {{- $ops := printf "{\"op\":\"replace\",\"path\":\"/spec/source/targetRevision\",\"value\":%s}" $revision }}
 {{- with index $overrides $chart }}
@@ -187,9 +192,11 @@ revision comes as JSON, so that the ApplicationSet can pass `{{ .git_revision | 
 {{/*
 registry.fluxPatches: the kustomize patches of an app's gitops/fluxcd folder in an environment
 (list settings app refField revision overrides reviewTag): the app's GitRepository fetches the
-environment's revision, and each chart's Kustomization patches its HelmRelease with the
-environment's values (spec.values, layered over the app's values files). An app whose platform
-a person reviews fetches it through the GitRepository <app>-platform (names.py's
+environment's revision; every Kustomization the folder holds acts as the ServiceAccount
+<app>-deploy (registry.fluxTenancy) and patches what it applies: every HelmRelease acts as
+<app>-deploy too, creates no namespace, and has the environment's values (spec.values, layered
+over the app's values files); no Namespace is applied, the registry writes the app's. An app whose
+platform a person reviews fetches it through the GitRepository <app>-platform (names.py's
 flux_platform_source): from the environment's own review tag where the environment follows a
 branch, else from the environment's revision, so a review for one environment never reaches
 another. An app without that GitRepository is left as it is: kustomize ignores a patch whose
@@ -201,18 +208,206 @@ target matches nothing (kustomize v5.5.0, as the suite's graph walk runs it).
 {{- $ref := dict (index . 2) (index . 3) }}
 {{- $overrides := index . 4 }}
 {{- $reviewed := ternary (dict "tag" (index . 5)) $ref (eq (index . 2) "branch") }}
+{{- $account := printf "%s-deploy" $app }}
 {{- $source := dict "group" "source.toolkit.fluxcd.io" "kind" "GitRepository" "name" $app }}
 {{- $platformSource := dict "group" "source.toolkit.fluxcd.io" "kind" "GitRepository" "name" (printf "%s-platform" $app) }}
 {{- $patches := list (dict "target" $source "patch" (toJson (list (dict "op" "replace" "path" "/spec/ref" "value" $ref)))) }}
 {{- $patches = append $patches (dict "target" $platformSource "patch" (toJson (list (dict "op" "replace" "path" "/spec/ref" "value" $reviewed)))) }}
+{{- $releases := dict "group" "helm.toolkit.fluxcd.io" "kind" "HelmRelease" }}
+{{- $release := dict "apiVersion" "helm.toolkit.fluxcd.io/v2" "kind" "HelmRelease" "metadata" (dict "name" "any") }}
+{{- $_ := set $release "spec" (dict "serviceAccountName" $account "install" (dict "createNamespace" false)) }}
+{{- $namespace := dict "$patch" "delete" "apiVersion" "v1" "kind" "Namespace" "metadata" (dict "name" "any") }}
+{{- $confined := list (dict "target" $releases "patch" (toJson $release)) (dict "target" (dict "version" "v1" "kind" "Namespace") "patch" (toJson $namespace)) }}
+{{- $kustomizations := dict "group" "kustomize.toolkit.fluxcd.io" "kind" "Kustomization" }}
+{{- $kustomization := dict "apiVersion" "kustomize.toolkit.fluxcd.io/v1" "kind" "Kustomization" "metadata" (dict "name" "any") }}
+{{- $_ := set $kustomization "spec" (dict "serviceAccountName" $account "patches" $confined) }}
+{{- $patches = append $patches (dict "target" $kustomizations "patch" (toJson $kustomization)) }}
 {{- range $chart := $settings.app_charts }}
 {{- with index $overrides $chart }}
 {{- $name := printf "%s-%s" $app $chart }}
-{{- $release := dict "group" "helm.toolkit.fluxcd.io" "kind" "HelmRelease" "name" $name }}
-{{- $values := list (dict "target" $release "patch" (toJson (list (dict "op" "add" "path" "/spec/values" "value" .)))) }}
-{{- $target := dict "group" "kustomize.toolkit.fluxcd.io" "kind" "Kustomization" "name" $name }}
-{{- $patches = append $patches (dict "target" $target "patch" (toJson (list (dict "op" "add" "path" "/spec/patches" "value" $values)))) }}
+{{- $values := dict "target" (merge (dict "name" $name) $releases) "patch" (toJson (list (dict "op" "add" "path" "/spec/values" "value" .))) }}
+{{- $target := merge (dict "name" $name) $kustomizations }}
+{{- $patches = append $patches (dict "target" $target "patch" (toJson (list (dict "op" "add" "path" "/spec/patches" "value" (append $confined $values))))) }}
 {{- end }}
 {{- end }}
 {{- toJson $patches }}
+{{- end }}
+
+{{/*
+registry.appGroups: the API groups an app may deploy objects of, in its own namespace only: those
+of the kinds the app template's charts render (its gitops/argocd/project.yaml lists them), and
+none of Argo CD's or Flux's, whose objects would act with their controller's rights.
+*/}}
+{{- define "registry.appGroups" -}}
+{{- list "" "apps" "batch" "autoscaling" "policy" "networking.k8s.io" "gateway.networking.k8s.io" "postgresql.cnpg.io" "barmancloud.cnpg.io" "objectbucket.io" "external-secrets.io" "generators.external-secrets.io" "redis.redis.opstreelabs.in" "monitoring.coreos.com" | toJson }}
+{{- end }}
+
+{{/*
+registry.appProject: the AppProject of a registered app (dict settings entry), written by the
+registry, never by the app: its Applications deploy from its repository only, into its
+namespace only, the namespace itself and objects of registry.appGroups.
+*/}}
+{{- define "registry.appProject" -}}
+{{- $settings := .settings -}}
+apiVersion: argoproj.io/v1alpha1
+kind: AppProject
+metadata:
+  name: {{ .entry.app_name | quote }}
+  namespace: {{ $settings.argocd_namespace | quote }}
+  labels:
+    app.kubernetes.io/part-of: {{ .entry.app_name | quote }}
+  annotations:
+    # Before the Applications that use it.
+    argocd.argoproj.io/sync-wave: "-1"
+  # Kept until no Application uses it.
+  finalizers:
+    - resources-finalizer.argocd.argoproj.io
+spec:
+  description: {{ printf "What the registered app %s may deploy" .entry.app_name | quote }}
+  sourceRepos:
+    - {{ .entry.repo_url | quote }}
+  destinations:
+    - server: {{ $settings.cluster_server | quote }}
+      namespace: {{ .entry.namespace | quote }}
+  # The namespace itself, which the Applications create (CreateNamespace=true).
+  clusterResourceWhitelist:
+    - group: ""
+      kind: Namespace
+  namespaceResourceWhitelist:
+    {{- range include "registry.appGroups" . | fromJsonArray }}
+    - group: {{ . | quote }}
+      kind: "*"
+    {{- end }}
+  orphanedResources:
+    warn: true
+{{- end }}
+
+{{/*
+registry.fluxTenancy: the accounts Flux acts as for a registered app (dict settings entry), each
+with rights only where it needs them (Flux's multi-tenancy model: fluxcd.io/flux/installation/
+configuration/multitenancy/; a ServiceAccount of flux-system for the sync the platform owns,
+github.com/fluxcd/flux2/discussions/263): <app>-gitops applies the app's gitops/fluxcd, its
+GitRepositories, Kustomizations and Alert by name; <app>-deploy applies its Kustomizations'
+HelmReleases, by name, and installs them in the app's namespace, which the registry writes. A
+name-restricted rule cannot create (Kubernetes RBAC): Flux applies server-side, a patch, which
+creates what does not exist yet.
+*/}}
+{{- define "registry.fluxTenancy" -}}
+{{- $settings := .settings }}
+{{- $app := .entry.app_name }}
+{{- $system := $settings.flux_namespace }}
+{{- $accounts := dict }}
+{{- $_ := set $accounts (printf "%s-gitops" $app) (list
+      (dict "apiGroups" (list "source.toolkit.fluxcd.io") "resources" (list "gitrepositories") "resourceNames" (list $app (printf "%s-platform" $app)))
+      (dict "apiGroups" (list "kustomize.toolkit.fluxcd.io") "resources" (list "kustomizations") "resourceNames" (list (printf "%s-base" $app) (printf "%s-platform" $app)))
+      (dict "apiGroups" (list "notification.toolkit.fluxcd.io") "resources" (list "alerts") "resourceNames" (list $app))) }}
+{{- $_ := set $accounts (printf "%s-deploy" $app) (list
+      (dict "apiGroups" (list "helm.toolkit.fluxcd.io") "resources" (list "helmreleases") "resourceNames" (list (printf "%s-base" $app) (printf "%s-platform" $app)))) }}
+{{- range $account, $rules := $accounts }}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: {{ $account | quote }}
+  namespace: {{ $system | quote }}
+  labels:
+    app.kubernetes.io/part-of: {{ $app | quote }}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: {{ $account | quote }}
+  namespace: {{ $system | quote }}
+  labels:
+    app.kubernetes.io/part-of: {{ $app | quote }}
+rules:
+{{- range $rules }}
+  - {{ merge (dict "verbs" (list "get" "patch" "delete")) . | toJson }}
+{{- end }}
+{{- include "registry.fluxBinding" (list $app $account $system $system) }}
+{{- end }}
+---
+# Its namespace, in which it may do anything with the API groups an app's charts use.
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: {{ printf "%s-deploy" $app | quote }}
+  namespace: {{ .entry.namespace | quote }}
+  labels:
+    app.kubernetes.io/part-of: {{ $app | quote }}
+rules:
+  - apiGroups: {{ include "registry.appGroups" . }}
+    resources: ["*"]
+    verbs: ["*"]
+{{- include "registry.fluxBinding" (list $app (printf "%s-deploy" $app) .entry.namespace $system) }}
+{{- end }}
+
+{{/*
+registry.fluxBinding: a RoleBinding of the Role <account> to the ServiceAccount <account> (list
+app account namespace accountNamespace).
+*/}}
+{{- define "registry.fluxBinding" -}}
+{{- $app := index . 0 }}
+{{- $account := index . 1 }}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: {{ $account | quote }}
+  namespace: {{ index . 2 | quote }}
+  labels:
+    app.kubernetes.io/part-of: {{ $app | quote }}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: {{ $account | quote }}
+subjects:
+  - kind: ServiceAccount
+    name: {{ $account | quote }}
+    namespace: {{ index . 3 | quote }}
+{{- end }}
+
+{{/*
+registry.secretReader: a registered app's right to its own secret (dict settings entry), when
+the store holds apps' secrets as Secrets of this cluster: the ClusterSecretStore reads as the
+ServiceAccount default of the ExternalSecret's namespace, which may get the Secret <app> there
+and nothing else, so an app cannot pull another's.
+*/}}
+{{- define "registry.secretReader" -}}
+{{- with .settings.secret_store }}
+{{- $name := printf "%s-reader" $.entry.app_name }}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: {{ $name | quote }}
+  namespace: {{ .namespace | quote }}
+  labels:
+    app.kubernetes.io/part-of: {{ $.entry.app_name | quote }}
+rules:
+  - apiGroups: [""]
+    resources: [secrets]
+    resourceNames: [{{ $.entry.app_name | quote }}]
+    verbs: [get]
+  # External Secrets checks its access with a SelfSubjectRulesReview.
+  - apiGroups: [authorization.k8s.io]
+    resources: [selfsubjectrulesreviews]
+    verbs: [create]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: {{ $name | quote }}
+  namespace: {{ .namespace | quote }}
+  labels:
+    app.kubernetes.io/part-of: {{ $.entry.app_name | quote }}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: {{ $name | quote }}
+subjects:
+  - kind: ServiceAccount
+    name: default
+    namespace: {{ $.entry.namespace | quote }}
+{{- end }}
 {{- end }}

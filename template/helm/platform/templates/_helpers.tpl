@@ -38,7 +38,8 @@ app.kubernetes.io/part-of: {{ include "platform.fullname" . | quote }}
 {{- end }}
 
 {{/*
-platform.keepAnnotations: for objects holding data (the database, the bucket). The data
+platform.keepAnnotations: for objects holding data (the database, the bucket) and the database's
+backup ObjectStore, which the kept database names. The data
 outlives its release and its Application: Helm uninstalls, Argo CD prunes and deletes leave
 these objects for a person to remove.
 */}}

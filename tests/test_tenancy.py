@@ -1,0 +1,187 @@
+"""An app reaches only its own namespace: two hostile apps registered beside the others, under
+each controller, and every object they should not get refused as the controller refuses it (Argo
+CD's AppProject admission, Flux's impersonation through Kubernetes RBAC, External Secrets' store
+rights), shown by the graph walk."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+import yaml
+
+from conftest import FLEETS, commit_all, copy_app, git, recorded_answers, registry_script, serve_orchestration
+from support.orchestration import Walker, refused, secret_refusals
+from gitops_template.names import registered_name
+from gitops_template.vcs import flux_repo_url
+
+INTRUDER, RAIDER = "intruder", "raider"
+VICTIM = "shop"  # registered in every fleet, in its namespace shop
+INTRUDER_BASE = f"""\
+# Cluster-admin for the app's pods.
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: {INTRUDER}-admin
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: cluster-admin
+subjects:
+  - kind: ServiceAccount
+    name: default
+    namespace: {INTRUDER}
+---
+# An object in another app's namespace.
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {INTRUDER}-planted
+  namespace: {VICTIM}
+"""
+# Another app's secret, through the store the app's own come from.
+INTRUDER_PLATFORM = f"""\
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata:
+  name: {INTRUDER}-steal
+spec:
+  secretStoreRef:
+    kind: {{{{ .Values.externalSecrets.secretStoreRef.kind }}}}
+    name: {{{{ .Values.externalSecrets.secretStoreRef.name }}}}
+  target:
+    name: {INTRUDER}-steal
+  dataFrom:
+    - extract:
+        key: {VICTIM}
+"""
+
+
+def intruder_app(template_dir, scratch):
+    """An app whose charts reach out of its namespace (its gitops folders are the template's)."""
+    repo = copy_app(template_dir, scratch / INTRUDER, {"app_name": INTRUDER})
+    (repo / "helm/base/templates/hostile.yaml").write_text(INTRUDER_BASE)
+    (repo / "helm/platform/templates/hostile.yaml").write_text(INTRUDER_PLATFORM)
+    return repo
+
+
+def raider_app(template_dir, scratch):
+    """An app whose gitops folders reach out of its namespace (its charts are the template's)."""
+    repo = copy_app(template_dir, scratch / RAIDER, {"app_name": RAIDER})
+    argocd = repo / "gitops/argocd"
+    project = yaml.safe_load((argocd / "project.yaml").read_text())
+    project["spec"].update(sourceRepos=["*"], destinations=[{"server": "*", "namespace": "*"}],
+                           clusterResourceWhitelist=[{"group": "*", "kind": "*"}])
+    project["spec"].pop("namespaceResourceWhitelist")
+    (argocd / "project.yaml").write_text(yaml.safe_dump(project))
+    # An Application of its own in another app's project, deploying into that app's namespace.
+    base = yaml.safe_load((argocd / "base-application.yaml").read_text())
+    base["metadata"]["name"] = f"{RAIDER}-extra"
+    base["spec"]["project"] = VICTIM
+    base["spec"]["destination"]["namespace"] = VICTIM
+    (argocd / "extra-application.yaml").write_text(yaml.safe_dump(base))
+    kustomization = yaml.safe_load((argocd / "kustomization.yaml").read_text())
+    kustomization["resources"].append("extra-application.yaml")
+    (argocd / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
+    # A Kustomization of its own, acting as Flux's own account, applying a HelmRelease of its own
+    # that acts as Flux's own account too and deploys into another app's namespace.
+    flux = repo / "gitops/fluxcd"
+    extra = yaml.safe_load((flux / "base-kustomization.yaml").read_text())
+    extra["metadata"]["name"] = f"{RAIDER}-extra"
+    extra["spec"].update(serviceAccountName="kustomize-controller", path="./gitops/hostile")
+    (flux / "extra-kustomization.yaml").write_text(yaml.safe_dump(extra))
+    release = yaml.safe_load((repo / "gitops/fluxcd-releases/base/helm-release.yaml").read_text())
+    release["metadata"]["name"] = release["spec"]["releaseName"] = f"{RAIDER}-extra"
+    release["spec"].update(serviceAccountName="helm-controller", targetNamespace=VICTIM, storageNamespace=VICTIM)
+    (repo / "gitops/hostile").mkdir()
+    (repo / "gitops/hostile/helm-release.yaml").write_text(yaml.safe_dump(release))
+    return repo
+
+
+# What the hostile apps must not get, under each controller (every fleet's store holds apps'
+# secrets as Secrets of the cluster: the homelab profile).
+HOSTILE_OBJECTS = {
+    "argocd": {("ClusterRoleBinding", "", f"{INTRUDER}-admin"), ("ConfigMap", VICTIM, f"{INTRUDER}-planted"),
+               ("ExternalSecret", INTRUDER, f"{INTRUDER}-steal"), ("Deployment", VICTIM, RAIDER)},
+    "fluxcd": {("ClusterRoleBinding", "", f"{INTRUDER}-admin"), ("ConfigMap", VICTIM, f"{INTRUDER}-planted"),
+               ("ExternalSecret", INTRUDER, f"{INTRUDER}-steal"), ("Deployment", VICTIM, f"{RAIDER}-extra")},
+}
+
+
+@pytest.fixture(scope="module")
+def hostile_graph(fleet, template_dir, tmp_path_factory):
+    """hostile_graph(fleet name) -> the fleet's graph with both hostile apps registered too."""
+    graphs = {}
+
+    def _graph(name: str):
+        if name not in graphs:
+            original = fleet(name)
+            scratch = tmp_path_factory.mktemp(f"hostile-{name}")
+            clone = scratch / "orchestration"
+            subprocess.run(["git", "clone", "--quiet", str(original.root), str(clone)], check=True)
+            server = original.server.copy(scratch)
+            for app, make in ((INTRUDER, intruder_app), (RAIDER, raider_app)):
+                repo = make(template_dir, scratch)
+                git(repo, "init", "--quiet", "--initial-branch", "main")
+                commit_all(repo, "hostile")
+                url = recorded_answers(repo)["repo_url"]
+                result = registry_script(clone, "register", app, "--repo-url", url)
+                assert result.returncode == 0, result.stderr
+                server.serve(repo, url, flux_repo_url(url))
+            commit_all(clone, "register the hostile apps")
+            serve_orchestration(server, clone, original.answers)
+            graphs[name] = Walker(server, scratch).walk(original.bootstrap())
+        return graphs[name]
+
+    return _graph
+
+
+@pytest.mark.parametrize("name", list(FLEETS))
+def test_hostile_apps_get_nothing_outside_their_namespace(fleet, hostile_graph, name):
+    walked, settings = hostile_graph(name), fleet(name).settings
+    controller = settings["cluster_controller"]
+    rejected = refused(walked, settings)
+    assert HOSTILE_OBJECTS[controller] <= set(walked.objects)
+    assert HOSTILE_OBJECTS[controller] - rejected == set()
+    # Nothing of another app is refused, and the secret by External Secrets' own rules.
+    assert {key for key in rejected if INTRUDER not in key[2] and RAIDER not in key[2]} == set()
+    steal = ("ExternalSecret", INTRUDER, f"{INTRUDER}-steal")
+    assert steal in secret_refusals(walked, rejected - {steal})
+    if controller == "argocd":
+        # The app's own AppProject is never applied: the fleet writes every app's.
+        namespace = settings["argocd_namespace"]
+        assert walked.parents[("AppProject", namespace, RAIDER)] != ("Application", namespace, registered_name(RAIDER))
+
+
+@pytest.mark.parametrize("name", list(FLEETS))
+def test_a_fleet_of_well_behaved_apps_has_nothing_refused(graph, fleet, name):
+    assert refused(graph(name), fleet(name).settings) == set()
+
+
+
+def test_the_fleet_admits_the_kinds_an_app_deploys(app, fleet, graph):
+    """The AppProject the registry writes admits the API groups of the kinds the app's own lists
+    (Flux's per-app Role grants the same groups), and of cluster-scoped kinds only the namespace."""
+    own = yaml.safe_load((app("canonical") / "gitops/argocd/project.yaml").read_text())["spec"]
+    namespace = fleet("argocd").settings["argocd_namespace"]
+    written = graph("argocd").objects[("AppProject", namespace, "shop")]["spec"]
+    assert {e["group"] for e in written["namespaceResourceWhitelist"]} == {e["group"] for e in own["namespaceResourceWhitelist"]}
+    assert {e["kind"] for e in written["namespaceResourceWhitelist"]} == {"*"}
+    assert written["clusterResourceWhitelist"] == own["clusterResourceWhitelist"]
+
+
+def test_flux_applies_an_app_only_as_the_app(fleet, graph):
+    """Every Kustomization and HelmRelease applying an app's content acts as one of that app's
+    accounts, which the registry binds to Roles only: nothing cluster-wide but its namespace."""
+    walked, flux = graph("fluxcd"), fleet("fluxcd")
+    for app in flux.apps:
+        gitops = ("Kustomization", flux.settings["flux_namespace"], registered_name(app))
+        appliers = [key for key in {gitops} | walked.descendants(gitops) if key[0] in ("Kustomization", "HelmRelease")]
+        assert len(appliers) == 5, appliers
+        assert {walked.objects[key]["spec"].get("serviceAccountName") for key in appliers} == {f"{app}-gitops", f"{app}-deploy"}
+    assert walked.of_kind("ClusterRoleBinding") == {}
+    # Its namespace is the registry's, with the organisation's Pod Security Standard.
+    namespace = walked.objects[("Namespace", "", "stock")]
+    assert walked.parents[("Namespace", "", "stock")] == ("HelmRelease", flux.settings["flux_namespace"],
+                                                         flux.settings["names"]["apps_layer"])
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
