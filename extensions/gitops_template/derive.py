@@ -18,6 +18,7 @@ from .grammar import label_map_error
 from .images import image_repository_error, split_image_repository
 from .infrastructure import INFRASTRUCTURE_ORG_DEFAULTS, infrastructure_settings
 from .names import (
+    APP_KINDS,
     PATHS, PLATFORM_FEATURES, PLATFORM_REVIEW_TAG, app_name_error, derived_names, orchestration_name_error,
     orchestration_names,
 )
@@ -73,6 +74,7 @@ def derive_app(answers: dict) -> dict[str, object]:
     derived["has_platform"] = any(answers.get(feature) for feature in PLATFORM_FEATURES)
     derived["platform_needs_review"] = derived["has_platform"] and answers.get("platform_sync") == "manual"
     derived["platform_review_tag"] = PLATFORM_REVIEW_TAG
+    derived["app_kinds"] = APP_KINDS
     return derived
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from .vcs import COMMIT_SHA, SCP_URL, VERSION_TAG
 from .catalogue import SECRETS_NAMESPACE
 from .grammar import dns_label_error
-from .names import PLATFORM_REVIEW_TAG, REGISTERED_SUFFIX, orchestration_names, platform_namespaces
+from .names import APP_KINDS, PLATFORM_REVIEW_TAG, REGISTERED_SUFFIX, orchestration_names, platform_namespaces
 from .registry import reserved_app_names
 
 # Folders of the orchestration repository, and the app repository's folder per controller.
@@ -82,6 +82,7 @@ def orchestration_settings(answers: dict) -> dict:
                          **{f"app_{controller}": path for controller, path in APP_GITOPS_PATHS.items()},
                          "environments": {name: environment_paths(name) for name in settings["environments"]}}
     settings["app_charts"] = list(APP_CHARTS)
+    settings["app_api_groups"] = [group for group, _ in APP_KINDS]
     settings["platform_review_tags"] = {name: platform_review_tag(name) for name in settings["environments"]}
     # The store apps read their secrets from when it holds them as Secrets of this cluster: the
     # registry lets each app read its own there, and no other (registry.secretReader).

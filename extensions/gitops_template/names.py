@@ -116,6 +116,26 @@ PATHS: dict[str, str] = {
     "flux_base_path": "gitops/fluxcd-releases/base",
     "flux_platform_path": "gitops/fluxcd-releases/platform",
 }
+# The kinds the app's charts render, by API group, in the app's namespace: what its AppProject admits
+# (gitops/argocd/project.yaml) and, in a fleet, what the registry lets each app deploy (orchestration.json).
+APP_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("", ("ConfigMap", "PersistentVolumeClaim", "Service", "ServiceAccount")),
+    ("apps", ("Deployment", "StatefulSet")),
+    ("batch", ("CronJob", "Job")),
+    ("autoscaling", ("HorizontalPodAutoscaler",)),
+    ("policy", ("PodDisruptionBudget",)),
+    ("rbac.authorization.k8s.io", ("Role", "RoleBinding")),
+    ("networking.k8s.io", ("Ingress", "NetworkPolicy")),
+    ("gateway.networking.k8s.io", ("HTTPRoute", "TCPRoute", "TLSRoute")),
+    ("postgresql.cnpg.io", ("Cluster", "Pooler", "ScheduledBackup")),
+    ("barmancloud.cnpg.io", ("ObjectStore",)),
+    ("objectbucket.io", ("ObjectBucketClaim",)),
+    ("external-secrets.io", ("ExternalSecret",)),
+    ("generators.external-secrets.io", ("Password",)),
+    ("redis.redis.opstreelabs.in", ("Redis", "RedisReplication")),
+    ("monitoring.coreos.com", ("PodMonitor", "PrometheusRule", "ServiceMonitor")),
+)
+
 PLATFORM_FEATURES = ("postgres", "object_storage", "key_value_store", "external_secrets", "monitoring")
 # The git tag a person moves onto a commit once its platform changes are reviewed; Flux deploys the
 # platform from it when platform_sync is manual.

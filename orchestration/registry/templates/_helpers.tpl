@@ -234,12 +234,13 @@ target matches nothing (kustomize v5.5.0, as the suite's graph walk runs it).
 {{- end }}
 
 {{/*
-registry.appGroups: the API groups an app may deploy objects of, in its own namespace only: those
-of the kinds the app template's charts render (its gitops/argocd/project.yaml lists them), and
-none of Argo CD's or Flux's, whose objects would act with their controller's rights.
+registry.appGroups (dict settings entry): the API groups an app may deploy objects of, in its own
+namespace only: those of the kinds the app template's charts render (names.py's APP_KINDS, which
+its gitops/argocd/project.yaml lists too), and none of Argo CD's or Flux's, whose objects would
+act with their controller's rights.
 */}}
 {{- define "registry.appGroups" -}}
-{{- list "" "apps" "batch" "autoscaling" "policy" "networking.k8s.io" "gateway.networking.k8s.io" "postgresql.cnpg.io" "barmancloud.cnpg.io" "objectbucket.io" "external-secrets.io" "generators.external-secrets.io" "redis.redis.opstreelabs.in" "monitoring.coreos.com" | toJson }}
+{{- .settings.app_api_groups | toJson }}
 {{- end }}
 
 {{/*
