@@ -147,15 +147,16 @@ def copy_app(template: Path, dst: Path, answers: dict) -> Path:
 
 @pytest.fixture(scope="session")
 def rendered(template_dir, tmp_path_factory):
-    """rendered(answers) -> the app these answers generate, copied once per session and worker;
-    tests only read it (`generate` hands out copies to change)."""
+    """rendered(answers) -> what Copier writes for these answers, copied once per session and
+    worker, for tests to read; rendered(answers, dst) -> dst, a copy of that of its own, byte for
+    byte what another Copier run of the same answers writes there."""
     apps: dict[str, Path] = {}
 
-    def _rendered(answers: dict) -> Path:
+    def _rendered(answers: dict, dst: Path | None = None) -> Path:
         key = json.dumps(answers, sort_keys=True)
         if key not in apps:
             apps[key] = copy_app(template_dir, tmp_path_factory.mktemp("rendered") / "app", answers)
-        return apps[key]
+        return apps[key] if dst is None else shutil.copytree(apps[key], dst, symlinks=True)
 
     return _rendered
 
@@ -163,14 +164,13 @@ def rendered(template_dir, tmp_path_factory):
 @pytest.fixture
 def generate(rendered, tmp_path):
     """generate(**answers) -> Path of an app of its own, generated from these answers (app_name
-    defaults to demo): a copy of the one rendered for the session, which is byte for byte what
-    another Copier run of the same answers writes."""
+    defaults to demo)."""
     count = 0
 
     def _generate(**answers) -> Path:
         nonlocal count
         count += 1
-        return shutil.copytree(rendered({"app_name": "demo", **answers}), tmp_path / f"app{count}", symlinks=True)
+        return rendered({"app_name": "demo", **answers}, tmp_path / f"app{count}")
 
     return _generate
 
@@ -293,8 +293,7 @@ def app_repo(rendered, tmp_path_factory):
 
     def _app_repo(name: str) -> tuple[Path, str]:
         if name not in repos:
-            repo = shutil.copytree(rendered(answers_for(name)), tmp_path_factory.mktemp("app-repo") / "app",
-                                   symlinks=True)
+            repo = rendered(answers_for(name), tmp_path_factory.mktemp("app-repo") / "app")
             git(repo, "init", "--quiet", "--initial-branch", "main")
             commit = commit_all(repo, "generated")
             answers = recorded_answers(repo)
@@ -312,7 +311,7 @@ def app_repo(rendered, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def fleet(app_repo, template_dir, tmp_path_factory):
+def fleet(app_repo, rendered, tmp_path_factory):
     """fleet(name) -> the Fleet of FLEETS[name], made once per session; `.walk()` walks it."""
     from support.orchestration import GitServer
 
@@ -323,9 +322,7 @@ def fleet(app_repo, template_dir, tmp_path_factory):
             return fleets[name]
         base = tmp_path_factory.mktemp(f"fleet-{name}")
         server = GitServer(base)
-        root = base / "orchestration"
-        run_copy(str(template_dir), root, data=load_answers(f"orchestration/{name}"), defaults=True, unsafe=True,
-                 quiet=True)
+        root = rendered(load_answers(f"orchestration/{name}"), base / "orchestration")
         answers = recorded_answers(root)
         apps = {}
         for app_answers in {**FLEETS, **PRODUCTION_FLEETS}[name]:
