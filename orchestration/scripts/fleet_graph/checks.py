@@ -9,18 +9,63 @@ import fnmatch
 import re
 
 from . import rbac
-from .objects import CLUSTER_SCOPED, GraphError, Key, describe
-from .walk import Graph
+from .objects import BUILTIN_GROUPS, CLUSTER_SCOPED, GraphError, Key, describe
+from .walk import Graph, located
 
-# --- What the graph must hold -------------------------------------------------------------
+# Groups Kubernetes serves besides those of the objects it validates itself (BUILTIN_GROUPS).
+KUBERNETES_GROUPS = BUILTIN_GROUPS | {"apiextensions.k8s.io", "apiregistration.k8s.io"}
+
+
+def _missing_dependencies(graph: Graph) -> list[tuple[Key, str]]:
+    return [(key, f"{describe(key)} depends on missing {describe((key[0], dep.get('namespace', key[1]), dep['name']))}")
+            for key, obj in graph.objects.items() if key[0] in ("Kustomization", "HelmRelease")
+            for dep in obj["spec"].get("dependsOn", [])
+            if (key[0], dep.get("namespace", key[1]), dep["name"]) not in graph.objects]
 
 
 def unresolved_dependencies(graph: Graph) -> list[str]:
     """dependsOn entries that name no object of the same kind."""
-    return [f"{describe(key)} depends on missing {describe((key[0], dep.get('namespace', key[1]), dep['name']))}"
-            for key, obj in graph.objects.items() if key[0] in ("Kustomization", "HelmRelease")
-            for dep in obj["spec"].get("dependsOn", [])
-            if (key[0], dep.get("namespace", key[1]), dep["name"]) not in graph.objects]
+    return [problem for _, problem in _missing_dependencies(graph)]
+
+
+def installed_kinds(graph: Graph, catalogue: dict, controller: str) -> set[tuple[str, str]]:
+    """(group, kind) of every custom resource the cluster serves: the CRDs of the controller's
+    bootstrap, of each catalogue component whose chart the graph installs, and any the graph applies."""
+    bootstrap = ["argo-cd"] if controller == "argocd" else ["flux-operator", "flux"]
+    components = [catalogue["bootstrap"][name] for name in bootstrap]
+    for chart in graph.charts:
+        # Argo CD names an OCI registry's chart by its registry path and chart; Flux by its full reference.
+        repo = chart.repo if "://" in chart.repo else f"oci://{chart.repo}/{chart.chart}"
+        components += [c for c in catalogue["components"] if (c["repo"], c["chart"]) == (repo, chart.chart)]
+    kinds = {(crd["group"], kind) for component in components for crd in component["crds"] for kind in crd["kinds"]}
+    return kinds | {(crd["spec"]["group"], crd["spec"]["names"]["kind"])
+                    for crd in graph.of_kind("CustomResourceDefinition").values()}
+
+
+def uninstalled_kinds(graph: Graph, installed: set[tuple[str, str]]) -> list[tuple[Key, str]]:
+    """Objects of a custom kind nothing installs: the API server has no such resource."""
+    problems = []
+    for key, obj in graph.objects.items():
+        group = obj["apiVersion"].rpartition("/")[0]
+        if group not in KUBERNETES_GROUPS and (group, key[0]) not in installed:
+            problems.append((key, f"{describe(key)}: no infrastructure component installs {key[0]}.{group}"))
+    return problems
+
+
+def proof(graph: Graph, settings: dict, catalogue: dict) -> list[str]:
+    """Every reason an environment's graph does not deploy as it stands, one line each, naming the
+    object and what applied it (`make prove`)."""
+    problems = [*graph.unresolved, *graph.duplicates]
+    found = _missing_dependencies(graph)
+    found += uninstalled_kinds(graph, installed_kinds(graph, catalogue, settings["cluster_controller"]))
+    if settings["cluster_controller"] == "argocd":
+        found += [(key, violation) for key, app in graph.of_kind("Application").items()
+                  for violation in _application_violations(graph, key, app)]
+    else:
+        refusals = impersonation_refusals(graph, settings["flux_namespace"])
+        # The first object refused under each parent: what is below it is refused with it.
+        found += [(key, refusal) for key, refusal in refusals.items() if graph.parents[key] not in refusals]
+    return problems + [located(graph, key, problem) for key, problem in found]
 
 
 def _matches(entries: list[dict], group: str, kind: str) -> bool:

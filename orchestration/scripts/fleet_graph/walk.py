@@ -112,12 +112,12 @@ class Walker:
                     waiting.append((key, str(unresolved)))
                     continue
                 except GraphError as error:
-                    graph.unresolved.append(_located(graph, key, str(error)))
+                    graph.unresolved.append(located(graph, key, str(error)))
                     continue
                 for child in children:
                     self._add(graph, queue, child, key)
             if waiting and len(graph.objects) == known:
-                graph.unresolved += [_located(graph, key, reason) for key, reason in waiting]
+                graph.unresolved += [located(graph, key, reason) for key, reason in waiting]
             elif waiting:
                 known = len(graph.objects)
                 queue.extend(key for key, _ in waiting)
@@ -370,8 +370,8 @@ class _Unresolved(Exception):
     """A source not (yet) in the graph."""
 
 
-def _located(graph: Graph, key: Key, problem: str) -> str:
-    """A problem of following `key`, naming it and what applied it."""
+def located(graph: Graph, key: Key, problem: str) -> str:
+    """A problem of `key`, the line naming it and what applied it."""
     parent = graph.parents[key]
     applied = f"applied by {describe(parent)}" if parent else "applied by hand"
     if problem.startswith(describe(key)):

@@ -1,0 +1,155 @@
+"""A fleet proves itself before merge: `make prove` walks each environment's graph as its controller
+walks it (the fleet's scripts/prove.py and fleet_graph/, the code the suite walks fleets with) and
+fails, one line per finding naming the object and what applied it, on each defect seeded here;
+`make diff` shows what a change deploys, data first.
+
+The apps are local repositories, reached as a fleet's CI reaches them on the network: git's own
+configuration maps their URLs (`url.<path>.insteadOf`, given in GIT_CONFIG_* variables).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import flux_repo_url
+from support.orchestration import describe
+from gitops_template.registry import parse_registry_entry, registry_entry_text
+
+import prove
+
+
+def app_urls(fleet) -> dict[str, str]:
+    """GIT_CONFIG_* variables mapping each app's URLs to its local repository (never the fleet's own:
+    prove serves that from the working tree)."""
+    own = {fleet.settings["orchestration_repo_url"], flux_repo_url(fleet.settings["orchestration_repo_url"])}
+    served = [(url, repo) for url, repo in fleet.server.urls.items() if url not in own]
+    env = {"GIT_CONFIG_COUNT": str(len(served))}
+    for i, (url, repo) in enumerate(served):
+        env[f"GIT_CONFIG_KEY_{i}"] = f"url.{repo.as_uri()}.insteadOf"
+        env[f"GIT_CONFIG_VALUE_{i}"] = url
+    return env
+
+
+def make(root: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
+    """A target of the fleet's Makefile, as a person runs it, with this Python (PyYAML) for prove."""
+    clean = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    return subprocess.run(["make", "--no-print-directory", *args, f"PROVE_PYTHON={sys.executable}"], cwd=root,
+                          env={**clean, **env}, capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("name", ["argocd", "fluxcd"])
+def test_make_prove_passes_on_a_fresh_fleet(fleet, name):
+    f = fleet(name)
+    result = make(f.root, app_urls(f), "prove")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"proven: {', '.join(f.settings['environments'])}" in result.stdout
+
+
+def test_an_applicationset_fleet_proves(fleet, monkeypatch):
+    f = fleet("applicationset")
+    for variable, value in app_urls(f).items():
+        monkeypatch.setenv(variable, value)
+    assert prove.findings(f.root) == []
+
+
+@pytest.fixture
+def seeded(fleet, graph, tmp_path, monkeypatch):
+    """seeded(name) -> a copy of the fleet (its git history too) whose apps git reaches, to seed a
+    defect in; `.findings()` proves its first environment in-process."""
+    class Seeded:
+        def __init__(self, name: str):
+            self.fleet, self.graph = fleet(name), graph(name)
+            self.root = tmp_path / "fleet"
+            shutil.copytree(self.fleet.root, self.root, symlinks=True)
+            for variable, value in app_urls(self.fleet).items():
+                monkeypatch.setenv(variable, value)
+
+        def edit(self, app: str, **changes: str) -> None:
+            """The app's registry entry in the first environment, with these values."""
+            path = self.root / self.fleet.entry_path(app).relative_to(self.fleet.root)
+            path.write_text(registry_entry_text({**parse_registry_entry(path.read_text()), **changes}))
+
+        def add(self, *objects: dict) -> None:
+            """Objects the environment's root applies besides its own (clusters/<env>/)."""
+            path = self.root / "clusters" / self.fleet.environment / "seeded.yaml"
+            path.write_text(yaml.safe_dump_all(objects))
+
+        def findings(self) -> list[str]:
+            return prove.findings(self.root, [self.fleet.environment])
+
+    return Seeded
+
+
+def test_a_revision_that_does_not_exist_is_unresolved(seeded):
+    fleet = seeded("argocd")
+    fleet.edit(app := "billing-api", git_revision="v9.9.9")
+    [finding] = fleet.findings()
+    assert finding.startswith(f"staging: Application argocd/{app}-gitops (applied by Application argocd/fleet-apps)")
+    assert "no revision 'v9.9.9'" in finding
+
+
+def test_an_object_applied_twice_names_both_parents(seeded):
+    fleet = seeded("argocd")
+    key = ("Application", "argocd", "billing-api-gitops")
+    fleet.add(fleet.graph.objects[key])
+    assert fleet.findings() == [f"staging: {describe(key)}: applied twice, by Application argocd/fleet and by "
+                                "Application argocd/fleet-apps"]
+
+
+def test_two_objects_sharing_a_name_collide(seeded):
+    fleet = seeded("fluxcd")
+    key = ("Namespace", "", "stock")  # the inventory app's, which the registry writes
+    assert key in fleet.graph.objects
+    fleet.add({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "stock", "labels": {"team": "x"}}})
+    [finding] = fleet.findings()
+    assert finding.startswith(f"staging: {describe(key)}: two different objects of one kind and name, by ")
+
+
+def test_a_custom_kind_no_component_installs(seeded):
+    fleet = seeded("argocd")
+    fleet.add({"apiVersion": "kafka.strimzi.io/v1beta2", "kind": "KafkaTopic",
+               "metadata": {"name": "orders", "namespace": "finance"}, "spec": {"partitions": 1}})
+    # (The root's AppProject admits neither its kind nor its namespace, either.)
+    assert ("staging: KafkaTopic finance/orders (applied by Application argocd/fleet): "
+            "no infrastructure component installs KafkaTopic.kafka.strimzi.io") in fleet.findings()
+
+
+@pytest.mark.parametrize(("name", "refusal"), [
+    ("argocd", "staging: Application argocd/billing-api-base (applied by Application argocd/billing-api-gitops): "
+               "destination https://kubernetes.default.svc finance not in AppProject argocd/billing-api"),
+    ("fluxcd", "cannot"),
+])
+def test_an_app_registered_in_another_namespace_is_refused(seeded, name, refusal):
+    """Registered with another namespace than the app deploys to: its AppProject (Argo CD) or its
+    account (Flux) admits that namespace only."""
+    fleet = seeded(name)
+    app = "billing-api" if name == "argocd" else "inventory"
+    fleet.edit(app, namespace="elsewhere")
+    found = fleet.findings()
+    assert found and any(refusal in finding for finding in found), found
+
+
+def test_make_diff_calls_out_a_removed_database_first(fleet, tmp_path):
+    """An environment's override turning the app's database off: the diff's data section names the
+    Cluster, which the platform keeps on the cluster (its keep annotations), and which `make promote`
+    would refuse."""
+    f = fleet("argocd")
+    root = tmp_path / "fleet"
+    shutil.copytree(f.root, root, symlinks=True)
+    override = root / "registry/environments/staging/values/billing-api-platform.yaml"
+    override.parent.mkdir(parents=True, exist_ok=True)
+    override.write_text("postgres:\n  enabled: false\n")
+    result = make(root, app_urls(f), "diff", "BASE=HEAD")
+    assert result.returncode == 0, result.stdout + result.stderr
+    staging = result.stdout[result.stdout.index("### staging"):result.stdout.index("### production")]
+    data = staging[staging.index("**Data**"):staging.index("<details>")]
+    assert "- removed: `Cluster finance/billing-api-db` (database): it stays on the cluster (not pruned)" in data
+    assert "(`make promote` refuses it): Cluster finance/billing-api-db: the database is removed" in data
+    assert result.stdout[result.stdout.index("### production"):].startswith("### production\n\nNo change.")
