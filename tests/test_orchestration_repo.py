@@ -220,10 +220,13 @@ def test_the_fleet_ci_runs_make_check_and_prove_where_github_runs_it(orchestrati
     # make templates and make prove clone the apps: with a token where one is given, else over https,
     # for https and ssh URLs alike (Flux's ssh:// form too).
     host = url.split("@")[-1].split(":")[0] if url.startswith("git@") else url.split("/")[2]
-    for condition, rewritten in (("!=", "https://x-access-token:${APPS_TOKEN}@"), ("==", "https://")):
-        [step] = [step["run"] for step in job["steps"] if step.get("if") == f"env.APPS_TOKEN {condition} ''"]
-        for form in ("git@{}:", "ssh://git@{}/") + (("https://{}/",) if condition == "!=" else ()):
-            assert f'url."{rewritten}{host}/".insteadOf "{form.format(host)}"' in step
+    [token] = [step["run"] for step in job["steps"] if step.get("if") == "env.APPS_TOKEN != ''"]
+    assert f'with_token="https://x-access-token:${{APPS_TOKEN}}@{host}/"' in token
+    [public] = [step["run"] for step in job["steps"] if step.get("if") == "env.APPS_TOKEN == ''"]
+    for step, rewritten, forms in ((token, "$with_token", ("https://{}/", "git@{}:", "ssh://git@{}/")),
+                                   (public, f"https://{host}/", ("git@{}:", "ssh://git@{}/"))):
+        for form in forms:
+            assert f'url."{rewritten}".insteadOf "{form.format(host)}"' in step
     assert job["env"]["APPS_TOKEN"] == "${{ secrets.APPS_TOKEN }}"
 
 

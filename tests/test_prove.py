@@ -19,7 +19,8 @@ import pytest
 import yaml
 
 from conftest import flux_repo_url
-from support.orchestration import describe
+from support.orchestration import Graph, describe, key_of
+from fleet_graph.diff import environment_diff
 from gitops_template.registry import parse_registry_entry, registry_entry_text
 
 import prove
@@ -153,3 +154,42 @@ def test_make_diff_calls_out_a_removed_database_first(fleet, tmp_path):
     assert "- removed: `Cluster finance/billing-api-db` (database): it stays on the cluster (not pruned)" in data
     assert "(`make promote` refuses it): Cluster finance/billing-api-db: the database is removed" in data
     assert result.stdout[result.stdout.index("### production"):].startswith("### production\n\nNo change.")
+
+
+def graph_of(application: dict, *objects: dict) -> Graph:
+    """A graph of one Application (applied by hand) and the objects it applies."""
+    graph = Graph()
+    root = key_of(application)
+    graph.objects[root], graph.parents[root], graph.children[root] = application, None, []
+    for obj in objects:
+        graph.objects[key_of(obj)], graph.parents[key_of(obj)] = obj, root
+        graph.children[root].append(key_of(obj))
+        graph.children[key_of(obj)] = []
+    return graph
+
+
+def test_the_diff_lists_data_first_and_says_what_the_controller_deletes():
+    application = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+                   "metadata": {"name": "shop", "namespace": "argocd"},
+                   "spec": {"syncPolicy": {"automated": {"prune": True}}}}
+
+    def obj(kind: str, name: str, api: str = "v1", **spec) -> dict:
+        return {"apiVersion": api, "kind": kind, "metadata": {"name": name, "namespace": "shop"}, "spec": spec}
+
+    volume = obj("PersistentVolumeClaim", "data", resources={"requests": {"storage": "1Gi"}})
+    kept = obj("StatefulSet", "cache", "apps", volumeClaimTemplates=[{"metadata": {"name": "cache"}}])
+    kept["metadata"]["annotations"] = {"argocd.argoproj.io/sync-options": "Prune=false"}
+    before = graph_of(application, volume, kept, obj("Deployment", "web", "apps", replicas=1), obj("ConfigMap", "old"))
+    after = graph_of(application, obj("Deployment", "web", "apps", replicas=2), obj("ConfigMap", "new"))
+    text = environment_diff("staging", before, after)
+    data, every = text[text.index("**Data**"):text.index("<details>")], text[text.index("<details>"):]
+    assert text.startswith("### staging\n\n1 added, 1 changed, 3 removed.\n")
+    assert data.splitlines()[2:] == [
+        "- removed: `PersistentVolumeClaim shop/data` (volume): the controller deletes it",
+        "- removed: `StatefulSet shop/cache` (volumes): it stays on the cluster (not pruned)",
+        "- could lose data (`make promote` refuses it): PersistentVolumeClaim shop/data: the volume is removed",
+        "- could lose data (`make promote` refuses it): StatefulSet shop/cache: removed, and it was kept "
+        "(argocd.argoproj.io/sync-options: Prune=false)", ""]
+    assert "- changed: `Deployment shop/web`: `spec.replicas`" in every
+    assert "- added: `ConfigMap shop/new`" in every and "- removed: `ConfigMap shop/old`: the controller deletes it" in every
+    assert environment_diff("production", before, before) == "### production\n\nNo change.\n"

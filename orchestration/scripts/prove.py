@@ -70,7 +70,11 @@ def serve(root: Path, settings: dict, revision: str | None, scratch: Path) -> tu
         commit = git("--git-dir", str(clone), "commit-tree", tree, *(["-p", *head] if head else []), "-m",
                      "the working tree", env=identity)
     else:
-        commit = git("-C", str(root), "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
+        found = subprocess.run(["git", "-C", str(root), "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"],
+                               capture_output=True, text=True)
+        if found.returncode:
+            sys.exit(f"--base {revision}: no such branch, tag or commit in this repository (fetch it first)")
+        commit = found.stdout.strip()
     git("--git-dir", str(clone), "update-ref", f"refs/heads/{settings['orchestration_branch']}", commit)
     server = GitServer(scratch)
     url = settings["orchestration_repo_url"]

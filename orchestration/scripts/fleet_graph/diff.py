@@ -13,10 +13,17 @@ from .objects import Key, describe
 from .walk import Graph
 
 
+# The infrastructure's own data: the Ceph cluster holding every bucket (Rook), and its object store.
+INFRASTRUCTURE_DATA_KINDS = {("ceph.rook.io", "CephCluster"): "the buckets' storage",
+                             ("ceph.rook.io", "CephObjectStore"): "the buckets' object store"}
+# How many changed fields a changed object lists.
+FIELDS_SHOWN = 4
+
+
 def data_held(obj: dict) -> str:
     """What data an object holds ("" if none), as a promotion judges it."""
     group = obj["apiVersion"].rpartition("/")[0]
-    if what := promotion.DATA_KINDS.get((group, obj["kind"])):
+    if what := promotion.DATA_KINDS.get((group, obj["kind"])) or INFRASTRUCTURE_DATA_KINDS.get((group, obj["kind"])):
         return what
     if (group, obj["kind"]) in promotion.BACKUP_KINDS:
         return "backups"
@@ -24,6 +31,14 @@ def data_held(obj: dict) -> str:
         return "volumes"
     kept = promotion.kept(obj)
     return f"kept: {', '.join(sorted(kept))}" if kept else ""
+
+
+def changed_fields(before, after, path: str = "") -> list[str]:
+    """The dotted paths where two objects differ (a list compared whole)."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        return [field for name in sorted(set(before) | set(after), key=str)
+                for field in changed_fields(before.get(name), after.get(name), f"{path}.{name}" if path else str(name))]
+    return [] if before == after else [path]
 
 
 def _objects(graph: Graph) -> list[dict]:
@@ -42,6 +57,10 @@ def environment_diff(environment: str, before: Graph, after: Graph) -> str:
     def line(change: str, key: Key, graph: Graph) -> str:
         held = data_held(graph.objects[key])
         text = f"- {change}: `{describe(key)}`{f' ({held})' if held else ''}"
+        if change == "changed":
+            fields = changed_fields(before.objects[key], after.objects[key])
+            more = f", {len(fields) - FIELDS_SHOWN} more" if len(fields) > FIELDS_SHOWN else ""
+            text += f": {', '.join(f'`{field}`' for field in fields[:FIELDS_SHOWN])}{more}"
         if change == "removed":
             text += ": the controller deletes it" if key in deleted else ": it stays on the cluster (not pruned)"
         return text
