@@ -67,7 +67,7 @@ def seeded(fleet, graph, tmp_path, monkeypatch):
     class Seeded:
         def __init__(self, name: str):
             self.fleet, self.graph = fleet(name), graph(name)
-            self.root = tmp_path / "fleet"
+            self.root = tmp_path / name
             shutil.copytree(self.fleet.root, self.root, symlinks=True)
             for variable, value in app_urls(self.fleet).items():
                 monkeypatch.setenv(variable, value)
@@ -88,53 +88,47 @@ def seeded(fleet, graph, tmp_path, monkeypatch):
     return Seeded
 
 
-def test_a_revision_that_does_not_exist_is_unresolved(seeded):
+def test_argocd_seeded_defects_each_fail_naming_the_object(seeded):
+    """Seeded in one fleet, to walk it once: each defect is one finding (or, for an object the
+    root's AppProject does not admit either, two), and nothing else is."""
     fleet = seeded("argocd")
-    fleet.edit(app := "billing-api", git_revision="v9.9.9")
-    [finding] = fleet.findings()
-    assert finding.startswith(f"staging: Application argocd/{app}-gitops (applied by Application argocd/fleet-apps)")
-    assert "no revision 'v9.9.9'" in finding
+    # A revision that does not exist: an unresolved reference.
+    fleet.edit("billing-api", git_revision="v9.9.9")
+    # Registered in another namespace than the app deploys to: its AppProject admits that one only.
+    fleet.edit("shop", namespace="elsewhere")
+    # An object the apps layer applies, applied by the root too: two parents. A custom kind nothing installs.
+    fleet.add(fleet.graph.objects[("Application", "argocd", "inventory-gitops")],
+              {"apiVersion": "kafka.strimzi.io/v1beta2", "kind": "KafkaTopic",
+               "metadata": {"name": "orders", "namespace": "argocd"}, "spec": {"partitions": 1}})
+    assert fleet.findings() == [
+        "staging: Application argocd/billing-api-gitops (applied by Application argocd/fleet-apps): "
+        "https://gitlab.example.com/finance/backend/billing-api.git: no revision 'v9.9.9'",
+        "staging: Application argocd/inventory-gitops: applied twice, by Application argocd/fleet and by "
+        "Application argocd/fleet-apps",
+        "staging: KafkaTopic argocd/orders (applied by Application argocd/fleet): no infrastructure component "
+        "installs KafkaTopic.kafka.strimzi.io",
+        "staging: Application argocd/fleet (applied by hand): KafkaTopic argocd/orders not admitted by AppProject "
+        "argocd/fleet",
+        *(f"staging: Application argocd/shop-{chart} (applied by Application argocd/shop-gitops): destination "
+          "https://kubernetes.default.svc shop not in AppProject argocd/shop" for chart in ("base", "platform")),
+    ]
 
 
-def test_an_object_applied_twice_names_both_parents(seeded):
-    fleet = seeded("argocd")
-    key = ("Application", "argocd", "billing-api-gitops")
-    fleet.add(fleet.graph.objects[key])
-    assert fleet.findings() == [f"staging: {describe(key)}: applied twice, by Application argocd/fleet and by "
-                                "Application argocd/fleet-apps"]
-
-
-def test_two_objects_sharing_a_name_collide(seeded):
+def test_flux_seeded_defects_each_fail_naming_the_object(seeded):
+    """Each defect one finding: a refused HelmRelease once, with how many objects it does not apply."""
     fleet = seeded("fluxcd")
-    key = ("Namespace", "", "stock")  # the inventory app's, which the registry writes
-    assert key in fleet.graph.objects
-    fleet.add({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "stock", "labels": {"team": "x"}}})
-    [finding] = fleet.findings()
-    assert finding.startswith(f"staging: {describe(key)}: two different objects of one kind and name, by ")
-
-
-def test_a_custom_kind_no_component_installs(seeded):
-    fleet = seeded("argocd")
-    fleet.add({"apiVersion": "kafka.strimzi.io/v1beta2", "kind": "KafkaTopic",
-               "metadata": {"name": "orders", "namespace": "finance"}, "spec": {"partitions": 1}})
-    # (The root's AppProject admits neither its kind nor its namespace, either.)
-    assert ("staging: KafkaTopic finance/orders (applied by Application argocd/fleet): "
-            "no infrastructure component installs KafkaTopic.kafka.strimzi.io") in fleet.findings()
-
-
-@pytest.mark.parametrize(("name", "refusal"), [
-    ("argocd", "staging: Application argocd/billing-api-base (applied by Application argocd/billing-api-gitops): "
-               "destination https://kubernetes.default.svc finance not in AppProject argocd/billing-api"),
-    ("fluxcd", "cannot"),
-])
-def test_an_app_registered_in_another_namespace_is_refused(seeded, name, refusal):
-    """Registered with another namespace than the app deploys to: its AppProject (Argo CD) or its
-    account (Flux) admits that namespace only."""
-    fleet = seeded(name)
-    app = "billing-api" if name == "argocd" else "inventory"
-    fleet.edit(app, namespace="elsewhere")
-    found = fleet.findings()
-    assert found and any(refusal in finding for finding in found), found
+    # Registered in another namespace than the app deploys to: its account may act in that one only.
+    fleet.edit("inventory", namespace="elsewhere")
+    # Another object of the kind and name of one the registry writes: a name collision.
+    assert ("Namespace", "", "shop") in fleet.graph.objects
+    fleet.add({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": {"team": "x"}}})
+    assert fleet.findings() == [
+        "staging: Namespace shop: two different objects of one kind and name, by Kustomization "
+        "flux-system/flux-system and by HelmRelease flux-system/fleet-apps",
+        *(f"staging: HelmRelease flux-system/inventory-{chart} (applied by Kustomization flux-system/inventory-{chart}): "
+          f"system:serviceaccount:flux-system:inventory-deploy cannot create secrets.core in stock, so none of the "
+          f"{count} objects below it is applied" for chart, count in (("base", 5), ("platform", 2))),
+    ]
 
 
 def test_make_diff_calls_out_a_removed_database_first(fleet, tmp_path):

@@ -62,9 +62,7 @@ def proof(graph: Graph, settings: dict, catalogue: dict) -> list[str]:
         found += [(key, violation) for key, app in graph.of_kind("Application").items()
                   for violation in _application_violations(graph, key, app)]
     else:
-        refusals = impersonation_refusals(graph, settings["flux_namespace"])
-        # The first object refused under each parent: what is below it is refused with it.
-        found += [(key, refusal) for key, refusal in refusals.items() if graph.parents[key] not in refusals]
+        found += impersonation_denials(graph, settings["flux_namespace"])
     return problems + [located(graph, key, problem) for key, problem in found]
 
 
@@ -149,12 +147,10 @@ def _release_requests(key: Key, release: dict, user: str) -> list[rbac.Request]:
     return requests
 
 
-def impersonation_refusals(graph: Graph, flux_namespace: str, default_service_account: str | None = None) -> dict[Key, str]:
-    """Each object Flux does not apply, with why: the account its Kustomization or HelmRelease
-    acts as may not apply one of that parent's objects (by the RBAC the graph grants, counting
-    only the RBAC objects that are applied), so none is, nor anything below them. Helm rolls an
-    install back on the first refused object; kustomize-controller dry-runs every object before
-    applying any."""
+def _impersonation(graph: Graph, flux_namespace: str,
+                   default_service_account: str | None = None) -> tuple[dict[Key, str], dict[Key, rbac.Request]]:
+    """The objects Flux does not apply, with why, and each Kustomization or HelmRelease refused
+    with the first request its account may not make (impersonation_refusals)."""
     controllers = {("ClusterRoleBinding", "", "cluster-reconciler"): {
         "roleRef": {"kind": "ClusterRole", "name": "cluster-admin"},
         "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": flux_namespace}
@@ -164,6 +160,7 @@ def impersonation_refusals(graph: Graph, flux_namespace: str, default_service_ac
         granted = {**{key: obj for key, obj in graph.objects.items() if key[0] in RBAC_KINDS and key not in refusals},
                    **controllers}
         found: dict[Key, str] = {}
+        denials: dict[Key, rbac.Request] = {}
         # Parents come before their children in the walk's order.
         for key, obj in graph.objects.items():
             if key[0] not in FLUX_CONTROLLERS or key in found or not graph.children[key]:
@@ -174,11 +171,29 @@ def impersonation_refusals(graph: Graph, flux_namespace: str, default_service_ac
                          for request in _apply_requests(key, obj, child, graph.objects[child], user)]
             denied = [request for request in requests if not rbac.allowed(granted, request)]
             if denied:
+                denials[key] = denied[0]
                 for child in graph.descendants(key):
                     found[child] = f"{describe(child)}: not applied by {describe(key)}: {denied[0].describe()}"
         if found == refusals:
-            return refusals
+            return refusals, denials
         refusals = found
+
+
+def impersonation_refusals(graph: Graph, flux_namespace: str, default_service_account: str | None = None) -> dict[Key, str]:
+    """Each object Flux does not apply, with why: the account its Kustomization or HelmRelease
+    acts as may not apply one of that parent's objects (by the RBAC the graph grants, counting
+    only the RBAC objects that are applied), so none is, nor anything below them. Helm rolls an
+    install back on the first refused object; kustomize-controller dry-runs every object before
+    applying any."""
+    return _impersonation(graph, flux_namespace, default_service_account)[0]
+
+
+def impersonation_denials(graph: Graph, flux_namespace: str) -> list[tuple[Key, str]]:
+    """Each Kustomization or HelmRelease Flux applies whose account may not apply what it applies,
+    with the first request refused: nothing below it is applied."""
+    refusals, denials = _impersonation(graph, flux_namespace)
+    return [(key, f"{describe(key)}: {request.describe()}, so none of the {len(graph.descendants(key))} objects "
+                  "below it is applied") for key, request in denials.items() if key not in refusals]
 
 
 def impersonation_violations(graph: Graph, flux_namespace: str) -> list[str]:

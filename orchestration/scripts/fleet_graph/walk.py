@@ -1,22 +1,21 @@
 """The orchestration graph, followed as the controllers follow it: from a root object, through
 every repository, revision, folder, generator and chart, to every object applied.
 
-Repositories are served locally: GitServer clones each by the very URL a manifest gives, through
-git's `url.<local>.insteadOf`, so a URL in a form no repository is served under fails as it would
-on a cluster. Revisions resolve as each controller resolves them (Argo CD: any branch, tag, full
-ref or commit; Flux: the one `spec.ref` field it is given); folders are read as each reads them
-(Argo CD: a Helm chart, a kustomization or the folder's manifests; Flux: a kustomization or every
-manifest below the path, after the GitRepository's `ignore`); charts are rendered by Helm with
-the release name, namespace and values each controller passes, and an ApplicationSet's template
-by Go's template engine (Helm's `tpl`). Deleting is emulated from the controllers' documented
-semantics (`removed`).
+GitServer (sources.py) clones each repository by the very URL a manifest gives, so a URL in a form
+no repository is reachable under fails as it would on a cluster. Revisions resolve as each
+controller resolves them (Argo CD: any branch, tag, full ref or commit; Flux: the one `spec.ref`
+field it is given); folders are read as each reads them (Argo CD: a Helm chart, a kustomization
+or the folder's manifests; Flux: a kustomization or every manifest below the path, after the
+GitRepository's `ignore`); charts are rendered by Helm with the release name, namespace and
+values each controller passes, and an ApplicationSet's template by Go's template engine (Helm's
+`tpl`). Deleting is emulated from the controllers' documented semantics (deletion.py).
 
 A chart from a Helm or OCI repository (an Argo CD source with `chart`, a Flux HelmRelease on a
-HelmRepository or OCIRepository) is an external leaf: the suite runs offline, so the upstream
-chart is never pulled. The walk records what the controller would install (`Graph.charts`: the
+HelmRepository or OCIRepository) is an external leaf: the upstream chart is never pulled (the
+walk needs no registry). The walk records what the controller would install (`Graph.charts`: the
 repository, chart, version, release name, namespace and values) and checks the Flux source
 exists; what such a chart installs is the infrastructure catalogue's claim
-(extensions/gitops_template/catalogue.json).
+(gitops_template/catalogue.json).
 """
 
 from __future__ import annotations
