@@ -10,8 +10,9 @@ import subprocess
 import pytest
 import yaml
 
-from conftest import FLEETS, commit_all, copy_app, git, recorded_answers, registry_script, serve_orchestration
+from conftest import FLEETS, PRODUCTION_FLEETS, commit_all, copy_app, git, recorded_answers, registry_script, serve_orchestration
 from support.orchestration import Walker, refused, secret_refusals
+from support.vault import Vault
 from gitops_template.names import registered_name
 from gitops_template.vcs import flux_repo_url
 
@@ -98,8 +99,18 @@ def raider_app(template_dir, scratch):
     return repo
 
 
-# What the hostile apps must not get, under each controller (every fleet's store holds apps'
-# secrets as Secrets of the cluster: the homelab profile).
+# The homelab fleets' store holds apps' secrets as Secrets of the cluster, the production
+# fleets' in Vault.
+HOSTILE_FLEETS = [*FLEETS, *PRODUCTION_FLEETS]
+
+
+def vault_of(fleet) -> Vault | None:
+    """What Vault lets the store read, as the fleet's README has a person set it up."""
+    readme = (fleet.root / "README.md").read_text()
+    return Vault.from_readme(readme) if "vault policy write" in readme else None
+
+
+# What the hostile apps must not get, under each controller.
 HOSTILE_OBJECTS = {
     "argocd": {("ClusterRoleBinding", "", f"{INTRUDER}-admin"), ("ConfigMap", VICTIM, f"{INTRUDER}-planted"),
                ("ExternalSecret", INTRUDER, f"{INTRUDER}-steal"), ("Deployment", VICTIM, RAIDER)},
@@ -136,26 +147,26 @@ def hostile_graph(fleet, template_dir, tmp_path_factory):
     return _graph
 
 
-@pytest.mark.parametrize("name", list(FLEETS))
+@pytest.mark.parametrize("name", HOSTILE_FLEETS)
 def test_hostile_apps_get_nothing_outside_their_namespace(fleet, hostile_graph, name):
-    walked, settings = hostile_graph(name), fleet(name).settings
+    walked, settings, vault = hostile_graph(name), fleet(name).settings, vault_of(fleet(name))
     controller = settings["cluster_controller"]
-    rejected = refused(walked, settings)
+    rejected = refused(walked, settings, vault)
     assert HOSTILE_OBJECTS[controller] <= set(walked.objects)
     assert HOSTILE_OBJECTS[controller] - rejected == set()
     # Nothing of another app is refused, and the secret by External Secrets' own rules.
     assert {key for key in rejected if INTRUDER not in key[2] and RAIDER not in key[2]} == set()
     steal = ("ExternalSecret", INTRUDER, f"{INTRUDER}-steal")
-    assert steal in secret_refusals(walked, rejected - {steal})
+    assert steal in secret_refusals(walked, rejected - {steal}, vault)
     if controller == "argocd":
         # The app's own AppProject is never applied: the fleet writes every app's.
         namespace = settings["argocd_namespace"]
         assert walked.parents[("AppProject", namespace, RAIDER)] != ("Application", namespace, registered_name(RAIDER))
 
 
-@pytest.mark.parametrize("name", list(FLEETS))
+@pytest.mark.parametrize("name", HOSTILE_FLEETS)
 def test_a_fleet_of_well_behaved_apps_has_nothing_refused(graph, fleet, name):
-    assert refused(graph(name), fleet(name).settings) == set()
+    assert refused(graph(name), fleet(name).settings, vault_of(fleet(name))) == set()
 
 
 

@@ -34,6 +34,7 @@ from pathlib import Path
 import yaml
 
 from support import helm, rbac
+from support import vault as vault_model
 
 Key = tuple[str, str, str]  # kind, namespace ("" when cluster-scoped), name
 
@@ -652,13 +653,30 @@ def _store_admits(condition: dict, namespace: str) -> bool:
         re.search(pattern, namespace) for pattern in condition.get("namespaceRegexes", []))
 
 
-def secret_refusals(graph: Graph, skip: set[Key] = frozenset()) -> dict[Key, str]:
+def _remote_keys(spec: dict) -> list[str]:
+    return ([item["remoteRef"]["key"] for item in spec.get("data", [])]
+            + [item["extract"]["key"] for item in spec.get("dataFrom", []) if "extract" in item])
+
+
+def _vault_denial(vault: vault_model.Vault, store: dict, key: Key, spec: dict) -> str | None:
+    """Why Vault refuses an ExternalSecret's keys, read with Kubernetes auth as the store's
+    ServiceAccount: without a namespace, the ExternalSecret's (external-secrets v1
+    providers/v1/vault/provider.go, isReferentSpec; auth.go, createServiceAccountToken)."""
+    account = store["auth"]["kubernetes"]["serviceAccountRef"]
+    namespace = account.get("namespace", key[1])
+    if any("find" in item for item in spec.get("dataFrom", [])):
+        return "a find lists paths, which Vault's policy grants no namespace"
+    paths = [vault_model.kv_path(store["path"], store["version"], name) for name in _remote_keys(spec)]
+    return next(filter(None, (vault.denial(namespace, account["name"], path) for path in paths)), None)
+
+
+def secret_refusals(graph: Graph, skip: set[Key] = frozenset(), vault: vault_model.Vault | None = None) -> dict[Key, str]:
     """Each ExternalSecret (not in `skip`) whose secrets External Secrets would not fetch, with why:
-    a ClusterSecretStore whose conditions leave its namespace out, or a Kubernetes-provider store
-    whose account may not get a Secret it names. A ClusterSecretStore's ServiceAccount without a
-    namespace is the ExternalSecret's namespace's (external-secrets v1
-    providers/v1/kubernetes/provider.go, isReferentSpec). Vault stores are not modelled: their
-    rights live in Vault."""
+    a ClusterSecretStore whose conditions leave its namespace out, a Kubernetes-provider store
+    whose account may not get a Secret it names, or a Vault store whose `vault` (the fleet's
+    README's role and policy, support/vault.py) refuses its account a path. A ClusterSecretStore's
+    ServiceAccount without a namespace is the ExternalSecret's namespace's (external-secrets v1
+    providers/v1/kubernetes/provider.go, isReferentSpec)."""
     granted = {key: obj for key, obj in graph.objects.items() if key[0] in RBAC_KINDS and key not in skip}
     refusals: dict[Key, str] = {}
     for key, external in graph.of_kind("ExternalSecret").items():
@@ -673,6 +691,10 @@ def secret_refusals(graph: Graph, skip: set[Key] = frozenset()) -> dict[Key, str
         if conditions and not any(_store_admits(condition, key[1]) for condition in conditions):
             refusals[key] = f"{describe(key)}: {describe(store_key)} does not admit namespace {key[1]}"
             continue
+        if vault and "vault" in store["provider"]:
+            if denied := _vault_denial(vault, store["provider"]["vault"], key, external["spec"]):
+                refusals[key] = f"{describe(key)}: through {describe(store_key)}, {denied}"
+            continue
         provider = store["provider"].get("kubernetes")
         if not provider:
             continue
@@ -681,8 +703,7 @@ def secret_refusals(graph: Graph, skip: set[Key] = frozenset()) -> dict[Key, str
         user = rbac.service_account(namespace or key[1], account["name"])
         remote = provider.get("remoteNamespace", "default")
         spec = external["spec"]
-        names = [item["remoteRef"]["key"] for item in spec.get("data", [])]
-        names += [item["extract"]["key"] for item in spec.get("dataFrom", []) if "extract" in item]
+        names = _remote_keys(spec)
         requests = [rbac.Request(user, "get", "", "secrets", remote, name) for name in names]
         requests += [rbac.Request(user, "list", "", "secrets", remote, "") for item in spec.get("dataFrom", [])
                      if "find" in item]
@@ -692,9 +713,9 @@ def secret_refusals(graph: Graph, skip: set[Key] = frozenset()) -> dict[Key, str
     return refusals
 
 
-def refused(graph: Graph, settings: dict) -> set[Key]:
+def refused(graph: Graph, settings: dict, vault: vault_model.Vault | None = None) -> set[Key]:
     """The objects of the graph its controller does not apply, and the ExternalSecrets whose
-    secrets are not fetched (secret_refusals). Argo CD applies nothing of an
+    secrets are not fetched (secret_refusals, with `vault`'s rights). Argo CD applies nothing of an
     Application its AppProject refuses any object of: the sync fails before applying (gitops-engine
     pkg/sync/sync_context.go, permission check of every task before the first wave)."""
     if settings["cluster_controller"] == "argocd":
@@ -702,7 +723,7 @@ def refused(graph: Graph, settings: dict) -> set[Key]:
                                         if _application_violations(graph, key, app)))
     else:
         rejected = set(impersonation_refusals(graph, settings["flux_namespace"]))
-    return rejected | set(secret_refusals(graph, rejected))
+    return rejected | set(secret_refusals(graph, rejected, vault))
 
 
 def deployed_kinds(graph: Graph, project: str) -> set[tuple[str, str]]:

@@ -371,8 +371,9 @@ subjects:
 {{/*
 registry.secretReader: a registered app's right to its own secret (dict settings entry), when
 the store holds apps' secrets as Secrets of this cluster: the ClusterSecretStore reads as the
-ServiceAccount default of the ExternalSecret's namespace, which may get the Secret <app> there
-and nothing else, so an app cannot pull another's.
+ServiceAccount default of the ExternalSecret's namespace, which may get the Secret named after
+that namespace there and nothing else, so an app cannot pull another's. (A namespace is what
+a store can tell apps apart by: Vault's policy names the path after it too.)
 */}}
 {{- define "registry.secretReader" -}}
 {{- with .settings.secret_store }}
@@ -388,7 +389,7 @@ metadata:
 rules:
   - apiGroups: [""]
     resources: [secrets]
-    resourceNames: [{{ $.entry.app_name | quote }}]
+    resourceNames: [{{ $.entry.namespace | quote }}]
     verbs: [get]
   # External Secrets checks its access with a SelfSubjectRulesReview.
   - apiGroups: [authorization.k8s.io]
