@@ -17,6 +17,7 @@ from gitops_template.names import registered_name
 from gitops_template.vcs import flux_repo_url
 
 INTRUDER, RAIDER = "intruder", "raider"
+ENFORCE = "pod-security.kubernetes.io/enforce"
 VICTIM = "shop"  # registered in every fleet, in its namespace shop
 INTRUDER_BASE = f"""\
 # Cluster-admin for the app's pods.
@@ -39,6 +40,14 @@ kind: ConfigMap
 metadata:
   name: {INTRUDER}-planted
   namespace: {VICTIM}
+---
+# A namespace of its own choosing, where its pods may run privileged.
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: {INTRUDER}-annex
+  labels:
+    pod-security.kubernetes.io/enforce: privileged
 """
 # Another app's secret, through the store the app's own come from.
 INTRUDER_PLATFORM = f"""\
@@ -75,6 +84,11 @@ def raider_app(template_dir, scratch):
                            clusterResourceWhitelist=[{"group": "*", "kind": "*"}])
     project["spec"].pop("namespaceResourceWhitelist")
     (argocd / "project.yaml").write_text(yaml.safe_dump(project))
+    # Its namespace, as its Applications create it, lets its pods run privileged.
+    for name in ("base-application.yaml", "platform-application.yaml"):
+        application = yaml.safe_load((argocd / name).read_text())
+        application["spec"]["syncPolicy"]["managedNamespaceMetadata"]["labels"] = {ENFORCE: "privileged"}
+        (argocd / name).write_text(yaml.safe_dump(application))
     # An Application of its own in another app's project, deploying into that app's namespace.
     base = yaml.safe_load((argocd / "base-application.yaml").read_text())
     base["metadata"]["name"] = f"{RAIDER}-extra"
@@ -111,12 +125,27 @@ def vault_of(fleet) -> Vault | None:
 
 
 # What the hostile apps must not get, under each controller.
-HOSTILE_OBJECTS = {
-    "argocd": {("ClusterRoleBinding", "", f"{INTRUDER}-admin"), ("ConfigMap", VICTIM, f"{INTRUDER}-planted"),
-               ("ExternalSecret", INTRUDER, f"{INTRUDER}-steal"), ("Deployment", VICTIM, RAIDER)},
-    "fluxcd": {("ClusterRoleBinding", "", f"{INTRUDER}-admin"), ("ConfigMap", VICTIM, f"{INTRUDER}-planted"),
-               ("ExternalSecret", INTRUDER, f"{INTRUDER}-steal"), ("Deployment", VICTIM, f"{RAIDER}-extra")},
-}
+INTRUDER_OBJECTS = {("ClusterRoleBinding", "", f"{INTRUDER}-admin"), ("ConfigMap", VICTIM, f"{INTRUDER}-planted"),
+                    ("ExternalSecret", INTRUDER, f"{INTRUDER}-steal"), ("Namespace", "", f"{INTRUDER}-annex")}
+HOSTILE_OBJECTS = {"argocd": INTRUDER_OBJECTS | {("Deployment", VICTIM, RAIDER)},
+                   "fluxcd": INTRUDER_OBJECTS | {("Deployment", VICTIM, f"{RAIDER}-extra")}}
+
+
+def pod_security(walked, rejected: set, namespace: str) -> set[str]:
+    """The Pod Security levels what is applied sets on a namespace: a Namespace's label, and under
+    Argo CD an Application's managedNamespaceMetadata, which Argo CD sets on its destination
+    namespace whether it creates it or not (argo-cd controller/sync_namespace.go, syncNamespace)."""
+    levels = set()
+    for key, obj in walked.objects.items():
+        if key in rejected:
+            continue
+        if key == ("Namespace", "", namespace):
+            levels.add(obj["metadata"].get("labels", {}).get(ENFORCE))
+        elif key[0] == "Application" and obj["spec"]["destination"].get("namespace") == namespace:
+            policy = obj["spec"].get("syncPolicy") or {}
+            if "CreateNamespace=true" in policy.get("syncOptions", []) and policy.get("managedNamespaceMetadata"):
+                levels.add(policy["managedNamespaceMetadata"].get("labels", {}).get(ENFORCE))
+    return levels
 
 
 @pytest.fixture(scope="module")
@@ -158,6 +187,9 @@ def test_hostile_apps_get_nothing_outside_their_namespace(fleet, hostile_graph, 
     assert {key for key in rejected if INTRUDER not in key[2] and RAIDER not in key[2]} == set()
     steal = ("ExternalSecret", INTRUDER, f"{INTRUDER}-steal")
     assert steal in secret_refusals(walked, rejected - {steal}, vault)
+    # Each app's namespace has the organisation's Pod Security level, whatever the app says.
+    for app in (INTRUDER, RAIDER):
+        assert pod_security(walked, rejected, app) == {settings["pod_security_level"]}
     if controller == "argocd":
         # The app's own AppProject is never applied: the fleet writes every app's.
         namespace = settings["argocd_namespace"]
@@ -172,13 +204,14 @@ def test_a_fleet_of_well_behaved_apps_has_nothing_refused(graph, fleet, name):
 
 def test_the_fleet_admits_the_kinds_an_app_deploys(app, fleet, graph):
     """The AppProject the registry writes admits the API groups of the kinds the app's own lists
-    (Flux's per-app Role grants the same groups), and of cluster-scoped kinds only the namespace."""
+    (Flux's per-app Role grants the same groups), and no cluster-scoped kind."""
     own = yaml.safe_load((app("canonical") / "gitops/argocd/project.yaml").read_text())["spec"]
     namespace = fleet("argocd").settings["argocd_namespace"]
     written = graph("argocd").objects[("AppProject", namespace, "shop")]["spec"]
     assert {e["group"] for e in written["namespaceResourceWhitelist"]} == {e["group"] for e in own["namespaceResourceWhitelist"]}
     assert {e["kind"] for e in written["namespaceResourceWhitelist"]} == {"*"}
-    assert written["clusterResourceWhitelist"] == own["clusterResourceWhitelist"]
+    # Not even the namespace, which the registry writes (the app's own admits it, to create it).
+    assert "clusterResourceWhitelist" not in written and own["clusterResourceWhitelist"] == [{"group": "", "kind": "Namespace"}]
 
 
 def test_flux_applies_an_app_only_as_the_app(fleet, graph):
@@ -191,8 +224,17 @@ def test_flux_applies_an_app_only_as_the_app(fleet, graph):
         assert len(appliers) == 5, appliers
         assert {walked.objects[key]["spec"].get("serviceAccountName") for key in appliers} == {f"{app}-gitops", f"{app}-deploy"}
     assert walked.of_kind("ClusterRoleBinding") == {}
-    # Its namespace is the registry's, with the organisation's Pod Security Standard.
-    namespace = walked.objects[("Namespace", "", "stock")]
-    assert walked.parents[("Namespace", "", "stock")] == ("HelmRelease", flux.settings["flux_namespace"],
-                                                         flux.settings["names"]["apps_layer"])
-    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+@pytest.mark.parametrize("name", list(FLEETS))
+def test_the_fleet_writes_each_apps_namespace(fleet, graph, name):
+    """An app's namespace is the registry's, with the organisation's Pod Security Standard, kept
+    when the app is removed; no Application of the app manages it."""
+    walked, settings = graph(name), fleet(name).settings
+    key = ("Namespace", "", "stock")
+    namespace = walked.objects[key]
+    layer = settings["names"]["apps_layer"]
+    assert walked.parents[key] == (("HelmRelease", settings["flux_namespace"], layer) if settings["cluster_controller"] == "fluxcd"
+                                   else ("Application", settings["argocd_namespace"], layer))
+    assert namespace["metadata"]["labels"][ENFORCE] == settings["pod_security_level"] == "restricted"
+    assert pod_security(walked, set(), "stock") == {"restricted"}

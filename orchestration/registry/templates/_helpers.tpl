@@ -165,7 +165,11 @@ form, so git@host:path becomes ssh://git@host/path, as extensions/naming.py's fl
 registry.argocdPatches: the kustomize patches of an app's gitops/argocd folder in an environment
 (list settings app revisionJSON overrides): every Application the folder holds is in the app's
 AppProject, which the registry writes (registry.appProject), and no AppProject of the folder is
-applied, so the app cannot widen what it may deploy; each chart's Application deploys the
+applied, so the app cannot widen what it may deploy; no Application manages its namespace's
+labels (managedNamespaceMetadata, which Argo CD sets on the namespace, existing or not: argo-cd
+controller/sync_namespace.go), so the app cannot choose its Pod Security level; the registry
+writes the namespace (registry.namespace), which CreateNamespace=true then leaves as it is; each
+chart's Application deploys the
 environment's revision, with the environment's values (valuesObject, layered over the app's
 value files). The revision comes as JSON, so that the ApplicationSet can pass
 `{{ .git_revision | toJson }}`.
@@ -178,6 +182,8 @@ value files). The revision comes as JSON, so that the ApplicationSet can pass
 {{- $project := list (dict "op" "add" "path" "/spec/project" "value" $app) | toJson }}
 {{- $patches := list (dict "target" (dict "group" "argoproj.io" "kind" "Application") "patch" $project) }}
 {{- $patches = append $patches (dict "target" (dict "group" "argoproj.io" "kind" "AppProject") "patch" "$patch: delete\napiVersion: argoproj.io/v1alpha1\nkind: AppProject\nmetadata:\n  name: any\n") }}
+{{- $unmanaged := dict "apiVersion" "argoproj.io/v1alpha1" "kind" "Application" "metadata" (dict "name" "any") "spec" (dict "syncPolicy" (dict "managedNamespaceMetadata" (dict "$patch" "delete"))) }}
+{{- $patches = append $patches (dict "target" (dict "group" "argoproj.io" "kind" "Application") "patch" (toJson $unmanaged)) }}
 {{- range $chart := $settings.app_charts }}
 {{- $ops := printf "{\"op\":\"replace\",\"path\":\"/spec/source/targetRevision\",\"value\":%s}" $revision }}
 {{- with index $overrides $chart }}
@@ -234,6 +240,30 @@ target matches nothing (kustomize v5.5.0, as the suite's graph walk runs it).
 {{- end }}
 
 {{/*
+registry.namespace: a registered app's namespace (dict settings namespace), written here, not by
+the app, so that its Pod Security Standard is the organisation's (the app's AppProject admits no
+Namespace, and its Applications' managedNamespaceMetadata is dropped: registry.argocdPatches; its
+Flux objects apply none: registry.fluxPatches) and its rights (registry.fluxTenancy) exist before
+its objects. Removing the app from the registry keeps the namespace and the data in it.
+*/}}
+{{- define "registry.namespace" }}
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: {{ .namespace | quote }}
+  labels:
+    {{- range $mode := list "enforce" "audit" "warn" }}
+    {{ printf "pod-security.kubernetes.io/%s" $mode | quote }}: {{ $.settings.pod_security_level | quote }}
+    {{- end }}
+  annotations:
+    helm.sh/resource-policy: keep
+    argocd.argoproj.io/sync-options: Prune=false,Delete=false
+    # Before the Applications that deploy into it.
+    argocd.argoproj.io/sync-wave: "-1"
+{{- end }}
+
+{{/*
 registry.appGroups (dict settings entry): the API groups an app may deploy objects of, in its own
 namespace only: those of the kinds the app template's charts render (names.py's APP_KINDS, which
 its gitops/argocd/project.yaml lists too), and none of Argo CD's or Flux's, whose objects would
@@ -246,7 +276,8 @@ act with their controller's rights.
 {{/*
 registry.appProject: the AppProject of a registered app (dict settings entry), written by the
 registry, never by the app: its Applications deploy from its repository only, into its
-namespace only, the namespace itself and objects of registry.appGroups.
+namespace only, objects of registry.appGroups, and nothing cluster-wide, not even a Namespace
+(registry.namespace writes it).
 */}}
 {{- define "registry.appProject" -}}
 {{- $settings := .settings -}}
@@ -270,10 +301,8 @@ spec:
   destinations:
     - server: {{ $settings.cluster_server | quote }}
       namespace: {{ .entry.namespace | quote }}
-  # The namespace itself, which the Applications create (CreateNamespace=true).
-  clusterResourceWhitelist:
-    - group: ""
-      kind: Namespace
+  # No clusterResourceWhitelist: nothing cluster-wide (argo-cd app_project_types.go,
+  # IsGroupKindNamePermitted: an empty one admits nothing).
   namespaceResourceWhitelist:
     {{- range include "registry.appGroups" . | fromJsonArray }}
     - group: {{ . | quote }}
