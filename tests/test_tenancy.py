@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from conftest import FLEETS, PRODUCTION_FLEETS, commit_all, copy_app, git, recorded_answers, registry_script, serve_orchestration
-from support.orchestration import Walker, refused, secret_refusals
+from support.orchestration import Walker, controller_reads, refused, secret_refusals
 from support.vault import Vault
 from gitops_template.names import registered_name
 from gitops_template.vcs import flux_repo_url
@@ -103,11 +103,16 @@ def raider_app(template_dir, scratch):
     flux = repo / "gitops/fluxcd"
     extra = yaml.safe_load((flux / "base-kustomization.yaml").read_text())
     extra["metadata"]["name"] = f"{RAIDER}-extra"
-    extra["spec"].update(serviceAccountName="kustomize-controller", path="./gitops/hostile")
+    # Both read Secrets of Flux's namespace with their controller's own rights: as variables and
+    # values, and as a kubeconfig to apply with.
+    flux_secret = {"kind": "Secret", "name": "flux-system"}
+    extra["spec"].update(serviceAccountName="kustomize-controller", path="./gitops/hostile",
+                         postBuild={"substituteFrom": [flux_secret]}, kubeConfig={"secretRef": {"name": "flux-system"}})
     (flux / "extra-kustomization.yaml").write_text(yaml.safe_dump(extra))
     release = yaml.safe_load((repo / "gitops/fluxcd-releases/base/helm-release.yaml").read_text())
     release["metadata"]["name"] = release["spec"]["releaseName"] = f"{RAIDER}-extra"
-    release["spec"].update(serviceAccountName="helm-controller", targetNamespace=VICTIM, storageNamespace=VICTIM)
+    release["spec"].update(serviceAccountName="helm-controller", targetNamespace=VICTIM, storageNamespace=VICTIM,
+                           valuesFrom=[flux_secret], kubeConfig={"secretRef": {"name": "flux-system"}})
     (repo / "gitops/hostile").mkdir()
     (repo / "gitops/hostile/helm-release.yaml").write_text(yaml.safe_dump(release))
     return repo
@@ -187,6 +192,8 @@ def test_hostile_apps_get_nothing_outside_their_namespace(fleet, hostile_graph, 
     assert {key for key in rejected if INTRUDER not in key[2] and RAIDER not in key[2]} == set()
     steal = ("ExternalSecret", INTRUDER, f"{INTRUDER}-steal")
     assert steal in secret_refusals(walked, rejected - {steal}, vault)
+    # No controller reads a Secret for an app with its own rights.
+    assert controller_reads(walked) == {}
     # Each app's namespace has the organisation's Pod Security level, whatever the app says.
     for app in (INTRUDER, RAIDER):
         assert pod_security(walked, rejected, app) == {settings["pod_security_level"]}

@@ -587,6 +587,33 @@ def flux_account(key: Key, obj: dict, flux_namespace: str, default_service_accou
     return rbac.service_account(flux_namespace, FLUX_CONTROLLERS[key[0]])
 
 
+def controller_reads(graph: Graph) -> dict[Key, str]:
+    """Each Kustomization or HelmRelease that has its controller read a Secret or ConfigMap with
+    the controller's own rights, whatever account it acts as, with what: a Kustomization's
+    postBuild.substituteFrom (kustomize-controller v1.9.4 kustomization_controller.go passes its
+    own client to SubstituteVariables; fluxcd/pkg kustomize v1.35.4 kustomize_varsub.go,
+    LoadVariables, reads the Kustomization's namespace), a HelmRelease's valuesFrom (helm-controller
+    v1.6.3 helmrelease_controller.go, ChartValuesFromReferences with r.Client), and either's
+    kubeConfig, whose credentials then replace the controller's (fluxcd/pkg runtime v0.110.1
+    client/impersonator.go, getRESTConfigFromSecret)."""
+    reads = {}
+    for key, obj in graph.objects.items():
+        if key[0] not in FLUX_CONTROLLERS:
+            continue
+        spec = obj["spec"]
+        if key[0] == "Kustomization":
+            refs = (spec.get("postBuild") or {}).get("substituteFrom") or []
+        else:
+            refs = spec.get("valuesFrom") or []
+        names = [f"{ref['kind']} {key[1]}/{ref['name']}" for ref in refs]
+        kubeconfig = spec.get("kubeConfig") or {}
+        names += [f"the kubeconfig of {kind} {key[1]}/{kubeconfig[field_]['name']}"
+                  for kind, field_ in (("Secret", "secretRef"), ("ConfigMap", "configMapRef")) if field_ in kubeconfig]
+        if names:
+            reads[key] = f"{describe(key)}: {FLUX_CONTROLLERS[key[0]]} reads {', '.join(names)} with its own rights"
+    return reads
+
+
 def _apply_requests(parent: Key, parent_obj: dict, child: Key, child_obj: dict, user: str) -> list[rbac.Request]:
     """The requests applying `child` makes: kustomize-controller applies server-side, a patch
     (fluxcd.io/flux/components/kustomize/kustomizations/, "server-side apply"); Helm installs by

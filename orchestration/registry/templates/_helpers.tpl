@@ -201,7 +201,15 @@ registry.fluxPatches: the kustomize patches of an app's gitops/fluxcd folder in 
 environment's revision; every Kustomization the folder holds acts as the ServiceAccount
 <app>-deploy (registry.fluxTenancy) and patches what it applies: every HelmRelease acts as
 <app>-deploy too, creates no namespace, and has the environment's values (spec.values, layered
-over the app's values files); no Namespace is applied, the registry writes the app's. An app whose
+over the app's values files); no Namespace is applied, the registry writes the app's. None reads
+a Secret or ConfigMap of the Flux namespace, which the controllers read with their own rights,
+not the account's: a Kustomization's postBuild.substituteFrom (kustomize-controller v1.9.4
+internal/controller/kustomization_controller.go passes its own client to SubstituteVariables;
+fluxcd/pkg kustomize v1.35.4 kustomize_varsub.go, LoadVariables, reads the Kustomization's
+namespace) and kubeConfig (fluxcd/pkg runtime v0.110.1 client/impersonator.go,
+getRESTConfigFromSecret: the controller's client, the object's namespace; the kubeconfig's
+credentials then replace the controller's), a HelmRelease's valuesFrom and kubeConfig
+(helm-controller v1.6.3 internal/controller/helmrelease_controller.go: r.Client). An app whose
 platform a person reviews fetches it through the GitRepository <app>-platform (names.py's
 flux_platform_source): from the environment's own review tag where the environment follows a
 branch, else from the environment's revision, so a review for one environment never reaches
@@ -221,12 +229,12 @@ target matches nothing (kustomize v5.5.0, as the suite's graph walk runs it).
 {{- $patches = append $patches (dict "target" $platformSource "patch" (toJson (list (dict "op" "replace" "path" "/spec/ref" "value" $reviewed)))) }}
 {{- $releases := dict "group" "helm.toolkit.fluxcd.io" "kind" "HelmRelease" }}
 {{- $release := dict "apiVersion" "helm.toolkit.fluxcd.io/v2" "kind" "HelmRelease" "metadata" (dict "name" "any") }}
-{{- $_ := set $release "spec" (dict "serviceAccountName" $account "install" (dict "createNamespace" false)) }}
+{{- $_ := set $release "spec" (dict "serviceAccountName" $account "install" (dict "createNamespace" false) "kubeConfig" nil "valuesFrom" nil) }}
 {{- $namespace := dict "$patch" "delete" "apiVersion" "v1" "kind" "Namespace" "metadata" (dict "name" "any") }}
 {{- $confined := list (dict "target" $releases "patch" (toJson $release)) (dict "target" (dict "version" "v1" "kind" "Namespace") "patch" (toJson $namespace)) }}
 {{- $kustomizations := dict "group" "kustomize.toolkit.fluxcd.io" "kind" "Kustomization" }}
 {{- $kustomization := dict "apiVersion" "kustomize.toolkit.fluxcd.io/v1" "kind" "Kustomization" "metadata" (dict "name" "any") }}
-{{- $_ := set $kustomization "spec" (dict "serviceAccountName" $account "patches" $confined) }}
+{{- $_ := set $kustomization "spec" (dict "serviceAccountName" $account "patches" $confined "kubeConfig" nil "postBuild" (dict "substituteFrom" nil)) }}
 {{- $patches = append $patches (dict "target" $kustomizations "patch" (toJson $kustomization)) }}
 {{- range $chart := $settings.app_charts }}
 {{- with index $overrides $chart }}
