@@ -245,3 +245,24 @@ def test_the_fleet_writes_each_apps_namespace(fleet, graph, name):
                                    else ("Application", settings["argocd_namespace"], layer))
     assert namespace["metadata"]["labels"][ENFORCE] == settings["pod_security_level"] == "restricted"
     assert pod_security(walked, set(), "stock") == {"restricted"}
+
+
+@pytest.mark.parametrize("name", ["fluxcd", "fluxcd-production"])
+def test_flux_layers_act_as_the_flux_service_account(fleet, graph, name):
+    """Where the organisation names flux_service_account (Flux locked down with
+    --default-service-account, which gives an object naming no account none of the controllers'
+    rights), the sync, the layers and the infrastructure act as it, and the README's bootstrap
+    makes it with those rights; the apps act as their own accounts. Without it, the fleet's
+    objects name none (the controllers' own)."""
+    f = fleet(name)
+    walked, account = graph(name), f.answers.get("flux_service_account") or None
+    apps = set().union(*(walked.descendants(("Kustomization", f.settings["flux_namespace"], registered_name(app))) | {
+        ("Kustomization", f.settings["flux_namespace"], registered_name(app))} for app in f.apps))
+    for key, obj in walked.objects.items():
+        if key[0] in ("Kustomization", "HelmRelease") and key not in apps:
+            assert obj["spec"].get("serviceAccountName") == account, key
+    assert ("Kustomization", f.settings["flux_namespace"], f.settings["flux_namespace"]) in walked.objects
+    readme = (f.root / "README.md").read_text()
+    binding = (f"kubectl create clusterrolebinding {account} --clusterrole=cluster-admin "
+               f"--serviceaccount={f.settings['flux_namespace']}:{account}")
+    assert (binding in readme) == bool(account)
