@@ -595,7 +595,9 @@ def controller_reads(graph: Graph) -> dict[Key, str]:
     LoadVariables, reads the Kustomization's namespace), a HelmRelease's valuesFrom (helm-controller
     v1.6.3 helmrelease_controller.go, ChartValuesFromReferences with r.Client), and either's
     kubeConfig, whose credentials then replace the controller's (fluxcd/pkg runtime v0.110.1
-    client/impersonator.go, getRESTConfigFromSecret)."""
+    client/impersonator.go, getRESTConfigFromSecret), and a Kustomization's decryption, whose
+    keys (its secretRef, else the controller's global age Secret) decrypt what the app brings
+    (kustomize-controller v1.9.4 internal/decryptor/decryptor.go, the controller's client)."""
     reads = {}
     for key, obj in graph.objects.items():
         if key[0] not in FLUX_CONTROLLERS:
@@ -609,6 +611,8 @@ def controller_reads(graph: Graph) -> dict[Key, str]:
         kubeconfig = spec.get("kubeConfig") or {}
         names += [f"the kubeconfig of {kind} {key[1]}/{kubeconfig[field_]['name']}"
                   for kind, field_ in (("Secret", "secretRef"), ("ConfigMap", "configMapRef")) if field_ in kubeconfig]
+        if "decryption" in spec:
+            names.append(f"the decryption keys of {(spec['decryption'].get('secretRef') or {}).get('name', 'its flags')}")
         if names:
             reads[key] = f"{describe(key)}: {FLUX_CONTROLLERS[key[0]]} reads {', '.join(names)} with its own rights"
     return reads

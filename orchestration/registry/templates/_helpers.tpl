@@ -203,7 +203,8 @@ environment's revision; every Kustomization the folder holds acts as the Service
 <app>-deploy too, creates no namespace, and has the environment's values (spec.values, layered
 over the app's values files); no Namespace is applied, the registry writes the app's. None reads
 a Secret or ConfigMap of the Flux namespace, which the controllers read with their own rights,
-not the account's: a Kustomization's postBuild.substituteFrom (kustomize-controller v1.9.4
+not the account's: a Kustomization's decryption keys (kustomize-controller v1.9.4
+internal/decryptor/decryptor.go) and postBuild.substituteFrom (kustomize-controller v1.9.4
 internal/controller/kustomization_controller.go passes its own client to SubstituteVariables;
 fluxcd/pkg kustomize v1.35.4 kustomize_varsub.go, LoadVariables, reads the Kustomization's
 namespace) and kubeConfig (fluxcd/pkg runtime v0.110.1 client/impersonator.go,
@@ -234,7 +235,7 @@ target matches nothing (kustomize v5.5.0, as the suite's graph walk runs it).
 {{- $confined := list (dict "target" $releases "patch" (toJson $release)) (dict "target" (dict "version" "v1" "kind" "Namespace") "patch" (toJson $namespace)) }}
 {{- $kustomizations := dict "group" "kustomize.toolkit.fluxcd.io" "kind" "Kustomization" }}
 {{- $kustomization := dict "apiVersion" "kustomize.toolkit.fluxcd.io/v1" "kind" "Kustomization" "metadata" (dict "name" "any") }}
-{{- $_ := set $kustomization "spec" (dict "serviceAccountName" $account "patches" $confined "kubeConfig" nil "postBuild" (dict "substituteFrom" nil)) }}
+{{- $_ := set $kustomization "spec" (dict "serviceAccountName" $account "patches" $confined "kubeConfig" nil "postBuild" (dict "substituteFrom" nil) "decryption" nil) }}
 {{- $patches = append $patches (dict "target" $kustomizations "patch" (toJson $kustomization)) }}
 {{- range $chart := $settings.app_charts }}
 {{- with index $overrides $chart }}
