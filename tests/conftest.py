@@ -30,6 +30,8 @@ TEMPLATE_PARTS = ("copier.yml", "extensions", "migrations", "template", "orchest
 # The template's logic (extensions/gitops_template), the single source of every derived name, for
 # tests to compare against: `from gitops_template.<module> import ...`.
 sys.path.insert(0, str(ROOT / "extensions"))
+# The fleet's graph code (orchestration/scripts/fleet_graph), which the tests walk fleets with.
+sys.path.append(str(ROOT / "orchestration" / "scripts"))
 from gitops_template.derive import derive  # noqa: E402
 from gitops_template.fleet import environment_names, platform_review_tag  # noqa: E402
 from gitops_template.names import PLATFORM_FEATURES, PLATFORM_REVIEW_TAG  # noqa: E402

@@ -16,6 +16,7 @@ import pytest
 import yaml
 from copier import run_copy, run_update
 
+from test_workflows import ZIZMOR
 from conftest import (FLEETS, ROOT, commit_all, copy_app, git, load_answers, recorded_answers, refusal,
                       registry_script)
 from support import helm
@@ -38,8 +39,10 @@ COMMON_FILES = {
     "registry/Chart.yaml", "registry/values.yaml", "registry/values.schema.json",
     "registry/orchestration.json", "registry/environments/README.md", "registry/templates/_helpers.tpl",
     "registry/templates/argocd.yaml", "registry/templates/fluxcd.yaml", "scripts/registry.py",
+    "scripts/prove.py", "scripts/requirements.txt",
     *(f"scripts/gitops_template/{path.name}" for path in (ROOT / "extensions/gitops_template").iterdir()
       if path.suffix in (".py", ".json")),
+    *(f"scripts/fleet_graph/{path.name}" for path in (ROOT / "orchestration/scripts/fleet_graph").glob("*.py")),
 }
 # The fleet's CI, where GitHub runs it (every fleet here is on github.com).
 FLEET_CI = ".github/workflows/ci.yaml"
@@ -199,20 +202,42 @@ def test_the_repositorys_own_checks_pass(fleet, graph, name, tmp_path):
 @pytest.mark.parametrize(("url", "expected"), [("git@github.com:acme/fleet.git", True),
                                                 ("https://fleet.ghe.com/acme/fleet.git", True),
                                                 ("https://gitlab.example.com/acme/fleet.git", False)])
-def test_the_fleet_ci_runs_make_check_where_github_runs_it(orchestration, url, expected):
-    """The same hosting rule as an app's CI: GitHub (github.com, <name>.ghe.com) runs it."""
+def test_the_fleet_ci_runs_make_check_and_prove_where_github_runs_it(orchestration, url, expected):
+    """The same hosting rule as an app's CI: GitHub (github.com, <name>.ghe.com) runs it: `make
+    check`, `make prove` on the whole history, and on a pull request `make diff` against its base."""
     root = orchestration("argocd", orchestration_repo_url=url)
     workflow = root / FLEET_CI
     assert workflow.is_file() == expected
     if not expected:
         return
     [job] = yaml.safe_load(workflow.read_text())["jobs"].values()
-    assert job["steps"][-1] == {"run": "make check"}
-    # make templates clones the apps: with a token where one is given, for https and ssh URLs alike.
-    [token] = [step["run"] for step in job["steps"] if step.get("if") == "env.APPS_TOKEN != ''"]
+    runs = [step.get("run") for step in job["steps"]]
+    assert runs[-3:] == ["make check", "make prove", 'make diff BASE="origin/$BASE_REF" >> "$GITHUB_STEP_SUMMARY"']
+    assert job["steps"][-1]["if"] == "github.event_name == 'pull_request'"
+    assert job["steps"][-1]["env"] == {"BASE_REF": "${{ github.base_ref }}"}
+    [checkout] = [step for step in job["steps"] if step.get("uses", "").startswith("actions/checkout@")]
+    assert checkout["with"] == {"persist-credentials": False, "fetch-depth": 0}
+    # make templates and make prove clone the apps: with a token where one is given, else over https,
+    # for https and ssh URLs alike (Flux's ssh:// form too).
     host = url.split("@")[-1].split(":")[0] if url.startswith("git@") else url.split("/")[2]
-    assert f'.insteadOf "https://{host}/"' in token and f'.insteadOf "git@{host}:"' in token
+    [token] = [step["run"] for step in job["steps"] if step.get("if") == "env.APPS_TOKEN != ''"]
+    assert f'with_token="https://x-access-token:${{APPS_TOKEN}}@{host}/"' in token
+    [public] = [step["run"] for step in job["steps"] if step.get("if") == "env.APPS_TOKEN == ''"]
+    for step, rewritten, forms in ((token, "$with_token", ("https://{}/", "git@{}:", "ssh://git@{}/")),
+                                   (public, f"https://{host}/", ("git@{}:", "ssh://git@{}/"))):
+        for form in forms:
+            assert f'url."{rewritten}".insteadOf "{form.format(host)}"' in step
     assert job["env"]["APPS_TOKEN"] == "${{ secrets.APPS_TOKEN }}"
+
+
+def test_zizmor_finds_nothing_in_the_fleet_ci(orchestration, tmp_path):
+    """Linted as this repository's workflows are (tests/test_workflows.py), but for the pins: the
+    generated workflows pin each action by its tag, which Renovate bumps."""
+    config = tmp_path / "zizmor.yml"
+    config.write_text(yaml.safe_dump({"rules": {"unpinned-uses": {"config": {"policies": {"*": "ref-pin"}}}}}))
+    result = subprocess.run([ZIZMOR, "--offline", "--pedantic", "--config", str(config),
+                             orchestration("argocd") / FLEET_CI], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("namespace", ["argocd", "gitops"])

@@ -131,8 +131,8 @@ def test_a_fleet_whose_renovate_bumped_a_pin_updates_without_conflict(template_r
 
 @pytest.mark.parametrize("name", ["argocd", "fluxcd"])
 def test_renovate_extracts_every_pin_a_fleet_holds(fleet, name, tmp_path):
-    """Every chart of the infrastructure, what the bootstrap installs and the Ceph image: what the
-    fleet's own Renovate bumps between template releases."""
+    """Every chart of the infrastructure, what the bootstrap installs, the Ceph image and the Python
+    packages `make prove` installs: what the fleet's own Renovate bumps between template releases."""
     root = fleet(name).root
     extracted = {(dep.name, dep.version) for dep in extract(root, tmp_path)}
     catalogue = json.loads(CATALOGUE.read_text())
@@ -145,4 +145,8 @@ def test_renovate_extracts_every_pin_a_fleet_holds(fleet, name, tmp_path):
     else:
         expected |= {(bootstrap["flux"]["release"], bootstrap["flux"]["version"]),
                      (bootstrap["flux-operator"]["chart"].removeprefix("oci://"), bootstrap["flux-operator"]["version"])}
+    # Renovate gives a Python package's version as the requirement says it, ==X.Y.Z.
+    expected |= {(line.partition("==")[0], line[line.index("=="):])
+                 for line in (root / "scripts/requirements.txt").read_text().splitlines()
+                 if line and not line.startswith("#")}
     assert expected - extracted == set()

@@ -80,7 +80,7 @@ def _archives(cluster: dict) -> bool:
     return bool(spec.get("backup")) or any(plugin.get("isWALArchiver") for plugin in spec.get("plugins", []))
 
 
-def _kept(obj: dict) -> set[str]:
+def kept(obj: dict) -> set[str]:
     """The keep annotations an object carries, as `key: value` items."""
     annotations = obj.get("metadata", {}).get("annotations") or {}
     options = {key: {item.strip() for item in str(annotations.get(key, "")).split(",")} for key in KEEP_ANNOTATIONS}
@@ -101,11 +101,11 @@ def data_loss(before: list[dict], after: list[dict]) -> list[str]:
                 losses.append(f"{_describe(key)}: the {what} is removed")
             elif (group, kind) in BACKUP_KINDS:
                 losses.append(f"{_describe(key)}: removed, so backups stop")
-            elif _kept(obj):
-                losses.append(f"{_describe(key)}: removed, and it was kept ({', '.join(sorted(_kept(obj)))})")
+            elif kept(obj):
+                losses.append(f"{_describe(key)}: removed, and it was kept ({', '.join(sorted(kept(obj)))})")
             continue
         promoted = new[key]
-        if dropped := sorted(_kept(obj) - _kept(promoted)):
+        if dropped := sorted(kept(obj) - kept(promoted)):
             losses.append(f"{_describe(key)}: no longer kept when it leaves the chart (drops {', '.join(dropped)})")
         for path in VOLUME_PATHS.get(kind, ()) if what else ():
             sizes = _at(obj, path), _at(promoted, path)

@@ -18,6 +18,8 @@ import jsonschema
 import kubernetes_validate
 from kubernetes_validate import utils as _kubernetes_validate_utils
 
+from fleet_graph.objects import BUILTIN_GROUPS  # noqa: F401 (API groups Kubernetes itself serves)
+
 from . import cel
 
 # kubernetes-validate parses its schema files, definitions of several megabytes included, on
@@ -26,26 +28,6 @@ _kubernetes_validate_utils.schema_contents = lru_cache(maxsize=None)(_kubernetes
 
 # Oldest and newest Kubernetes versions the generated charts support (Chart.yaml kubeVersion).
 K8S_VERSIONS = ("1.29", "1.37")
-
-# API groups served by Kubernetes itself ("" is the core group).
-BUILTIN_GROUPS = {
-    "",
-    "admissionregistration.k8s.io",
-    "apps",
-    "autoscaling",
-    "batch",
-    "certificates.k8s.io",
-    "coordination.k8s.io",
-    "discovery.k8s.io",
-    "events.k8s.io",
-    "networking.k8s.io",
-    "node.k8s.io",
-    "policy",
-    "rbac.authorization.k8s.io",
-    "scheduling.k8s.io",
-    "storage.k8s.io",
-}
-
 
 def group_version(obj: dict) -> tuple[str, str]:
     group, _, version = obj["apiVersion"].rpartition("/")

@@ -54,13 +54,3 @@ class Vault:
                 return None
         return f"Vault's policy lets namespace {namespace} read no {path}"
 
-
-def kv_path(mount: str, version: str, key: str) -> str:
-    """The path External Secrets reads for a key (external-secrets v1 providers/v1/vault/
-    client_get.go, buildPath): the mount, `data` for KV v2, then the key, the mount dropped from
-    a key that starts with it."""
-    if key.startswith(f"{mount}/"):
-        key = key.removeprefix(f"{mount}/")
-        if version == "v2":
-            key = key.removeprefix("data/")
-    return "/".join([mount, *(["data"] if version == "v2" else []), key])

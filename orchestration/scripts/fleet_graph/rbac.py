@@ -46,7 +46,8 @@ class Request:
 
     def describe(self) -> str:
         where = f"in {self.namespace}" if self.namespace else "cluster-wide"
-        return f"{self.user} cannot {self.verb} {self.resource}.{self.group or 'core'} {self.name} {where}"
+        name = f" {self.name}" if self.name else ""
+        return f"{self.user} cannot {self.verb} {self.resource}.{self.group or 'core'}{name} {where}"
 
 
 def _subjects_match(subjects: list[dict], user: str) -> bool:
