@@ -6,7 +6,8 @@ team added beside it stay in a folder nothing reads any more. So, in the updated
 - for each `--move OLD:NEW` (a file or folder the template moved), the team's edits to each file
   the update deleted under OLD are merged into its new place (3-way, conflicts inline like
   Copier's), and files the team added under OLD move there too: no stale copy stays behind;
-- every other edited file the update deleted is named, with the command that brings it back;
+- every other edited file the update deleted is named, with the command that brings it back, and
+  so is every file the team added in a folder the update removed (it stays, and nothing reads it);
 - a conflict between the template's and the repository's own (Renovate's) bump of one pin is
   resolved to the newer pin;
 - an orchestration's README.md pictures its registry as the new version draws it;
@@ -77,13 +78,28 @@ def merge_into(target: Path, ours: bytes, base: bytes) -> bool:
     return result.returncode != 0
 
 
-def carry_moves(moves: dict[str, str], answers_file: str) -> tuple[list[str], list[str]]:
-    """Returns (lines saying what moved, edited files the update deleted that no move explains)."""
-    report, dropped = [], []
+def stranded(deleted: list[str], old_app: Path, moves: dict[str, str]) -> list[str]:
+    """The files the team added in a folder the update removed: a folder that held a file the update
+    deleted, which no move explains, and where no file of the old version is left (the new version
+    would have kept one it still generates; Copier deletes the others)."""
+    folders = {parent for path in deleted for parent in Path(path).parents if parent != Path(".")}
+    files = set()
+    for folder in folders:
+        left = [path for path in folder.rglob("*") if path.is_file()] if folder.is_dir() else []
+        if left and new_place(folder.as_posix(), moves) is None and not any((old_app / path).exists() for path in left):
+            files.update(path.as_posix() for path in left)
+    return sorted(files)
+
+
+def carry_moves(moves: dict[str, str], answers_file: str) -> tuple[list[str], list[str], list[str]]:
+    """Returns (lines saying what moved, edited files the update deleted that no move explains,
+    files the team added in a folder the update removed)."""
+    report, dropped, left = [], [], []
     deleted = deleted_by_update()
     if deleted:
         with tempfile.TemporaryDirectory() as old_app:
             render_old_version(answers_file, Path(old_app))
+            left = stranded(deleted, Path(old_app), moves)
             for path in deleted:
                 ours = git("show", f"HEAD:./{path}").stdout
                 base_file = Path(old_app, path)
@@ -113,7 +129,7 @@ def carry_moves(moves: dict[str, str], answers_file: str) -> tuple[list[str], li
         for folder in sorted((p for p in [Path(old), *Path(old).rglob("*")] if p.is_dir()), reverse=True):
             if not any(folder.iterdir()):
                 folder.rmdir()
-    return report, dropped
+    return report, dropped, left
 
 
 def resolve_pin_conflicts(files: list[str]) -> list[str]:
@@ -183,12 +199,15 @@ def main() -> None:
     parser.add_argument("answers_file")
     parser.add_argument("--move", action="append", default=[], metavar="OLD:NEW")
     args = parser.parse_args()
-    report, dropped = carry_moves(dict(move.split(":", 1) for move in args.move), args.answers_file)
+    report, dropped, left = carry_moves(dict(move.split(":", 1) for move in args.move), args.answers_file)
     if report:
         print("Moved by this template version, with your work:", *report, sep="\n  ", file=sys.stderr)
     if dropped:
         print("The template no longer generates these files you had edited; the update deleted them.",
               "Bring one back with `git checkout HEAD -- <file>`:", *dropped, sep="\n  ", file=sys.stderr)
+    if left:
+        print("These files you added are in folders the template no longer generates, which nothing reads now:",
+              "move them where they are read, or delete them:", *left, sep="\n  ", file=sys.stderr)
     redraw_fleet_picture()
     if pins := resolve_pin_conflicts(conflicted_files()):
         print("Pins both the template and this repository (Renovate) bumped, resolved to the newer version:",

@@ -20,8 +20,8 @@ import yaml
 
 from conftest import FLEETS, ROOT, bootstrap, commit_all, git, recorded_answers, registry_script, serve_orchestration
 from support.kube import validation_errors
-from support.orchestration import (GitServer, Walker, deployed_kinds, describe, ordering_violations, project_violations,
-                                   removed, unresolved_dependencies)
+from support.orchestration import (CLUSTER_SCOPED, GitServer, Walker, deployed_kinds, describe, ordering_violations,
+                                   project_violations, removed, unresolved_dependencies)
 from gitops_template.names import REGISTERED_SUFFIX, registered_name
 from gitops_template.registry import parse_registry_entry, registry_entry_text
 from gitops_template.diagram import registry_diagram, versions_table
@@ -72,11 +72,14 @@ def test_app_projects_admit_exactly_what_they_deploy(fleet, graph, name):
     for project in (settings["names"]["root_project"], settings["names"]["apps_project"]):
         spec = walked.objects[("AppProject", settings["argocd_namespace"], project)]["spec"]
         applications = [app for app in walked.of_kind("Application").values() if app["spec"]["project"] == project]
-        assert {(e["group"], e["kind"]) for e in spec["namespaceResourceWhitelist"]} == deployed_kinds(walked, project)
-        assert "clusterResourceWhitelist" not in spec
+        kinds = deployed_kinds(walked, project)
+        cluster_wide = {(group, kind) for group, kind in kinds if kind in CLUSTER_SCOPED}
+        assert {(e["group"], e["kind"]) for e in spec["namespaceResourceWhitelist"]} == kinds - cluster_wide
+        # The root's: the apps' namespaces, which the registry writes.
+        assert {(e["group"], e["kind"]) for e in spec.get("clusterResourceWhitelist", [])} == cluster_wide
         assert sorted(spec["sourceRepos"]) == sorted({app["spec"]["source"]["repoURL"] for app in applications})
         deployed = {child[1] for key, app in walked.of_kind("Application").items() if app["spec"]["project"] == project
-                    for child in walked.children[key]}
+                    for child in walked.children[key] if child[1]}
         assert spec["destinations"] == [{"server": settings["cluster_server"], "namespace": namespace}
                                         for namespace in [settings["argocd_namespace"]] + sorted(deployed - {settings["argocd_namespace"]})]
 

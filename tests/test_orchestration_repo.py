@@ -348,21 +348,23 @@ def test_flux_readme_commands_name_the_objects(fleet):
 @pytest.mark.parametrize("name", ["argocd-production", "fluxcd-production"])
 def test_production_readme_bootstraps_every_prerequisite(orchestration, name):
     """The production profile's prerequisites, each an exact step of "Bootstrap": Vault's
-    policy and role for the secret store's ServiceAccount, the platform team's issuer once
-    cert-manager's CRDs are there; and the store's line names what it reads."""
+    policy and role for the secret store's ServiceAccount of every namespace (what each may read,
+    tests/test_tenancy.py), the platform team's issuer once cert-manager's CRDs are there; and the
+    store's line names what it reads."""
     root = orchestration(name)
     readme = (root / "README.md").read_text()
     vault = infrastructure_settings(recorded_answers(root))["configs_values"]["secretStore"]["vault"]
     commands = sh_block(readme, "### Production prerequisites")
+    assert ["accessor=$(vault", "read", "-field=accessor", f"sys/auth/{vault['auth_mount']})"] in commands
     assert ["vault", "policy", "write", vault["role"], "-", "<<EOF"] in commands
     assert ["vault", "write", f"auth/{vault['auth_mount']}/role/{vault['role']}",
             f"bound_service_account_names={vault['service_account']}",
-            f"bound_service_account_namespaces={vault['namespace']}", f"policies={vault['role']}", "ttl=1h"] in commands
+            "bound_service_account_namespaces=*", f"policies={vault['role']}", "ttl=1h"] in commands
     assert ["kubectl", "wait", "--for", "condition=established", "--timeout=600s",
             "crd/clusterissuers.cert-manager.io"] in commands
     line = next(line for line in readme.splitlines() if "with Vault's Kubernetes auth (" in line)
     assert "``" not in line and f"(`{vault['auth_mount']}`)" in line
-    assert f"`{vault['namespace']}/{vault['service_account']}`" in readme
+    assert f"`{vault['path']}/<namespace>`" in readme
 
 
 @pytest.mark.parametrize("name", ["argocd", "fluxcd-production"])

@@ -360,11 +360,14 @@ def test_each_answer_drives_its_feature(generate, crd_schemas, answers):
 
 
 def test_secret_store_is_the_org_default(generate):
-    root = generate(external_secrets=True, secret_store_kind="SecretStore", secret_store_name="team-vault")
+    """The app reads the secret named after its namespace: what the fleet's store lets a
+    namespace read (orchestration README, the secret store)."""
+    root = generate(external_secrets=True, secret_store_kind="SecretStore", secret_store_name="team-vault",
+                    namespace="team")
     chart, values = root / "helm" / "platform", [root / "gitops" / "values-platform.yaml"]
-    spec = by_kind(render(chart, "demo-platform", "demo", values, CLUSTER_API_VERSIONS))["ExternalSecret"]["spec"]
+    spec = by_kind(render(chart, "demo-platform", "team", values, CLUSTER_API_VERSIONS))["ExternalSecret"]["spec"]
     assert spec["secretStoreRef"] == {"kind": "SecretStore", "name": "team-vault"}
-    assert spec["dataFrom"] == [{"extract": {"key": "demo"}}]
+    assert spec["dataFrom"] == [{"extract": {"key": "team"}}]
 
 
 def test_names_follow_the_app_not_the_release(generate):

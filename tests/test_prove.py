@@ -20,6 +20,7 @@ import yaml
 
 from conftest import flux_repo_url
 from support.orchestration import Graph, describe, key_of
+from fleet_graph.checks import proof
 from fleet_graph.diff import environment_diff
 from gitops_template.registry import parse_registry_entry, registry_entry_text
 
@@ -187,3 +188,18 @@ def test_the_diff_lists_data_first_and_says_what_the_controller_deletes():
     assert "- changed: `Deployment shop/web`: `spec.replicas`" in every
     assert "- added: `ConfigMap shop/new`" in every and "- removed: `ConfigMap shop/old`: the controller deletes it" in every
     assert environment_diff("production", before, before) == "### production\n\nNo change.\n"
+
+
+def test_prove_names_what_a_flux_controller_would_read_for_an_app():
+    """The registry strips what would have a Flux controller read the Flux namespace's Secrets with
+    its own rights; one that slips through is a finding."""
+    sneaky = {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+              "metadata": {"name": "shop-base", "namespace": "flux-system"},
+              "spec": {"serviceAccountName": "shop-deploy",
+                       "postBuild": {"substituteFrom": [{"kind": "Secret", "name": "flux-system"}]}}}
+    graph = Graph()
+    graph.objects[key_of(sneaky)], graph.parents[key_of(sneaky)], graph.children[key_of(sneaky)] = sneaky, None, []
+    settings = {"cluster_controller": "fluxcd", "flux_namespace": "flux-system"}
+    assert proof(graph, settings, prove.CATALOGUE) == [
+        "Kustomization flux-system/shop-base (applied by hand): kustomize-controller reads Secret "
+        "flux-system/flux-system with its own rights"]

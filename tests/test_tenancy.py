@@ -5,17 +5,21 @@ rights), shown by the graph walk."""
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import subprocess
 
 import pytest
 import yaml
 
-from conftest import FLEETS, commit_all, copy_app, git, recorded_answers, registry_script, serve_orchestration
-from support.orchestration import Walker, refused, secret_refusals
+from conftest import FLEETS, PRODUCTION_FLEETS, commit_all, copy_app, git, recorded_answers, registry_script, serve_orchestration
+from support.orchestration import Walker, controller_reads, refused, secret_refusals
+from support.vault import Vault
 from gitops_template.names import registered_name
 from gitops_template.vcs import flux_repo_url
 
 INTRUDER, RAIDER = "intruder", "raider"
+ENFORCE = "pod-security.kubernetes.io/enforce"
 VICTIM = "shop"  # registered in every fleet, in its namespace shop
 INTRUDER_BASE = f"""\
 # Cluster-admin for the app's pods.
@@ -38,6 +42,14 @@ kind: ConfigMap
 metadata:
   name: {INTRUDER}-planted
   namespace: {VICTIM}
+---
+# A namespace of its own choosing, where its pods may run privileged.
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: {INTRUDER}-annex
+  labels:
+    pod-security.kubernetes.io/enforce: privileged
 """
 # Another app's secret, through the store the app's own come from.
 INTRUDER_PLATFORM = f"""\
@@ -74,6 +86,11 @@ def raider_app(template_dir, scratch):
                            clusterResourceWhitelist=[{"group": "*", "kind": "*"}])
     project["spec"].pop("namespaceResourceWhitelist")
     (argocd / "project.yaml").write_text(yaml.safe_dump(project))
+    # Its namespace, as its Applications create it, lets its pods run privileged.
+    for name in ("base-application.yaml", "platform-application.yaml"):
+        application = yaml.safe_load((argocd / name).read_text())
+        application["spec"]["syncPolicy"]["managedNamespaceMetadata"]["labels"] = {ENFORCE: "privileged"}
+        (argocd / name).write_text(yaml.safe_dump(application))
     # An Application of its own in another app's project, deploying into that app's namespace.
     base = yaml.safe_load((argocd / "base-application.yaml").read_text())
     base["metadata"]["name"] = f"{RAIDER}-extra"
@@ -88,24 +105,68 @@ def raider_app(template_dir, scratch):
     flux = repo / "gitops/fluxcd"
     extra = yaml.safe_load((flux / "base-kustomization.yaml").read_text())
     extra["metadata"]["name"] = f"{RAIDER}-extra"
-    extra["spec"].update(serviceAccountName="kustomize-controller", path="./gitops/hostile")
+    # Both read Secrets of Flux's namespace with their controller's own rights: as variables and
+    # values, as a kubeconfig to apply with, and as decryption keys.
+    flux_secret = {"kind": "Secret", "name": "flux-system"}
+    extra["spec"].update(serviceAccountName="kustomize-controller", path="./gitops/hostile",
+                         postBuild={"substituteFrom": [flux_secret]}, kubeConfig={"secretRef": {"name": "flux-system"}},
+                         decryption={"provider": "sops", "secretRef": {"name": "flux-system"}})
     (flux / "extra-kustomization.yaml").write_text(yaml.safe_dump(extra))
     release = yaml.safe_load((repo / "gitops/fluxcd-releases/base/helm-release.yaml").read_text())
     release["metadata"]["name"] = release["spec"]["releaseName"] = f"{RAIDER}-extra"
-    release["spec"].update(serviceAccountName="helm-controller", targetNamespace=VICTIM, storageNamespace=VICTIM)
+    release["spec"].update(serviceAccountName="helm-controller", targetNamespace=VICTIM, storageNamespace=VICTIM,
+                           valuesFrom=[flux_secret], kubeConfig={"secretRef": {"name": "flux-system"}})
     (repo / "gitops/hostile").mkdir()
     (repo / "gitops/hostile/helm-release.yaml").write_text(yaml.safe_dump(release))
     return repo
 
 
-# What the hostile apps must not get, under each controller (every fleet's store holds apps'
-# secrets as Secrets of the cluster: the homelab profile).
-HOSTILE_OBJECTS = {
-    "argocd": {("ClusterRoleBinding", "", f"{INTRUDER}-admin"), ("ConfigMap", VICTIM, f"{INTRUDER}-planted"),
-               ("ExternalSecret", INTRUDER, f"{INTRUDER}-steal"), ("Deployment", VICTIM, RAIDER)},
-    "fluxcd": {("ClusterRoleBinding", "", f"{INTRUDER}-admin"), ("ConfigMap", VICTIM, f"{INTRUDER}-planted"),
-               ("ExternalSecret", INTRUDER, f"{INTRUDER}-steal"), ("Deployment", VICTIM, f"{RAIDER}-extra")},
-}
+# The homelab fleets' store holds apps' secrets as Secrets of the cluster, the production
+# fleets' in Vault.
+HOSTILE_FLEETS = [*FLEETS, *PRODUCTION_FLEETS]
+
+
+def vault_of(fleet) -> Vault | None:
+    """What Vault lets the store read, as the fleet's README has a person set it up."""
+    readme = (fleet.root / "README.md").read_text()
+    return Vault.from_readme(readme) if "vault policy write" in readme else None
+
+
+def bootstrapped(fleet, walked):
+    """The graph with the ClusterRoleBindings the fleet's README has a person make at bootstrap
+    (flux_service_account's, whose rights the fleet's own layers act with)."""
+    readme = (fleet.root / "README.md").read_text()
+    objects = dict(walked.objects)
+    for name, role, namespace, account in re.findall(
+            r"^kubectl create clusterrolebinding (\S+) --clusterrole=(\S+) --serviceaccount=([^:\s]+):(\S+)$", readme, re.M):
+        objects[("ClusterRoleBinding", "", name)] = {
+            "roleRef": {"kind": "ClusterRole", "name": role},
+            "subjects": [{"kind": "ServiceAccount", "name": account, "namespace": namespace}]}
+    return dataclasses.replace(walked, objects=objects)
+
+
+# What the hostile apps must not get, under each controller.
+INTRUDER_OBJECTS = {("ClusterRoleBinding", "", f"{INTRUDER}-admin"), ("ConfigMap", VICTIM, f"{INTRUDER}-planted"),
+                    ("ExternalSecret", INTRUDER, f"{INTRUDER}-steal"), ("Namespace", "", f"{INTRUDER}-annex")}
+HOSTILE_OBJECTS = {"argocd": INTRUDER_OBJECTS | {("Deployment", VICTIM, RAIDER)},
+                   "fluxcd": INTRUDER_OBJECTS | {("Deployment", VICTIM, f"{RAIDER}-extra")}}
+
+
+def pod_security(walked, rejected: set, namespace: str) -> set[str]:
+    """The Pod Security levels what is applied sets on a namespace: a Namespace's label, and under
+    Argo CD an Application's managedNamespaceMetadata, which Argo CD sets on its destination
+    namespace whether it creates it or not (argo-cd controller/sync_namespace.go, syncNamespace)."""
+    levels = set()
+    for key, obj in walked.objects.items():
+        if key in rejected:
+            continue
+        if key == ("Namespace", "", namespace):
+            levels.add(obj["metadata"].get("labels", {}).get(ENFORCE))
+        elif key[0] == "Application" and obj["spec"]["destination"].get("namespace") == namespace:
+            policy = obj["spec"].get("syncPolicy") or {}
+            if "CreateNamespace=true" in policy.get("syncOptions", []) and policy.get("managedNamespaceMetadata"):
+                levels.add(policy["managedNamespaceMetadata"].get("labels", {}).get(ENFORCE))
+    return levels
 
 
 @pytest.fixture(scope="module")
@@ -136,38 +197,44 @@ def hostile_graph(fleet, template_dir, tmp_path_factory):
     return _graph
 
 
-@pytest.mark.parametrize("name", list(FLEETS))
+@pytest.mark.parametrize("name", HOSTILE_FLEETS)
 def test_hostile_apps_get_nothing_outside_their_namespace(fleet, hostile_graph, name):
-    walked, settings = hostile_graph(name), fleet(name).settings
+    walked, settings, vault = bootstrapped(fleet(name), hostile_graph(name)), fleet(name).settings, vault_of(fleet(name))
     controller = settings["cluster_controller"]
-    rejected = refused(walked, settings)
+    rejected = refused(walked, settings, vault)
     assert HOSTILE_OBJECTS[controller] <= set(walked.objects)
     assert HOSTILE_OBJECTS[controller] - rejected == set()
     # Nothing of another app is refused, and the secret by External Secrets' own rules.
     assert {key for key in rejected if INTRUDER not in key[2] and RAIDER not in key[2]} == set()
     steal = ("ExternalSecret", INTRUDER, f"{INTRUDER}-steal")
-    assert steal in secret_refusals(walked, rejected - {steal})
+    assert steal in secret_refusals(walked, rejected - {steal}, vault)
+    # No controller reads a Secret for an app with its own rights.
+    assert controller_reads(walked) == {}
+    # Each app's namespace has the organisation's Pod Security level, whatever the app says.
+    for app in (INTRUDER, RAIDER):
+        assert pod_security(walked, rejected, app) == {settings["pod_security_level"]}
     if controller == "argocd":
         # The app's own AppProject is never applied: the fleet writes every app's.
         namespace = settings["argocd_namespace"]
         assert walked.parents[("AppProject", namespace, RAIDER)] != ("Application", namespace, registered_name(RAIDER))
 
 
-@pytest.mark.parametrize("name", list(FLEETS))
+@pytest.mark.parametrize("name", HOSTILE_FLEETS)
 def test_a_fleet_of_well_behaved_apps_has_nothing_refused(graph, fleet, name):
-    assert refused(graph(name), fleet(name).settings) == set()
+    assert refused(bootstrapped(fleet(name), graph(name)), fleet(name).settings, vault_of(fleet(name))) == set()
 
 
 
 def test_the_fleet_admits_the_kinds_an_app_deploys(app, fleet, graph):
     """The AppProject the registry writes admits the API groups of the kinds the app's own lists
-    (Flux's per-app Role grants the same groups), and of cluster-scoped kinds only the namespace."""
+    (Flux's per-app Role grants the same groups), and no cluster-scoped kind."""
     own = yaml.safe_load((app("canonical") / "gitops/argocd/project.yaml").read_text())["spec"]
     namespace = fleet("argocd").settings["argocd_namespace"]
     written = graph("argocd").objects[("AppProject", namespace, "shop")]["spec"]
     assert {e["group"] for e in written["namespaceResourceWhitelist"]} == {e["group"] for e in own["namespaceResourceWhitelist"]}
     assert {e["kind"] for e in written["namespaceResourceWhitelist"]} == {"*"}
-    assert written["clusterResourceWhitelist"] == own["clusterResourceWhitelist"]
+    # Not even the namespace, which the registry writes (the app's own admits it, to create it).
+    assert "clusterResourceWhitelist" not in written and own["clusterResourceWhitelist"] == [{"group": "", "kind": "Namespace"}]
 
 
 def test_flux_applies_an_app_only_as_the_app(fleet, graph):
@@ -180,8 +247,38 @@ def test_flux_applies_an_app_only_as_the_app(fleet, graph):
         assert len(appliers) == 5, appliers
         assert {walked.objects[key]["spec"].get("serviceAccountName") for key in appliers} == {f"{app}-gitops", f"{app}-deploy"}
     assert walked.of_kind("ClusterRoleBinding") == {}
-    # Its namespace is the registry's, with the organisation's Pod Security Standard.
-    namespace = walked.objects[("Namespace", "", "stock")]
-    assert walked.parents[("Namespace", "", "stock")] == ("HelmRelease", flux.settings["flux_namespace"],
-                                                         flux.settings["names"]["apps_layer"])
-    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+@pytest.mark.parametrize("name", list(FLEETS))
+def test_the_fleet_writes_each_apps_namespace(fleet, graph, name):
+    """An app's namespace is the registry's, with the organisation's Pod Security Standard, kept
+    when the app is removed; no Application of the app manages it."""
+    walked, settings = graph(name), fleet(name).settings
+    key = ("Namespace", "", "stock")
+    namespace = walked.objects[key]
+    layer = settings["names"]["apps_layer"]
+    assert walked.parents[key] == (("HelmRelease", settings["flux_namespace"], layer) if settings["cluster_controller"] == "fluxcd"
+                                   else ("Application", settings["argocd_namespace"], layer))
+    assert namespace["metadata"]["labels"][ENFORCE] == settings["pod_security_level"] == "restricted"
+    assert pod_security(walked, set(), "stock") == {"restricted"}
+
+
+@pytest.mark.parametrize("name", ["fluxcd", "fluxcd-production"])
+def test_flux_layers_act_as_the_flux_service_account(fleet, graph, name):
+    """Where the organisation names flux_service_account (Flux locked down with
+    --default-service-account, which gives an object naming no account none of the controllers'
+    rights), the sync, the layers and the infrastructure act as it, and the README's bootstrap
+    makes it with those rights; the apps act as their own accounts. Without it, the fleet's
+    objects name none (the controllers' own)."""
+    f = fleet(name)
+    walked, account = graph(name), f.answers.get("flux_service_account") or None
+    apps = set().union(*(walked.descendants(("Kustomization", f.settings["flux_namespace"], registered_name(app))) | {
+        ("Kustomization", f.settings["flux_namespace"], registered_name(app))} for app in f.apps))
+    for key, obj in walked.objects.items():
+        if key[0] in ("Kustomization", "HelmRelease") and key not in apps:
+            assert obj["spec"].get("serviceAccountName") == account, key
+    assert ("Kustomization", f.settings["flux_namespace"], f.settings["flux_namespace"]) in walked.objects
+    readme = (f.root / "README.md").read_text()
+    binding = (f"kubectl create clusterrolebinding {account} --clusterrole=cluster-admin "
+               f"--serviceaccount={f.settings['flux_namespace']}:{account}")
+    assert (binding in readme) == bool(account)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -192,6 +193,23 @@ def test_an_edited_file_the_template_drops_is_named_not_silently_deleted(templat
     assert re.search(r"no longer generates these files you had edited.*\n.*\n  \.yamllint\.yaml\n", result.stderr)
     git(app, "checkout", "HEAD", "--", ".yamllint.yaml")
     assert (app / ".yamllint.yaml").read_text().endswith("# our rule\n")
+
+
+def test_files_the_team_added_in_a_folder_the_template_drops_are_named(template_repo, tmp_path):
+    """The update removes the template's files of a folder it no longer generates; what the team
+    added there stays, read by nothing: it is named, and so is a file the team edited there."""
+    app = generate_at_v1(template_repo, tmp_path / "app", gitops_controller="argocd")
+    (app / "gitops/argocd/notes.md").write_text("# how we deploy\n")
+    (app / "gitops/argocd/project.yaml").write_text((app / "gitops/argocd/project.yaml").read_text() + "# ours\n")
+    commit_all(app, "our notes")
+    release_v2(template_repo, lambda template: shutil.rmtree(template / "gitops/{% if use_argocd %}argocd{% endif %}"))
+
+    result = cli_update(app)
+
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"no longer generates these files you had edited.*\n.*\n  gitops/argocd/project\.yaml\n", result.stderr)
+    assert re.search(r"folders the template no longer generates.*\n.*\n  gitops/argocd/notes\.md\n", result.stderr)
+    assert (app / "gitops/argocd/notes.md").is_file()
 
 
 def test_renovate_proposes_each_template_release(generate):

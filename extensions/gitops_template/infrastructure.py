@@ -104,8 +104,9 @@ def infrastructure_settings(answers: dict) -> dict:
         if store["provider"] == "kubernetes":
             store["namespace"] = SECRETS_NAMESPACE
         else:
-            store["vault"] = {"server": answers.get("vault_server"), **VAULT_DEFAULTS,
-                              "service_account": "external-secrets", "namespace": "external-secrets"}
+            # Vault authenticates the ServiceAccount default of each app's namespace, and its
+            # policy lets each namespace read only the secret named after it (README.md).
+            store["vault"] = {"server": answers.get("vault_server"), **VAULT_DEFAULTS, "service_account": "default"}
     owned = {component["namespace"] for component in components}
     namespaces = sorted({answers["gateway_namespace"], *([SECRETS_NAMESPACE] if store and "namespace" in store
                                                          else [])} - owned)

@@ -165,7 +165,11 @@ form, so git@host:path becomes ssh://git@host/path, as extensions/naming.py's fl
 registry.argocdPatches: the kustomize patches of an app's gitops/argocd folder in an environment
 (list settings app revisionJSON overrides): every Application the folder holds is in the app's
 AppProject, which the registry writes (registry.appProject), and no AppProject of the folder is
-applied, so the app cannot widen what it may deploy; each chart's Application deploys the
+applied, so the app cannot widen what it may deploy; no Application manages its namespace's
+labels (managedNamespaceMetadata, which Argo CD sets on the namespace, existing or not: argo-cd
+controller/sync_namespace.go), so the app cannot choose its Pod Security level; the registry
+writes the namespace (registry.namespace), which CreateNamespace=true then leaves as it is; each
+chart's Application deploys the
 environment's revision, with the environment's values (valuesObject, layered over the app's
 value files). The revision comes as JSON, so that the ApplicationSet can pass
 `{{ .git_revision | toJson }}`.
@@ -178,6 +182,8 @@ value files). The revision comes as JSON, so that the ApplicationSet can pass
 {{- $project := list (dict "op" "add" "path" "/spec/project" "value" $app) | toJson }}
 {{- $patches := list (dict "target" (dict "group" "argoproj.io" "kind" "Application") "patch" $project) }}
 {{- $patches = append $patches (dict "target" (dict "group" "argoproj.io" "kind" "AppProject") "patch" "$patch: delete\napiVersion: argoproj.io/v1alpha1\nkind: AppProject\nmetadata:\n  name: any\n") }}
+{{- $unmanaged := dict "apiVersion" "argoproj.io/v1alpha1" "kind" "Application" "metadata" (dict "name" "any") "spec" (dict "syncPolicy" (dict "managedNamespaceMetadata" (dict "$patch" "delete"))) }}
+{{- $patches = append $patches (dict "target" (dict "group" "argoproj.io" "kind" "Application") "patch" (toJson $unmanaged)) }}
 {{- range $chart := $settings.app_charts }}
 {{- $ops := printf "{\"op\":\"replace\",\"path\":\"/spec/source/targetRevision\",\"value\":%s}" $revision }}
 {{- with index $overrides $chart }}
@@ -195,7 +201,16 @@ registry.fluxPatches: the kustomize patches of an app's gitops/fluxcd folder in 
 environment's revision; every Kustomization the folder holds acts as the ServiceAccount
 <app>-deploy (registry.fluxTenancy) and patches what it applies: every HelmRelease acts as
 <app>-deploy too, creates no namespace, and has the environment's values (spec.values, layered
-over the app's values files); no Namespace is applied, the registry writes the app's. An app whose
+over the app's values files); no Namespace is applied, the registry writes the app's. None reads
+a Secret or ConfigMap of the Flux namespace, which the controllers read with their own rights,
+not the account's: a Kustomization's decryption keys (kustomize-controller v1.9.4
+internal/decryptor/decryptor.go) and postBuild.substituteFrom (kustomize-controller v1.9.4
+internal/controller/kustomization_controller.go passes its own client to SubstituteVariables;
+fluxcd/pkg kustomize v1.35.4 kustomize_varsub.go, LoadVariables, reads the Kustomization's
+namespace) and kubeConfig (fluxcd/pkg runtime v0.110.1 client/impersonator.go,
+getRESTConfigFromSecret: the controller's client, the object's namespace; the kubeconfig's
+credentials then replace the controller's), a HelmRelease's valuesFrom and kubeConfig
+(helm-controller v1.6.3 internal/controller/helmrelease_controller.go: r.Client). An app whose
 platform a person reviews fetches it through the GitRepository <app>-platform (names.py's
 flux_platform_source): from the environment's own review tag where the environment follows a
 branch, else from the environment's revision, so a review for one environment never reaches
@@ -215,12 +230,12 @@ target matches nothing (kustomize v5.5.0, as the suite's graph walk runs it).
 {{- $patches = append $patches (dict "target" $platformSource "patch" (toJson (list (dict "op" "replace" "path" "/spec/ref" "value" $reviewed)))) }}
 {{- $releases := dict "group" "helm.toolkit.fluxcd.io" "kind" "HelmRelease" }}
 {{- $release := dict "apiVersion" "helm.toolkit.fluxcd.io/v2" "kind" "HelmRelease" "metadata" (dict "name" "any") }}
-{{- $_ := set $release "spec" (dict "serviceAccountName" $account "install" (dict "createNamespace" false)) }}
+{{- $_ := set $release "spec" (dict "serviceAccountName" $account "install" (dict "createNamespace" false) "kubeConfig" nil "valuesFrom" nil) }}
 {{- $namespace := dict "$patch" "delete" "apiVersion" "v1" "kind" "Namespace" "metadata" (dict "name" "any") }}
 {{- $confined := list (dict "target" $releases "patch" (toJson $release)) (dict "target" (dict "version" "v1" "kind" "Namespace") "patch" (toJson $namespace)) }}
 {{- $kustomizations := dict "group" "kustomize.toolkit.fluxcd.io" "kind" "Kustomization" }}
 {{- $kustomization := dict "apiVersion" "kustomize.toolkit.fluxcd.io/v1" "kind" "Kustomization" "metadata" (dict "name" "any") }}
-{{- $_ := set $kustomization "spec" (dict "serviceAccountName" $account "patches" $confined) }}
+{{- $_ := set $kustomization "spec" (dict "serviceAccountName" $account "patches" $confined "kubeConfig" nil "postBuild" (dict "substituteFrom" nil) "decryption" nil) }}
 {{- $patches = append $patches (dict "target" $kustomizations "patch" (toJson $kustomization)) }}
 {{- range $chart := $settings.app_charts }}
 {{- with index $overrides $chart }}
@@ -231,6 +246,30 @@ target matches nothing (kustomize v5.5.0, as the suite's graph walk runs it).
 {{- end }}
 {{- end }}
 {{- toJson $patches }}
+{{- end }}
+
+{{/*
+registry.namespace: a registered app's namespace (dict settings namespace), written here, not by
+the app, so that its Pod Security Standard is the organisation's (the app's AppProject admits no
+Namespace, and its Applications' managedNamespaceMetadata is dropped: registry.argocdPatches; its
+Flux objects apply none: registry.fluxPatches) and its rights (registry.fluxTenancy) exist before
+its objects. Removing the app from the registry keeps the namespace and the data in it.
+*/}}
+{{- define "registry.namespace" }}
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: {{ .namespace | quote }}
+  labels:
+    {{- range $mode := list "enforce" "audit" "warn" }}
+    {{ printf "pod-security.kubernetes.io/%s" $mode | quote }}: {{ $.settings.pod_security_level | quote }}
+    {{- end }}
+  annotations:
+    helm.sh/resource-policy: keep
+    argocd.argoproj.io/sync-options: Prune=false,Delete=false
+    # Before the Applications that deploy into it.
+    argocd.argoproj.io/sync-wave: "-1"
 {{- end }}
 
 {{/*
@@ -246,7 +285,8 @@ act with their controller's rights.
 {{/*
 registry.appProject: the AppProject of a registered app (dict settings entry), written by the
 registry, never by the app: its Applications deploy from its repository only, into its
-namespace only, the namespace itself and objects of registry.appGroups.
+namespace only, objects of registry.appGroups, and nothing cluster-wide, not even a Namespace
+(registry.namespace writes it).
 */}}
 {{- define "registry.appProject" -}}
 {{- $settings := .settings -}}
@@ -270,10 +310,8 @@ spec:
   destinations:
     - server: {{ $settings.cluster_server | quote }}
       namespace: {{ .entry.namespace | quote }}
-  # The namespace itself, which the Applications create (CreateNamespace=true).
-  clusterResourceWhitelist:
-    - group: ""
-      kind: Namespace
+  # No clusterResourceWhitelist: nothing cluster-wide (argo-cd app_project_types.go,
+  # IsGroupKindNamePermitted: an empty one admits nothing).
   namespaceResourceWhitelist:
     {{- range include "registry.appGroups" . | fromJsonArray }}
     - group: {{ . | quote }}
@@ -371,8 +409,9 @@ subjects:
 {{/*
 registry.secretReader: a registered app's right to its own secret (dict settings entry), when
 the store holds apps' secrets as Secrets of this cluster: the ClusterSecretStore reads as the
-ServiceAccount default of the ExternalSecret's namespace, which may get the Secret <app> there
-and nothing else, so an app cannot pull another's.
+ServiceAccount default of the ExternalSecret's namespace, which may get the Secret named after
+that namespace there and nothing else, so an app cannot pull another's. (A namespace is what
+a store can tell apps apart by: Vault's policy names the path after it too.)
 */}}
 {{- define "registry.secretReader" -}}
 {{- with .settings.secret_store }}
@@ -388,7 +427,7 @@ metadata:
 rules:
   - apiGroups: [""]
     resources: [secrets]
-    resourceNames: [{{ $.entry.app_name | quote }}]
+    resourceNames: [{{ $.entry.namespace | quote }}]
     verbs: [get]
   # External Secrets checks its access with a SelfSubjectRulesReview.
   - apiGroups: [authorization.k8s.io]

@@ -53,8 +53,9 @@ def uninstalled_kinds(graph: Graph, installed: set[tuple[str, str]]) -> list[tup
 
 
 def proof(graph: Graph, settings: dict, catalogue: dict) -> list[str]:
-    """Every reason an environment's graph does not deploy as it stands, one line each, naming the
-    object and what applied it (`make prove`)."""
+    """Every reason an environment's graph does not deploy as it stands, or deploys beyond an app's
+    rights (a Flux controller reading for it with its own), one line each, naming the object and
+    what applied it (`make prove`)."""
     problems = [*graph.unresolved, *graph.duplicates]
     found = _missing_dependencies(graph)
     found += uninstalled_kinds(graph, installed_kinds(graph, catalogue, settings["cluster_controller"]))
@@ -63,6 +64,7 @@ def proof(graph: Graph, settings: dict, catalogue: dict) -> list[str]:
                   for violation in _application_violations(graph, key, app)]
     else:
         found += impersonation_denials(graph, settings["flux_namespace"])
+        found += list(controller_reads(graph).items())
     return problems + [located(graph, key, problem) for key, problem in found]
 
 
@@ -124,6 +126,37 @@ def flux_account(key: Key, obj: dict, flux_namespace: str, default_service_accou
     if name := obj["spec"].get("serviceAccountName") or default_service_account:
         return rbac.service_account(key[1], name)
     return rbac.service_account(flux_namespace, FLUX_CONTROLLERS[key[0]])
+
+
+def controller_reads(graph: Graph) -> dict[Key, str]:
+    """Each Kustomization or HelmRelease that has its controller read a Secret or ConfigMap with
+    the controller's own rights, whatever account it acts as, with what: a Kustomization's
+    postBuild.substituteFrom (kustomize-controller v1.9.4 kustomization_controller.go passes its
+    own client to SubstituteVariables; fluxcd/pkg kustomize v1.35.4 kustomize_varsub.go,
+    LoadVariables, reads the Kustomization's namespace), a HelmRelease's valuesFrom (helm-controller
+    v1.6.3 helmrelease_controller.go, ChartValuesFromReferences with r.Client), and either's
+    kubeConfig, whose credentials then replace the controller's (fluxcd/pkg runtime v0.110.1
+    client/impersonator.go, getRESTConfigFromSecret), and a Kustomization's decryption, whose
+    keys (its secretRef, else the controller's global age Secret) decrypt what the app brings
+    (kustomize-controller v1.9.4 internal/decryptor/decryptor.go, the controller's client)."""
+    reads = {}
+    for key, obj in graph.objects.items():
+        if key[0] not in FLUX_CONTROLLERS:
+            continue
+        spec = obj["spec"]
+        if key[0] == "Kustomization":
+            refs = (spec.get("postBuild") or {}).get("substituteFrom") or []
+        else:
+            refs = spec.get("valuesFrom") or []
+        names = [f"{ref['kind']} {key[1]}/{ref['name']}" for ref in refs]
+        kubeconfig = spec.get("kubeConfig") or {}
+        names += [f"the kubeconfig of {kind} {key[1]}/{kubeconfig[field_]['name']}"
+                  for kind, field_ in (("Secret", "secretRef"), ("ConfigMap", "configMapRef")) if field_ in kubeconfig]
+        if "decryption" in spec:
+            names.append(f"the decryption keys of {(spec['decryption'].get('secretRef') or {}).get('name', 'its flags')}")
+        if names:
+            reads[key] = f"{describe(key)}: {FLUX_CONTROLLERS[key[0]]} reads {', '.join(names)} with its own rights"
+    return reads
 
 
 def _apply_requests(parent: Key, parent_obj: dict, child: Key, child_obj: dict, user: str) -> list[rbac.Request]:
@@ -209,13 +242,42 @@ def _store_admits(condition: dict, namespace: str) -> bool:
         re.search(pattern, namespace) for pattern in condition.get("namespaceRegexes", []))
 
 
-def secret_refusals(graph: Graph, skip: set[Key] = frozenset()) -> dict[Key, str]:
+def _remote_keys(spec: dict) -> list[str]:
+    return ([item["remoteRef"]["key"] for item in spec.get("data", [])]
+            + [item["extract"]["key"] for item in spec.get("dataFrom", []) if "extract" in item])
+
+
+def kv_path(mount: str, version: str, key: str) -> str:
+    """The path External Secrets reads for a key (external-secrets v1 providers/v1/vault/
+    client_get.go, buildPath): the mount, `data` for KV v2, then the key, the mount dropped from
+    a key that starts with it."""
+    if key.startswith(f"{mount}/"):
+        key = key.removeprefix(f"{mount}/")
+        if version == "v2":
+            key = key.removeprefix("data/")
+    return "/".join([mount, *(["data"] if version == "v2" else []), key])
+
+
+def _vault_denial(vault, store: dict, key: Key, spec: dict) -> str | None:
+    """Why Vault refuses an ExternalSecret's keys, read with Kubernetes auth as the store's
+    ServiceAccount: without a namespace, the ExternalSecret's (external-secrets v1
+    providers/v1/vault/provider.go, isReferentSpec; auth.go, createServiceAccountToken)."""
+    account = store["auth"]["kubernetes"]["serviceAccountRef"]
+    namespace = account.get("namespace", key[1])
+    if any("find" in item for item in spec.get("dataFrom", [])):
+        return "a find lists paths, which Vault's policy grants no namespace"
+    paths = [kv_path(store["path"], store["version"], name) for name in _remote_keys(spec)]
+    return next(filter(None, (vault.denial(namespace, account["name"], path) for path in paths)), None)
+
+
+def secret_refusals(graph: Graph, skip: set[Key] = frozenset(), vault=None) -> dict[Key, str]:
     """Each ExternalSecret (not in `skip`) whose secrets External Secrets would not fetch, with why:
-    a ClusterSecretStore whose conditions leave its namespace out, or a Kubernetes-provider store
-    whose account may not get a Secret it names. A ClusterSecretStore's ServiceAccount without a
-    namespace is the ExternalSecret's namespace's (external-secrets v1
-    providers/v1/kubernetes/provider.go, isReferentSpec). Vault stores are not modelled: their
-    rights live in Vault."""
+    a ClusterSecretStore whose conditions leave its namespace out, a Kubernetes-provider store
+    whose account may not get a Secret it names, or a Vault store whose `vault` (its rights: an
+    object whose denial(namespace, account, path) says why it refuses a read, or None) refuses its
+    account a path; without `vault`, Vault stores are not judged: their rights live in Vault. A
+    ClusterSecretStore's ServiceAccount without a namespace is the ExternalSecret's namespace's
+    (external-secrets v1 providers/v1/kubernetes/provider.go, isReferentSpec)."""
     granted = {key: obj for key, obj in graph.objects.items() if key[0] in RBAC_KINDS and key not in skip}
     refusals: dict[Key, str] = {}
     for key, external in graph.of_kind("ExternalSecret").items():
@@ -230,6 +292,10 @@ def secret_refusals(graph: Graph, skip: set[Key] = frozenset()) -> dict[Key, str
         if conditions and not any(_store_admits(condition, key[1]) for condition in conditions):
             refusals[key] = f"{describe(key)}: {describe(store_key)} does not admit namespace {key[1]}"
             continue
+        if vault and "vault" in store["provider"]:
+            if denied := _vault_denial(vault, store["provider"]["vault"], key, external["spec"]):
+                refusals[key] = f"{describe(key)}: through {describe(store_key)}, {denied}"
+            continue
         provider = store["provider"].get("kubernetes")
         if not provider:
             continue
@@ -238,8 +304,7 @@ def secret_refusals(graph: Graph, skip: set[Key] = frozenset()) -> dict[Key, str
         user = rbac.service_account(namespace or key[1], account["name"])
         remote = provider.get("remoteNamespace", "default")
         spec = external["spec"]
-        names = [item["remoteRef"]["key"] for item in spec.get("data", [])]
-        names += [item["extract"]["key"] for item in spec.get("dataFrom", []) if "extract" in item]
+        names = _remote_keys(spec)
         requests = [rbac.Request(user, "get", "", "secrets", remote, name) for name in names]
         requests += [rbac.Request(user, "list", "", "secrets", remote, "") for item in spec.get("dataFrom", [])
                      if "find" in item]
@@ -249,9 +314,9 @@ def secret_refusals(graph: Graph, skip: set[Key] = frozenset()) -> dict[Key, str
     return refusals
 
 
-def refused(graph: Graph, settings: dict) -> set[Key]:
+def refused(graph: Graph, settings: dict, vault=None) -> set[Key]:
     """The objects of the graph its controller does not apply, and the ExternalSecrets whose
-    secrets are not fetched (secret_refusals). Argo CD applies nothing of an
+    secrets are not fetched (secret_refusals, with `vault`'s rights). Argo CD applies nothing of an
     Application its AppProject refuses any object of: the sync fails before applying (gitops-engine
     pkg/sync/sync_context.go, permission check of every task before the first wave)."""
     if settings["cluster_controller"] == "argocd":
@@ -259,7 +324,7 @@ def refused(graph: Graph, settings: dict) -> set[Key]:
                                         if _application_violations(graph, key, app)))
     else:
         rejected = set(impersonation_refusals(graph, settings["flux_namespace"]))
-    return rejected | set(secret_refusals(graph, rejected))
+    return rejected | set(secret_refusals(graph, rejected, vault))
 
 
 def deployed_kinds(graph: Graph, project: str) -> set[tuple[str, str]]:

@@ -317,22 +317,22 @@ class Walker:
         name = spec.get("releaseName") or (f"{spec['targetNamespace']}-{key[2]}" if "targetNamespace" in spec else key[2])
         return _default_namespace(self._render(graph, key, chart, name, namespace, values), namespace)
 
-    @staticmethod
-    def _flux_instance(graph: Graph, key: Key, instance: dict) -> list[dict]:
-        """The sync the Flux Operator makes: a source and a Kustomization named after the namespace."""
+    def _flux_instance(self, graph: Graph, key: Key, instance: dict) -> list[dict]:
+        """The sync the Flux Operator makes: a source and a Kustomization named after the namespace,
+        with the instance's kustomize patches (fluxoperator.dev, "Flux Instance Customization")."""
         sync, namespace = instance["spec"]["sync"], key[1]
         name = sync.get("name", namespace)
         source = {"url": sync["url"], "ref": {"name": sync["ref"]}, "interval": sync.get("interval", "1m")}
         if "pullSecret" in sync:
             source["secretRef"] = {"name": sync["pullSecret"]}
-        return [
+        return self._patched([
             {"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": sync["kind"],
              "metadata": {"name": name, "namespace": namespace}, "spec": source},
             {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
              "metadata": {"name": name, "namespace": namespace},
              "spec": {"interval": sync.get("interval", "1m"), "path": sync["path"], "prune": True,
                       "sourceRef": {"kind": sync["kind"], "name": name}}},
-        ]
+        ], instance["spec"].get("kustomize", {}).get("patches", []))
 
     def _patched(self, objects: list[dict], patches: list[dict]) -> list[dict]:
         """The objects with a controller's inline kustomize patches applied, by kustomize itself."""
