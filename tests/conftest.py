@@ -147,31 +147,41 @@ def copy_app(template: Path, dst: Path, answers: dict) -> Path:
     return dst
 
 
+@pytest.fixture(scope="session")
+def rendered(template_dir, tmp_path_factory):
+    """rendered(answers) -> what Copier writes for these answers, copied once per session and
+    worker, for tests to read; rendered(answers, dst) -> dst, a copy of that of its own, byte for
+    byte what another Copier run of the same answers writes there."""
+    apps: dict[str, Path] = {}
+
+    def _rendered(answers: dict, dst: Path | None = None) -> Path:
+        key = json.dumps(answers, sort_keys=True)
+        if key not in apps:
+            apps[key] = copy_app(template_dir, tmp_path_factory.mktemp("rendered") / "app", answers)
+        return apps[key] if dst is None else shutil.copytree(apps[key], dst, symlinks=True)
+
+    return _rendered
+
+
 @pytest.fixture
-def generate(template_dir, tmp_path):
-    """generate(**answers) -> Path of a freshly generated app (app_name defaults to demo)."""
+def generate(rendered, tmp_path):
+    """generate(**answers) -> Path of an app of its own, generated from these answers (app_name
+    defaults to demo)."""
     count = 0
 
     def _generate(**answers) -> Path:
         nonlocal count
         count += 1
-        return copy_app(template_dir, tmp_path / f"app{count}", {"app_name": "demo", **answers})
+        return rendered({"app_name": "demo", **answers}, tmp_path / f"app{count}")
 
     return _generate
 
 
 @pytest.fixture(scope="session")
-def app(template_dir, tmp_path_factory):
+def app(rendered):
     """app(name) -> the app generated from tests/answers/<name>.yml (or a COMBINATIONS entry),
-    made once per session."""
-    apps: dict[str, Path] = {}
-
-    def _app(name: str) -> Path:
-        if name not in apps:
-            apps[name] = copy_app(template_dir, tmp_path_factory.mktemp(name) / "app", answers_for(name))
-        return apps[name]
-
-    return _app
+    made once per session; read only."""
+    return lambda name: rendered(answers_for(name))
 
 
 @pytest.fixture(scope="session")
@@ -278,14 +288,14 @@ def publish_orchestration(server, root: Path) -> list[dict]:
 
 
 @pytest.fixture(scope="session")
-def app_repo(template_dir, tmp_path_factory):
+def app_repo(rendered, tmp_path_factory):
     """app_repo(answer set) -> (a git repository of that app, its commit), made once per session;
     a version-like git_revision is tagged, and so is a reviewed platform."""
     repos: dict[str, tuple[Path, str]] = {}
 
     def _app_repo(name: str) -> tuple[Path, str]:
         if name not in repos:
-            repo = copy_app(template_dir, tmp_path_factory.mktemp("app-repo") / "app", answers_for(name))
+            repo = rendered(answers_for(name), tmp_path_factory.mktemp("app-repo") / "app")
             git(repo, "init", "--quiet", "--initial-branch", "main")
             commit = commit_all(repo, "generated")
             answers = recorded_answers(repo)
@@ -303,7 +313,7 @@ def app_repo(template_dir, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def fleet(app_repo, template_dir, tmp_path_factory):
+def fleet(app_repo, rendered, tmp_path_factory):
     """fleet(name) -> the Fleet of FLEETS[name], made once per session; `.walk()` walks it."""
     from support.orchestration import GitServer
 
@@ -314,9 +324,7 @@ def fleet(app_repo, template_dir, tmp_path_factory):
             return fleets[name]
         base = tmp_path_factory.mktemp(f"fleet-{name}")
         server = GitServer(base)
-        root = base / "orchestration"
-        run_copy(str(template_dir), root, data=load_answers(f"orchestration/{name}"), defaults=True, unsafe=True,
-                 quiet=True)
+        root = rendered(load_answers(f"orchestration/{name}"), base / "orchestration")
         answers = recorded_answers(root)
         apps = {}
         for app_answers in {**FLEETS, **PRODUCTION_FLEETS}[name]:

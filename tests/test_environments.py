@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from copier import run_copy
 
-from conftest import answers_for, bootstrap, commit_all, copy_app, git, load_answers, recorded_answers
+from conftest import answers_for, bootstrap, commit_all, git, load_answers, recorded_answers
 from conftest import registry_script, serve_orchestration
 from support.kube import BUILTIN_GROUPS, validation_errors
 from support.orchestration import GitServer, Graph, Walker, ordering_violations, project_violations, unresolved_dependencies
@@ -45,11 +44,11 @@ VARIANTS = {
 }
 
 
-def app_releases(template_dir: Path, scratch: Path) -> dict[str, Path]:
+def app_releases(rendered, scratch: Path) -> dict[str, Path]:
     """Each app's repository: FIRST tagged, then NEXT, whose base values add an annotation."""
     repos = {}
     for answers, app in APPS.items():
-        repo = copy_app(template_dir, scratch / app, answers_for(answers))
+        repo = rendered(answers_for(answers), scratch / app)
         git(repo, "init", "--quiet", "--initial-branch", "main")
         commit_all(repo, "generated")
         git(repo, "tag", FIRST)
@@ -106,15 +105,13 @@ class Estate:
 
 
 @pytest.fixture(scope="module")
-def estates(template_dir, tmp_path_factory) -> dict[str, Estate]:
+def estates(rendered, tmp_path_factory) -> dict[str, Estate]:
     base = tmp_path_factory.mktemp("environments")
-    repos = app_releases(template_dir, base / "apps")
+    repos = app_releases(rendered, base / "apps")
     result = {}
     for variant, answers in VARIANTS.items():
         scratch = base / variant
-        root = scratch / "orchestration"
-        run_copy(str(template_dir), root, data={**load_answers("orchestration/argocd"), **answers}, defaults=True,
-                 unsafe=True, quiet=True)
+        root = rendered({**load_answers("orchestration/argocd"), **answers}, scratch / "orchestration")
         server = GitServer(scratch)
         for environment, apps in RUNS.items():
             for app in apps:

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from copier import run_copy
 
 from conftest import publish_orchestration, recorded_answers
 from support import helm
@@ -41,7 +40,7 @@ VARIANTS = {
 
 
 @pytest.fixture(scope="session")
-def bare(template_dir, tmp_path_factory):
+def bare(rendered, tmp_path_factory):
     """bare(variant) -> (settings of the generated orchestration, its graph): no app registered."""
     walked = {}
 
@@ -49,9 +48,8 @@ def bare(template_dir, tmp_path_factory):
         if variant not in walked:
             controller, answers = VARIANTS[variant]
             base = tmp_path_factory.mktemp(f"infrastructure-{variant}")
-            root = base / "orchestration"
-            run_copy(str(template_dir), root, data={"project_kind": "orchestration", "cluster_controller": controller,
-                                                    **answers}, defaults=True, unsafe=True, quiet=True)
+            root = rendered({"project_kind": "orchestration", "cluster_controller": controller, **answers},
+                            base / "orchestration")
             server = GitServer(base)
             roots = publish_orchestration(server, root)
             (base / "walk").mkdir()
@@ -336,13 +334,11 @@ def test_the_platform_agrees_with_the_apps(fleet, graph, name):
 
 
 @pytest.mark.parametrize("controller", ["argocd", "fluxcd"])
-def test_a_chart_source_missing_from_the_layer_is_caught(template_dir, tmp_path, controller):
+def test_a_chart_source_missing_from_the_layer_is_caught(rendered, tmp_path, controller):
     """The walk follows each external chart to its source: a HelmRelease whose HelmRepository
     is gone does not resolve, and an Application whose chart repository its AppProject does not
     admit is a violation."""
-    root = tmp_path / "orchestration"
-    run_copy(str(template_dir), root, data={"project_kind": "orchestration", "cluster_controller": controller},
-             defaults=True, unsafe=True, quiet=True)
+    root = rendered({"project_kind": "orchestration", "cluster_controller": controller}, tmp_path / "orchestration")
     components = root / "infrastructure/components.yaml"
     documents = components.read_text().split("\n---\n")
     if controller == "fluxcd":

@@ -17,7 +17,7 @@ import yaml
 from copier import run_copy, run_update
 
 from test_workflows import ZIZMOR
-from conftest import (FLEETS, ROOT, commit_all, copy_app, git, load_answers, recorded_answers, refusal,
+from conftest import (FLEETS, ROOT, commit_all, git, load_answers, recorded_answers, refusal,
                       registry_script)
 from support import helm
 from support.lint import yamllint
@@ -90,13 +90,11 @@ def files(root: Path) -> set[str]:
 
 
 @pytest.fixture(scope="session")
-def orchestration(template_dir, tmp_path_factory):
+def orchestration(rendered, tmp_path_factory):
     """orchestration(name, **answers) -> a fresh copy from tests/answers/orchestration/<name>.yml."""
     def _copy(name: str, **answers) -> Path:
-        dst = tmp_path_factory.mktemp(f"orchestration-{name}") / "repo"
-        run_copy(str(template_dir), dst, data={**load_answers(f"orchestration/{name}"), **answers}, defaults=True,
-                 unsafe=True, quiet=True)
-        return dst
+        return rendered({**load_answers(f"orchestration/{name}"), **answers},
+                        tmp_path_factory.mktemp(f"orchestration-{name}") / "repo")
 
     return _copy
 
@@ -114,9 +112,8 @@ def test_only_the_controllers_files(orchestration, name):
         assert (root / "scripts/gitops_template" / path.name).read_text() == path.read_text(), path.name
 
 
-def test_the_app_stays_what_it_was(template_dir, orchestration, tmp_path):
-    default = copy_app(template_dir, tmp_path / "default", {"app_name": "shop"})
-    explicit = copy_app(template_dir, tmp_path / "explicit", {"app_name": "shop", "project_kind": "app"})
+def test_the_app_stays_what_it_was(rendered, orchestration):
+    default, explicit = rendered({"app_name": "shop"}), rendered({"app_name": "shop", "project_kind": "app"})
     assert files(default) == files(explicit)
     assert all((default / f).read_bytes() == (explicit / f).read_bytes() for f in files(default))
     app_answers = recorded_answers(default)
@@ -334,7 +331,7 @@ def test_flux_readme_commands_name_the_objects(fleet):
     [instance] = f.bootstrap()
     sync = instance["spec"]["sync"]
     helm_install, secret, apply = sh_block(readme, "## Bootstrap")
-    assert helm_install[:3] == ["helm", "install", "flux-operator"] and f"--namespace" in helm_install
+    assert helm_install[:3] == ["helm", "install", "flux-operator"] and "--namespace" in helm_install
     assert helm_install[helm_install.index("--namespace") + 1] == instance["metadata"]["namespace"]
     assert secret[:4] == ["flux", "create", "secret", "git"] and secret[4] == sync["pullSecret"]
     assert f"--url={sync['url']}" in secret

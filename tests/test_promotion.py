@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -23,12 +22,10 @@ RUNNING = {
 
 
 @pytest.fixture(scope="module")
-def platform(template_dir, tmp_path_factory):
+def platform(rendered, tmp_path_factory):
     """platform(**changes) -> the platform chart's objects with RUNNING's values, changed."""
-    from conftest import copy_app
-
     scratch = tmp_path_factory.mktemp("promotion")
-    chart = copy_app(template_dir, scratch / "app", {"app_name": "shop"}) / "helm/platform"
+    chart = rendered({"app_name": "shop"}) / "helm/platform"
 
     def _render(**changes) -> list[dict]:
         values = scratch / f"values-{len(list(scratch.glob('values-*')))}.json"

@@ -102,17 +102,30 @@ def bump_catalogue(template: Path, chart: str, version: str) -> None:
                                                        f'"version": "{version}"', 1))
 
 
+@pytest.fixture(scope="session")
+def fleet_dependencies(fleet, tmp_path_factory):
+    """fleet_dependencies(name) -> what Renovate extracts from that test fleet, run once per session."""
+    extracted = {}
+
+    def _extracted(name: str) -> list:
+        if name not in extracted:
+            extracted[name] = extract(fleet(name).root, tmp_path_factory.mktemp(f"renovate-{name}"))
+        return extracted[name]
+
+    return _extracted
+
+
 @pytest.mark.parametrize(("fleet_version", "template_version"), [
     pytest.param("v1.21.2", "v1.21.2", id="same-bump"),
     pytest.param("v1.21.2", "v1.22.0", id="template-newer"),
     pytest.param("v1.22.0", "v1.21.2", id="fleet-newer"),
 ])
-def test_a_fleet_whose_renovate_bumped_a_pin_updates_without_conflict(template_repo, tmp_path, fleet_version,
-                                                                       template_version):
+def test_a_fleet_whose_renovate_bumped_a_pin_updates_without_conflict(template_repo, fleet_dependencies, tmp_path,
+                                                                       fleet_version, template_version):
     fleet = fleet_from(template_repo, tmp_path / "fleet")
     components = fleet / "infrastructure/components.yaml"
-    # The fleet's Renovate reads cert-manager's pin there, and bumps it in place.
-    [pin] = [dep for dep in extract(fleet, tmp_path) if dep.name == "cert-manager"]
+    # A Flux fleet's Renovate reads cert-manager's pin there, and bumps it in place.
+    [pin] = [dep for dep in fleet_dependencies("fluxcd") if dep.name == "cert-manager"]
     assert (pin.package_file, pin.version) == ("infrastructure/components.yaml", "v1.21.1")
     components.write_text(components.read_text().replace('"v1.21.1"', f'"{fleet_version}"'))
     git(fleet, "commit", "--quiet", "--all", "--message", "chore(deps): update cert-manager")
@@ -130,11 +143,11 @@ def test_a_fleet_whose_renovate_bumped_a_pin_updates_without_conflict(template_r
 
 
 @pytest.mark.parametrize("name", ["argocd", "fluxcd"])
-def test_renovate_extracts_every_pin_a_fleet_holds(fleet, name, tmp_path):
+def test_renovate_extracts_every_pin_a_fleet_holds(fleet, fleet_dependencies, name):
     """Every chart of the infrastructure, what the bootstrap installs, the Ceph image and the Python
     packages `make prove` installs: what the fleet's own Renovate bumps between template releases."""
     root = fleet(name).root
-    extracted = {(dep.name, dep.version) for dep in extract(root, tmp_path)}
+    extracted = {(dep.name, dep.version) for dep in fleet_dependencies(name)}
     catalogue = json.loads(CATALOGUE.read_text())
     expected = {(c["chart"] if not c["repo"].startswith("oci://") else c["repo"].removeprefix("oci://"), c["version"])
                 for c in catalogue["components"]}

@@ -12,7 +12,7 @@ import subprocess
 import pytest
 import yaml
 
-from conftest import FLEETS, PRODUCTION_FLEETS, commit_all, copy_app, git, recorded_answers, registry_script, serve_orchestration
+from conftest import FLEETS, PRODUCTION_FLEETS, commit_all, git, recorded_answers, registry_script, serve_orchestration
 from support.orchestration import Walker, controller_reads, refused, secret_refusals
 from support.vault import Vault
 from gitops_template.names import registered_name
@@ -69,17 +69,17 @@ spec:
 """
 
 
-def intruder_app(template_dir, scratch):
+def intruder_app(rendered, scratch):
     """An app whose charts reach out of its namespace (its gitops folders are the template's)."""
-    repo = copy_app(template_dir, scratch / INTRUDER, {"app_name": INTRUDER})
+    repo = rendered({"app_name": INTRUDER}, scratch / INTRUDER)
     (repo / "helm/base/templates/hostile.yaml").write_text(INTRUDER_BASE)
     (repo / "helm/platform/templates/hostile.yaml").write_text(INTRUDER_PLATFORM)
     return repo
 
 
-def raider_app(template_dir, scratch):
+def raider_app(rendered, scratch):
     """An app whose gitops folders reach out of its namespace (its charts are the template's)."""
-    repo = copy_app(template_dir, scratch / RAIDER, {"app_name": RAIDER})
+    repo = rendered({"app_name": RAIDER}, scratch / RAIDER)
     argocd = repo / "gitops/argocd"
     project = yaml.safe_load((argocd / "project.yaml").read_text())
     project["spec"].update(sourceRepos=["*"], destinations=[{"server": "*", "namespace": "*"}],
@@ -170,7 +170,7 @@ def pod_security(walked, rejected: set, namespace: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def hostile_graph(fleet, template_dir, tmp_path_factory):
+def hostile_graph(fleet, rendered, tmp_path_factory):
     """hostile_graph(fleet name) -> the fleet's graph with both hostile apps registered too."""
     graphs = {}
 
@@ -182,7 +182,7 @@ def hostile_graph(fleet, template_dir, tmp_path_factory):
             subprocess.run(["git", "clone", "--quiet", str(original.root), str(clone)], check=True)
             server = original.server.copy(scratch)
             for app, make in ((INTRUDER, intruder_app), (RAIDER, raider_app)):
-                repo = make(template_dir, scratch)
+                repo = make(rendered, scratch)
                 git(repo, "init", "--quiet", "--initial-branch", "main")
                 commit_all(repo, "hostile")
                 url = recorded_answers(repo)["repo_url"]
