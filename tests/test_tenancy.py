@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from conftest import FLEETS, PRODUCTION_FLEETS, commit_all, copy_app, git, recorded_answers, registry_script, serve_orchestration
-from support.orchestration import Walker, controller_reads, refused, secret_refusals
+from support.orchestration import Walker, controller_reads, foreign_sources, refused, secret_refusals
 from support.vault import Vault
 from gitops_template.names import registered_name
 from gitops_template.vcs import flux_repo_url
@@ -118,7 +118,20 @@ def raider_app(template_dir, scratch):
                            valuesFrom=[flux_secret], kubeConfig={"secretRef": {"name": "flux-system"}})
     (repo / "gitops/hostile").mkdir()
     (repo / "gitops/hostile/helm-release.yaml").write_text(yaml.safe_dump(release))
+    # Its own Kustomization, HelmRelease and GitRepository read another app's repository, which
+    # lives beside its own in Flux's namespace: deployed, charts read into its namespace, included.
+    edit_yaml(flux / "base-kustomization.yaml", lambda k: k["spec"]["sourceRef"].update(name=VICTIM))
+    edit_yaml(repo / "gitops/fluxcd-releases/platform/helm-release.yaml",
+              lambda r: r["spec"]["chart"]["spec"]["sourceRef"].update(name=VICTIM))
+    edit_yaml(flux / "git-repository.yaml", lambda g: g["spec"].update(include=[{"repository": {"name": VICTIM}}]))
     return repo
+
+
+def edit_yaml(path, change) -> None:
+    """The one object of a YAML file, changed in place."""
+    obj = yaml.safe_load(path.read_text())
+    change(obj)
+    path.write_text(yaml.safe_dump(obj))
 
 
 # The homelab fleets' store holds apps' secrets as Secrets of the cluster, the production
@@ -202,6 +215,12 @@ def test_hostile_apps_get_nothing_outside_their_namespace(fleet, hostile_graph, 
     walked, settings, vault = bootstrapped(fleet(name), hostile_graph(name)), fleet(name).settings, vault_of(fleet(name))
     controller = settings["cluster_controller"]
     rejected = refused(walked, settings, vault)
+    # No app's object reads another app's source: each reads its own.
+    assert foreign_sources(walked, settings) == {}
+    if controller == "fluxcd":
+        namespace = settings["flux_namespace"]
+        assert walked.objects[("Kustomization", namespace, f"{RAIDER}-base")]["spec"]["sourceRef"] == {
+            "kind": "GitRepository", "name": RAIDER}
     assert HOSTILE_OBJECTS[controller] <= set(walked.objects)
     assert HOSTILE_OBJECTS[controller] - rejected == set()
     # Nothing of another app is refused, and the secret by External Secrets' own rules.
