@@ -268,6 +268,29 @@ def test_flux_applies_an_app_only_as_the_app(fleet, graph):
     assert walked.of_kind("ClusterRoleBinding") == {}
 
 
+def test_flux_keeps_the_source_each_app_gives(fleet, graph):
+    """Confined to its own sources, each app still reads the one it names: its reviewed platform
+    from <app>-platform (where it has one), the rest from <app>."""
+    def source_of(spec: dict) -> dict:
+        return spec.get("sourceRef") or spec["chart"]["spec"]["sourceRef"]
+
+    walked, flux, reviewed = graph("fluxcd"), fleet("fluxcd"), set()
+    for app, repo in flux.apps.items():
+        gitops = ("Kustomization", flux.settings["flux_namespace"], registered_name(app))
+        given, read = {}, {}
+        for path in [*(repo / "gitops/fluxcd").glob("*kustomization.yaml"),
+                     *(repo / "gitops/fluxcd-releases").glob("*/helm-release.yaml")]:
+            obj = yaml.safe_load(path.read_text())
+            given[(obj["kind"], obj["metadata"]["name"])] = source_of(obj["spec"])
+        for key in walked.descendants(gitops):
+            if key[0] in ("Kustomization", "HelmRelease"):
+                read[(key[0], key[2])] = source_of(walked.objects[key]["spec"])
+        assert read == given, app
+        reviewed |= {app for ref in read.values() if ref["name"] == f"{app}-platform"}
+    # One of the fleet's apps has its platform reviewed (fluxcd-private).
+    assert reviewed
+
+
 @pytest.mark.parametrize("name", list(FLEETS))
 def test_the_fleet_writes_each_apps_namespace(fleet, graph, name):
     """An app's namespace is the registry's, with the organisation's Pod Security Standard, kept

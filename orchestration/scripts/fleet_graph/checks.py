@@ -1,7 +1,7 @@
 """What a fleet's graph must hold, checked as the controllers check it: dependencies that
 resolve, AppProjects that admit what their Applications deploy (Argo CD), accounts that may apply
-what they apply (Flux impersonation), secret stores that admit their readers, custom kinds an
-installed component defines, and the infrastructure ready before the apps."""
+what they apply and apps that read only their own sources (Flux), secret stores that admit their
+readers, custom kinds an installed component defines, and the infrastructure ready before the apps."""
 
 from __future__ import annotations
 
