@@ -12,15 +12,18 @@ import subprocess
 import pytest
 import yaml
 
-from conftest import FLEETS, PRODUCTION_FLEETS, commit_all, copy_app, git, recorded_answers, registry_script, serve_orchestration
+from conftest import (FLEETS, PRODUCTION_FLEETS, REVIEWED_ENVIRONMENTS, answers_for, commit_all, copy_app, git, recorded_answers,
+                      registry_script, serve_orchestration)
 from support.orchestration import Walker, controller_reads, foreign_sources, refused, secret_refusals
 from support.vault import Vault
+from gitops_template.fleet import platform_review_tag
 from gitops_template.names import registered_name
 from gitops_template.vcs import flux_repo_url
 
 INTRUDER, RAIDER = "intruder", "raider"
 ENFORCE = "pod-security.kubernetes.io/enforce"
 VICTIM = "shop"  # registered in every fleet, in its namespace shop
+PRIVATE = answers_for("fluxcd-private")  # registered in the Flux fleets, from a private repository
 INTRUDER_BASE = f"""\
 # Cluster-admin for the app's pods.
 apiVersion: rbac.authorization.k8s.io/v1
@@ -123,7 +126,14 @@ def raider_app(template_dir, scratch):
     edit_yaml(flux / "base-kustomization.yaml", lambda k: k["spec"]["sourceRef"].update(name=VICTIM))
     edit_yaml(repo / "gitops/fluxcd-releases/platform/helm-release.yaml",
               lambda r: r["spec"]["chart"]["spec"]["sourceRef"].update(name=VICTIM))
-    edit_yaml(flux / "git-repository.yaml", lambda g: g["spec"].update(include=[{"repository": {"name": VICTIM}}]))
+    source = yaml.safe_load((flux / "git-repository.yaml").read_text())
+    # Its platform from a GitRepository of its own fetching a private app's repository with that
+    # app's Secret (also in Flux's namespace).
+    private = {**source["spec"], "url": flux_repo_url(PRIVATE["repo_url"]), "secretRef": {"name": PRIVATE["git_secret_name"]}}
+    platform = {**source, "metadata": {**source["metadata"], "name": f"{RAIDER}-platform"}, "spec": private}
+    source["spec"]["include"] = [{"repository": {"name": VICTIM}}]
+    (flux / "git-repository.yaml").write_text(yaml.safe_dump_all([source, platform]))
+    edit_yaml(flux / "platform-kustomization.yaml", lambda k: k["spec"]["sourceRef"].update(name=f"{RAIDER}-platform"))
     return repo
 
 
@@ -198,6 +208,9 @@ def hostile_graph(fleet, template_dir, tmp_path_factory):
                 repo = make(template_dir, scratch)
                 git(repo, "init", "--quiet", "--initial-branch", "main")
                 commit_all(repo, "hostile")
+                # Its platform reviewed, as a fleet deploys a GitRepository <app>-platform from.
+                for environment in REVIEWED_ENVIRONMENTS:
+                    git(repo, "tag", platform_review_tag(environment))
                 url = recorded_answers(repo)["repo_url"]
                 result = registry_script(clone, "register", app, "--repo-url", url)
                 assert result.returncode == 0, result.stderr

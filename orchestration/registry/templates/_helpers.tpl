@@ -197,7 +197,7 @@ value files). The revision comes as JSON, so that the ApplicationSet can pass
 
 {{/*
 registry.fluxPatches: the kustomize patches of an app's gitops/fluxcd folder in an environment
-(list settings app refField revision overrides reviewTag): the app's GitRepository fetches the
+(list settings app refField revision overrides reviewTag fetch): the app's GitRepository fetches the
 environment's revision; every Kustomization the folder holds acts as the ServiceAccount
 <app>-deploy (registry.fluxTenancy) and patches what it applies: every HelmRelease acts as
 <app>-deploy too, creates no namespace, and has the environment's values (spec.values, layered
@@ -217,8 +217,11 @@ branch, else from the environment's revision, so a review for one environment ne
 another. An app without that GitRepository is left as it is: kustomize ignores a patch whose
 target matches nothing (kustomize v5.5.0, as the suite's graph walk runs it).
 Every source the app's Kustomizations and HelmReleases read is one of its own GitRepositories,
-<app> or <app>-platform, and its GitRepositories include no other (spec.include): the
-controllers get the source and fetch its artifact with their own rights, before acting as any
+<app> or <app>-platform, which fetch the registered repository with the registered Secret, as
+<app>-gitops does (`fetch`: url and secretRef), and include no other GitRepository
+(spec.include) nor read a proxy's Secret (proxySecretRef): source-controller reads those Secrets
+and included artifacts with its own rights (fluxcd.io/flux/components/source/gitrepositories/),
+and the controllers get the source and fetch its artifact with theirs, before acting as any
 account (kustomize-controller v1.9.4 kustomization_controller.go, getSource and fetch.New before
 NewImpersonator; helm-controller v1.6.3 helmrelease_controller.go, NewHelmChartTemplate with
 r.Client, then loader.SecureLoadChartFromURL), and every app's sources are in the Flux namespace,
@@ -242,8 +245,10 @@ a field, so the name is copied into the annotation registry/source, selected on
 {{- $platformSource := dict "group" "source.toolkit.fluxcd.io" "kind" "GitRepository" "name" (printf "%s-platform" $app) }}
 {{- $patches := list (dict "target" $source "patch" (toJson (list (dict "op" "replace" "path" "/spec/ref" "value" $ref)))) }}
 {{- $patches = append $patches (dict "target" $platformSource "patch" (toJson (list (dict "op" "replace" "path" "/spec/ref" "value" $reviewed)))) }}
-{{- $unincluded := dict "apiVersion" "source.toolkit.fluxcd.io/v1" "kind" "GitRepository" "metadata" (dict "name" "any") "spec" (dict "include" nil) }}
-{{- $patches = append $patches (dict "target" (omit $source "name") "patch" (toJson $unincluded)) }}
+{{- $fetched := dict "apiVersion" "source.toolkit.fluxcd.io/v1" "kind" "GitRepository" "metadata" (dict "name" "any") }}
+{{- $fetch := index . 6 }}
+{{- $_ := set $fetched "spec" (dict "url" $fetch.url "secretRef" $fetch.secretRef "include" nil "proxySecretRef" nil) }}
+{{- $patches = append $patches (dict "target" (omit $source "name") "patch" (toJson $fetched)) }}
 {{- $marked := dict "name" "any" "annotations" (dict "registry/source" "") }}
 {{- $ownSource := dict "kind" "GitRepository" "namespace" nil }}
 {{- $releases := dict "group" "helm.toolkit.fluxcd.io" "kind" "HelmRelease" }}

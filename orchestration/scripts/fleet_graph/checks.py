@@ -175,13 +175,15 @@ def _source_refs(key: Key, obj: dict) -> list[tuple[str, str, str]]:
 
 def foreign_sources(graph: Graph, settings: dict) -> dict[Key, str]:
     """Each Kustomization, HelmRelease or GitRepository of a registered app (below its
-    `<app>-gitops` Kustomization) that reads a source that is not that app's, with whose it is. The
-    controllers read a source, and fetch its artifact, with their own rights, whatever account the
-    object acts as (kustomize-controller v1.9.4 kustomization_controller.go, getSource and fetch.New
-    before NewImpersonator; helm-controller v1.6.3 helmrelease_controller.go, NewHelmChartTemplate
-    with r.Client, loader.SecureLoadChartFromURL; source-controller copies an included
-    GitRepository's artifact, fluxcd.io/flux/components/source/gitrepositories/#include), so an
-    app naming another's source deploys, or reads, that app's repository."""
+    `<app>-gitops` Kustomization) that reads what is not that app's, with what: a source of
+    another app or of the fleet, or, for a GitRepository, a repository or Secret other than those
+    the app is registered with (its `<app>-gitops` GitRepository's). The controllers read a source,
+    and fetch its artifact, with their own rights, whatever account the object acts as
+    (kustomize-controller v1.9.4 kustomization_controller.go, getSource and fetch.New before
+    NewImpersonator; helm-controller v1.6.3 helmrelease_controller.go, NewHelmChartTemplate with
+    r.Client, loader.SecureLoadChartFromURL), as source-controller reads a GitRepository's
+    secretRef and includes (fluxcd.io/flux/components/source/gitrepositories/), so an app naming
+    another's deploys, or reads, that app's repository."""
     namespace, suffix = settings["flux_namespace"], settings["registered_suffix"]
     owners: dict[Key, str] = {}
     for key in graph.of_kind("Kustomization"):
@@ -192,10 +194,19 @@ def foreign_sources(graph: Graph, settings: dict) -> dict[Key, str]:
     for key, app in owners.items():
         if key[0] not in (*FLUX_CONTROLLERS, "GitRepository") or key not in graph.objects:
             continue
+        spec, problems = graph.objects[key]["spec"], []
         for source in _source_refs(key, graph.objects[key]):
             if owners.get(source) != app:
                 whose = f"the app {owners[source]}'s" if source in owners else f"not the app {app}'s"
-                reads[key] = f"{describe(key)}: reads {describe(source)}, {whose}, with its controller's own rights"
+                problems.append(f"reads {describe(source)}, {whose}")
+        registered = graph.objects.get(("GitRepository", namespace, app + suffix), {}).get("spec")
+        if key[0] == "GitRepository" and registered and (spec["url"], spec.get("secretRef")) != (
+                registered["url"], registered.get("secretRef")):
+            secret = (spec.get("secretRef") or {}).get("name")
+            problems.append(f"fetches {spec['url']} with {f'Secret {key[1]}/{secret}' if secret else 'no Secret'}, "
+                            f"not the repository and Secret the app {app} is registered with")
+        if problems:
+            reads[key] = f"{describe(key)}: {'; '.join(problems)}, with its controller's own rights"
     return reads
 
 
