@@ -199,7 +199,32 @@ def test_prove_names_what_a_flux_controller_would_read_for_an_app():
                        "postBuild": {"substituteFrom": [{"kind": "Secret", "name": "flux-system"}]}}}
     graph = Graph()
     graph.objects[key_of(sneaky)], graph.parents[key_of(sneaky)], graph.children[key_of(sneaky)] = sneaky, None, []
-    settings = {"cluster_controller": "fluxcd", "flux_namespace": "flux-system"}
+    settings = {"cluster_controller": "fluxcd", "flux_namespace": "flux-system", "registered_suffix": "-gitops"}
     assert proof(graph, settings, prove.CATALOGUE) == [
         "Kustomization flux-system/shop-base (applied by hand): kustomize-controller reads Secret "
         "flux-system/flux-system with its own rights"]
+
+
+def test_prove_names_an_app_reading_another_apps_source():
+    """The registry confines each app's Flux objects to its own sources; one that reads another
+    app's is a finding, whose source it is named."""
+    def obj(kind, name, spec, group="kustomize.toolkit.fluxcd.io/v1"):
+        return {"apiVersion": group, "kind": kind, "metadata": {"name": name, "namespace": "flux-system"}, "spec": spec}
+
+    graph = Graph()
+    tree = {None: [obj("Kustomization", "shop-gitops", {"sourceRef": {"kind": "GitRepository", "name": "shop-gitops"}}),
+                   obj("Kustomization", "ledger-gitops", {"sourceRef": {"kind": "GitRepository", "name": "ledger-gitops"}})],
+            "shop-gitops": [obj("GitRepository", "shop", {}, "source.toolkit.fluxcd.io/v1")],
+            "ledger-gitops": [obj("HelmRelease", "ledger-base", {"chart": {"spec": {
+                "chart": "./helm/base", "sourceRef": {"kind": "GitRepository", "name": "shop"}}}}, "helm.toolkit.fluxcd.io/v2")]}
+    for parent, children in tree.items():
+        for child in children:
+            key = key_of(child)
+            graph.objects[key], graph.children[key] = child, []
+            graph.parents[key] = ("Kustomization", "flux-system", parent) if parent else None
+            if parent:
+                graph.children[("Kustomization", "flux-system", parent)].append(key)
+    settings = {"cluster_controller": "fluxcd", "flux_namespace": "flux-system", "registered_suffix": "-gitops"}
+    assert proof(graph, settings, prove.CATALOGUE) == [
+        "HelmRelease flux-system/ledger-base (applied by Kustomization flux-system/ledger-gitops): reads "
+        "GitRepository flux-system/shop, the app shop's, with its controller's own rights"]

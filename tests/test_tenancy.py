@@ -12,15 +12,18 @@ import subprocess
 import pytest
 import yaml
 
-from conftest import FLEETS, PRODUCTION_FLEETS, commit_all, git, recorded_answers, registry_script, serve_orchestration
-from support.orchestration import Walker, controller_reads, refused, secret_refusals
+from conftest import (FLEETS, PRODUCTION_FLEETS, REVIEWED_ENVIRONMENTS, answers_for, commit_all, git, recorded_answers,
+                      registry_script, serve_orchestration)
+from support.orchestration import Walker, controller_reads, foreign_sources, refused, secret_refusals
 from support.vault import Vault
+from gitops_template.fleet import platform_review_tag
 from gitops_template.names import registered_name
 from gitops_template.vcs import flux_repo_url
 
 INTRUDER, RAIDER = "intruder", "raider"
 ENFORCE = "pod-security.kubernetes.io/enforce"
 VICTIM = "shop"  # registered in every fleet, in its namespace shop
+PRIVATE = answers_for("fluxcd-private")  # registered in the Flux fleets, from a private repository
 INTRUDER_BASE = f"""\
 # Cluster-admin for the app's pods.
 apiVersion: rbac.authorization.k8s.io/v1
@@ -118,7 +121,27 @@ def raider_app(rendered, scratch):
                            valuesFrom=[flux_secret], kubeConfig={"secretRef": {"name": "flux-system"}})
     (repo / "gitops/hostile").mkdir()
     (repo / "gitops/hostile/helm-release.yaml").write_text(yaml.safe_dump(release))
+    # Its own Kustomization, HelmRelease and GitRepository read another app's repository, which
+    # lives beside its own in Flux's namespace: deployed, charts read into its namespace, included.
+    edit_yaml(flux / "base-kustomization.yaml", lambda k: k["spec"]["sourceRef"].update(name=VICTIM))
+    edit_yaml(repo / "gitops/fluxcd-releases/platform/helm-release.yaml",
+              lambda r: r["spec"]["chart"]["spec"]["sourceRef"].update(name=VICTIM))
+    source = yaml.safe_load((flux / "git-repository.yaml").read_text())
+    # Its platform from a GitRepository of its own fetching a private app's repository with that
+    # app's Secret (also in Flux's namespace).
+    private = {**source["spec"], "url": flux_repo_url(PRIVATE["repo_url"]), "secretRef": {"name": PRIVATE["git_secret_name"]}}
+    platform = {**source, "metadata": {**source["metadata"], "name": f"{RAIDER}-platform"}, "spec": private}
+    source["spec"]["include"] = [{"repository": {"name": VICTIM}}]
+    (flux / "git-repository.yaml").write_text(yaml.safe_dump_all([source, platform]))
+    edit_yaml(flux / "platform-kustomization.yaml", lambda k: k["spec"]["sourceRef"].update(name=f"{RAIDER}-platform"))
     return repo
+
+
+def edit_yaml(path, change) -> None:
+    """The one object of a YAML file, changed in place."""
+    obj = yaml.safe_load(path.read_text())
+    change(obj)
+    path.write_text(yaml.safe_dump(obj))
 
 
 # The homelab fleets' store holds apps' secrets as Secrets of the cluster, the production
@@ -185,6 +208,9 @@ def hostile_graph(fleet, rendered, tmp_path_factory):
                 repo = make(rendered, scratch)
                 git(repo, "init", "--quiet", "--initial-branch", "main")
                 commit_all(repo, "hostile")
+                # Its platform reviewed, as a fleet deploys a GitRepository <app>-platform from.
+                for environment in REVIEWED_ENVIRONMENTS:
+                    git(repo, "tag", platform_review_tag(environment))
                 url = recorded_answers(repo)["repo_url"]
                 result = registry_script(clone, "register", app, "--repo-url", url)
                 assert result.returncode == 0, result.stderr
@@ -202,6 +228,12 @@ def test_hostile_apps_get_nothing_outside_their_namespace(fleet, hostile_graph, 
     walked, settings, vault = bootstrapped(fleet(name), hostile_graph(name)), fleet(name).settings, vault_of(fleet(name))
     controller = settings["cluster_controller"]
     rejected = refused(walked, settings, vault)
+    # No app's object reads another app's source: each reads its own.
+    assert foreign_sources(walked, settings) == {}
+    if controller == "fluxcd":
+        namespace = settings["flux_namespace"]
+        assert walked.objects[("Kustomization", namespace, f"{RAIDER}-base")]["spec"]["sourceRef"] == {
+            "kind": "GitRepository", "name": RAIDER}
     assert HOSTILE_OBJECTS[controller] <= set(walked.objects)
     assert HOSTILE_OBJECTS[controller] - rejected == set()
     # Nothing of another app is refused, and the secret by External Secrets' own rules.
@@ -247,6 +279,29 @@ def test_flux_applies_an_app_only_as_the_app(fleet, graph):
         assert len(appliers) == 5, appliers
         assert {walked.objects[key]["spec"].get("serviceAccountName") for key in appliers} == {f"{app}-gitops", f"{app}-deploy"}
     assert walked.of_kind("ClusterRoleBinding") == {}
+
+
+def test_flux_keeps_the_source_each_app_gives(fleet, graph):
+    """Confined to its own sources, each app still reads the one it names: its reviewed platform
+    from <app>-platform (where it has one), the rest from <app>."""
+    def source_of(spec: dict) -> dict:
+        return spec.get("sourceRef") or spec["chart"]["spec"]["sourceRef"]
+
+    walked, flux, reviewed = graph("fluxcd"), fleet("fluxcd"), set()
+    for app, repo in flux.apps.items():
+        gitops = ("Kustomization", flux.settings["flux_namespace"], registered_name(app))
+        given, read = {}, {}
+        for path in [*(repo / "gitops/fluxcd").glob("*kustomization.yaml"),
+                     *(repo / "gitops/fluxcd-releases").glob("*/helm-release.yaml")]:
+            obj = yaml.safe_load(path.read_text())
+            given[(obj["kind"], obj["metadata"]["name"])] = source_of(obj["spec"])
+        for key in walked.descendants(gitops):
+            if key[0] in ("Kustomization", "HelmRelease"):
+                read[(key[0], key[2])] = source_of(walked.objects[key]["spec"])
+        assert read == given, app
+        reviewed |= {app for ref in read.values() if ref["name"] == f"{app}-platform"}
+    # One of the fleet's apps has its platform reviewed (fluxcd-private).
+    assert reviewed
 
 
 @pytest.mark.parametrize("name", list(FLEETS))

@@ -197,7 +197,7 @@ value files). The revision comes as JSON, so that the ApplicationSet can pass
 
 {{/*
 registry.fluxPatches: the kustomize patches of an app's gitops/fluxcd folder in an environment
-(list settings app refField revision overrides reviewTag): the app's GitRepository fetches the
+(list settings app refField revision overrides reviewTag fetch): the app's GitRepository fetches the
 environment's revision; every Kustomization the folder holds acts as the ServiceAccount
 <app>-deploy (registry.fluxTenancy) and patches what it applies: every HelmRelease acts as
 <app>-deploy too, creates no namespace, and has the environment's values (spec.values, layered
@@ -216,6 +216,23 @@ flux_platform_source): from the environment's own review tag where the environme
 branch, else from the environment's revision, so a review for one environment never reaches
 another. An app without that GitRepository is left as it is: kustomize ignores a patch whose
 target matches nothing (kustomize v5.5.0, as the suite's graph walk runs it).
+Every source the app's Kustomizations and HelmReleases read is one of its own GitRepositories,
+<app> or <app>-platform, which fetch the registered repository with the registered Secret, as
+<app>-gitops does (`fetch`: url and secretRef), and include no other GitRepository
+(spec.include) nor read a proxy's Secret (proxySecretRef): source-controller reads those Secrets
+and included artifacts with its own rights (fluxcd.io/flux/components/source/gitrepositories/),
+and the controllers get the source and fetch its artifact with theirs, before acting as any
+account (kustomize-controller v1.9.4 kustomization_controller.go, getSource and fetch.New before
+NewImpersonator; helm-controller v1.6.3 helmrelease_controller.go, NewHelmChartTemplate with
+r.Client, then loader.SecureLoadChartFromURL), and every app's sources are in the Flux namespace,
+so naming another app's would deploy that app's repository, or read its charts into this app's
+namespace. RBAC cannot stop it (the app's objects name the source, they do not read it), nor
+--no-cross-namespace-refs (one namespace). Which of its two an object reads stays the app's to
+say (<app>-platform exists only where the app has its platform reviewed): a reference to any
+other is set to <app>, kind GitRepository, no namespace, and a HelmRelease's chartRef (a HelmChart
+or OCIRepository by name) is dropped. Kustomize selects an object by its annotations, never by
+a field, so the name is copied into the annotation registry/source, selected on
+(registry.fluxSourcePatches), and the annotation removed.
 */}}
 {{- define "registry.fluxPatches" -}}
 {{- $settings := index . 0 }}
@@ -228,15 +245,24 @@ target matches nothing (kustomize v5.5.0, as the suite's graph walk runs it).
 {{- $platformSource := dict "group" "source.toolkit.fluxcd.io" "kind" "GitRepository" "name" (printf "%s-platform" $app) }}
 {{- $patches := list (dict "target" $source "patch" (toJson (list (dict "op" "replace" "path" "/spec/ref" "value" $ref)))) }}
 {{- $patches = append $patches (dict "target" $platformSource "patch" (toJson (list (dict "op" "replace" "path" "/spec/ref" "value" $reviewed)))) }}
+{{- $fetched := dict "apiVersion" "source.toolkit.fluxcd.io/v1" "kind" "GitRepository" "metadata" (dict "name" "any") }}
+{{- $fetch := index . 6 }}
+{{- $_ := set $fetched "spec" (dict "url" $fetch.url "secretRef" $fetch.secretRef "include" nil "proxySecretRef" nil) }}
+{{- $patches = append $patches (dict "target" (omit $source "name") "patch" (toJson $fetched)) }}
+{{- $marked := dict "name" "any" "annotations" (dict "registry/source" "") }}
+{{- $ownSource := dict "kind" "GitRepository" "namespace" nil }}
 {{- $releases := dict "group" "helm.toolkit.fluxcd.io" "kind" "HelmRelease" }}
-{{- $release := dict "apiVersion" "helm.toolkit.fluxcd.io/v2" "kind" "HelmRelease" "metadata" (dict "name" "any") }}
-{{- $_ := set $release "spec" (dict "serviceAccountName" $account "install" (dict "createNamespace" false) "kubeConfig" nil "valuesFrom" nil) }}
+{{- $release := dict "apiVersion" "helm.toolkit.fluxcd.io/v2" "kind" "HelmRelease" "metadata" $marked }}
+{{- $_ := set $release "spec" (dict "serviceAccountName" $account "install" (dict "createNamespace" false) "kubeConfig" nil "valuesFrom" nil "chart" (dict "spec" (dict "sourceRef" $ownSource)) "chartRef" nil) }}
 {{- $namespace := dict "$patch" "delete" "apiVersion" "v1" "kind" "Namespace" "metadata" (dict "name" "any") }}
-{{- $confined := list (dict "target" $releases "patch" (toJson $release)) (dict "target" (dict "version" "v1" "kind" "Namespace") "patch" (toJson $namespace)) }}
+{{- $confined := list (dict "target" $releases "patch" (toJson $release)) }}
+{{- $confined = concat $confined (include "registry.fluxSourcePatches" (list $app $releases "/spec/chart/spec/sourceRef/name") | fromJsonArray) }}
+{{- $confined = append $confined (dict "target" (dict "version" "v1" "kind" "Namespace") "patch" (toJson $namespace)) }}
 {{- $kustomizations := dict "group" "kustomize.toolkit.fluxcd.io" "kind" "Kustomization" }}
-{{- $kustomization := dict "apiVersion" "kustomize.toolkit.fluxcd.io/v1" "kind" "Kustomization" "metadata" (dict "name" "any") }}
-{{- $_ := set $kustomization "spec" (dict "serviceAccountName" $account "patches" $confined "kubeConfig" nil "postBuild" (dict "substituteFrom" nil) "decryption" nil) }}
+{{- $kustomization := dict "apiVersion" "kustomize.toolkit.fluxcd.io/v1" "kind" "Kustomization" "metadata" $marked }}
+{{- $_ := set $kustomization "spec" (dict "serviceAccountName" $account "patches" $confined "kubeConfig" nil "postBuild" (dict "substituteFrom" nil) "decryption" nil "sourceRef" $ownSource) }}
 {{- $patches = append $patches (dict "target" $kustomizations "patch" (toJson $kustomization)) }}
+{{- $patches = concat $patches (include "registry.fluxSourcePatches" (list $app $kustomizations "/spec/sourceRef/name") | fromJsonArray) }}
 {{- range $chart := $settings.app_charts }}
 {{- with index $overrides $chart }}
 {{- $name := printf "%s-%s" $app $chart }}
@@ -246,6 +272,25 @@ target matches nothing (kustomize v5.5.0, as the suite's graph walk runs it).
 {{- end }}
 {{- end }}
 {{- toJson $patches }}
+{{- end }}
+
+{{/*
+registry.fluxSourcePatches: the kustomize patches that set the source an app's objects read
+(list app target pointer) to <app> unless it is <app> or <app>-platform, as JSON, after a
+patch of registry.fluxPatches gave each object the annotation registry/source: the name at
+`pointer` is copied into it, the objects naming another are selected by it (kustomize's
+annotationSelector, label selector syntax) and given <app>, and the annotation is removed.
+*/}}
+{{- define "registry.fluxSourcePatches" -}}
+{{- $app := index . 0 }}
+{{- $target := index . 1 }}
+{{- $pointer := index . 2 }}
+{{- $annotation := "/metadata/annotations/registry~1source" }}
+{{- $others := printf "registry/source notin (%s,%s-platform)" $app $app }}
+{{- list
+      (dict "target" $target "patch" (list (dict "op" "copy" "from" $pointer "path" $annotation) | toJson))
+      (dict "target" (merge (dict "annotationSelector" $others) $target) "patch" (list (dict "op" "replace" "path" $pointer "value" $app) | toJson))
+      (dict "target" $target "patch" (list (dict "op" "remove" "path" $annotation) | toJson)) | toJson }}
 {{- end }}
 
 {{/*

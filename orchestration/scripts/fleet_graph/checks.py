@@ -1,7 +1,7 @@
 """What a fleet's graph must hold, checked as the controllers check it: dependencies that
 resolve, AppProjects that admit what their Applications deploy (Argo CD), accounts that may apply
-what they apply (Flux impersonation), secret stores that admit their readers, custom kinds an
-installed component defines, and the infrastructure ready before the apps."""
+what they apply and apps that read only their own sources (Flux), secret stores that admit their
+readers, custom kinds an installed component defines, and the infrastructure ready before the apps."""
 
 from __future__ import annotations
 
@@ -65,6 +65,7 @@ def proof(graph: Graph, settings: dict, catalogue: dict) -> list[str]:
     else:
         found += impersonation_denials(graph, settings["flux_namespace"])
         found += list(controller_reads(graph).items())
+        found += list(foreign_sources(graph, settings).items())
     return problems + [located(graph, key, problem) for key, problem in found]
 
 
@@ -156,6 +157,56 @@ def controller_reads(graph: Graph) -> dict[Key, str]:
             names.append(f"the decryption keys of {(spec['decryption'].get('secretRef') or {}).get('name', 'its flags')}")
         if names:
             reads[key] = f"{describe(key)}: {FLUX_CONTROLLERS[key[0]]} reads {', '.join(names)} with its own rights"
+    return reads
+
+
+def _source_refs(key: Key, obj: dict) -> list[tuple[str, str, str]]:
+    """The sources a Flux object has its controller read: a Kustomization's sourceRef, a
+    HelmRelease's chartRef or chart's sourceRef, a GitRepository's includes (same namespace)."""
+    spec = obj["spec"]
+    if key[0] == "GitRepository":
+        return [("GitRepository", key[1], include["repository"]["name"]) for include in spec.get("include") or []]
+    if key[0] == "Kustomization":
+        ref = spec["sourceRef"]
+    else:
+        ref = spec.get("chartRef") or spec["chart"]["spec"]["sourceRef"]
+    return [(ref["kind"], ref.get("namespace", key[1]), ref["name"])]
+
+
+def foreign_sources(graph: Graph, settings: dict) -> dict[Key, str]:
+    """Each Kustomization, HelmRelease or GitRepository of a registered app (below its
+    `<app>-gitops` Kustomization) that reads what is not that app's, with what: a source of
+    another app or of the fleet, or, for a GitRepository, a repository or Secret other than those
+    the app is registered with (its `<app>-gitops` GitRepository's). The controllers read a source,
+    and fetch its artifact, with their own rights, whatever account the object acts as
+    (kustomize-controller v1.9.4 kustomization_controller.go, getSource and fetch.New before
+    NewImpersonator; helm-controller v1.6.3 helmrelease_controller.go, NewHelmChartTemplate with
+    r.Client, loader.SecureLoadChartFromURL), as source-controller reads a GitRepository's
+    secretRef and includes (fluxcd.io/flux/components/source/gitrepositories/), so an app naming
+    another's deploys, or reads, that app's repository."""
+    namespace, suffix = settings["flux_namespace"], settings["registered_suffix"]
+    owners: dict[Key, str] = {}
+    for key in graph.of_kind("Kustomization"):
+        if key[1] == namespace and key[2].endswith(suffix):
+            app = key[2].removesuffix(suffix)
+            owners.update({owned: app for owned in graph.descendants(key) | {("GitRepository", namespace, key[2])}})
+    reads = {}
+    for key, app in owners.items():
+        if key[0] not in (*FLUX_CONTROLLERS, "GitRepository") or key not in graph.objects:
+            continue
+        spec, problems = graph.objects[key]["spec"], []
+        for source in _source_refs(key, graph.objects[key]):
+            if owners.get(source) != app:
+                whose = f"the app {owners[source]}'s" if source in owners else f"not the app {app}'s"
+                problems.append(f"reads {describe(source)}, {whose}")
+        registered = graph.objects.get(("GitRepository", namespace, app + suffix), {}).get("spec")
+        if key[0] == "GitRepository" and registered and (spec["url"], spec.get("secretRef")) != (
+                registered["url"], registered.get("secretRef")):
+            secret = (spec.get("secretRef") or {}).get("name")
+            problems.append(f"fetches {spec['url']} with {f'Secret {key[1]}/{secret}' if secret else 'no Secret'}, "
+                            f"not the repository and Secret the app {app} is registered with")
+        if problems:
+            reads[key] = f"{describe(key)}: {'; '.join(problems)}, with its controller's own rights"
     return reads
 
 
