@@ -6,6 +6,8 @@ with the project's provisioned tools (scripts/get_tools.py) first on PATH.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -71,13 +73,6 @@ def git(cwd: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
 
 
-def pytest_xdist_auto_num_workers(config) -> int:
-    """`-n auto` (README.md's `make test`): a worker more than this machine's cores. A test spends
-    much of its time waiting on the git, helm and Copier processes it starts; on 2 cores, 3 workers
-    ran the history and gitops modules in 240 s where 2 took 270 s."""
-    return len(os.sched_getaffinity(0)) + 1
-
-
 @pytest.fixture(scope="session")
 def copier_template_paths() -> list[str]:
     """pytest-copier's template (the `copier` fixture) is this template's parts, tagged 99.99.99."""
@@ -128,10 +123,29 @@ def copy_template(dst: Path) -> Path:
     return dst
 
 
+def made_once(tmp_path_factory, name: str, make) -> Path:
+    """The folder `name` of this test run, made by make(path) for the first worker that asks; the
+    others wait for it (pytest-xdist's workers share their base folder's parent)."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    shared /= "made-once"
+    shared.mkdir(exist_ok=True)
+    path = shared / name
+    with (shared / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            partial = shared / f"{name}.partial"
+            shutil.rmtree(partial, ignore_errors=True)
+            make(partial)
+            partial.rename(path)
+    return path
+
+
 @pytest.fixture(scope="session")
 def template_dir(tmp_path_factory) -> Path:
     """A plain (non-git) copy of the template: copies from it skip Copier's git clone."""
-    return copy_template(tmp_path_factory.mktemp("template"))
+    return made_once(tmp_path_factory, "template", copy_template)
 
 
 def copier_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -156,15 +170,16 @@ def copy_app(template: Path, dst: Path, answers: dict) -> Path:
 
 @pytest.fixture(scope="session")
 def rendered(template_dir, tmp_path_factory):
-    """rendered(answers) -> what Copier writes for these answers, copied once per session and
-    worker, for tests to read; rendered(answers, dst) -> dst, a copy of that of its own, byte for
-    byte what another Copier run of the same answers writes there."""
+    """rendered(answers) -> what Copier writes for these answers, copied once per test run, for
+    tests to read; rendered(answers, dst) -> dst, a copy of that of its own, byte for byte what
+    another Copier run of the same answers writes there."""
     apps: dict[str, Path] = {}
 
     def _rendered(answers: dict, dst: Path | None = None) -> Path:
-        key = json.dumps(answers, sort_keys=True)
+        key = hashlib.sha256(json.dumps(answers, sort_keys=True).encode()).hexdigest()[:16]
         if key not in apps:
-            apps[key] = copy_app(template_dir, tmp_path_factory.mktemp("rendered") / "app", answers)
+            apps[key] = made_once(tmp_path_factory, f"rendered-{key}",
+                                  lambda path: copy_app(template_dir, path, answers))
         return apps[key] if dst is None else shutil.copytree(apps[key], dst, symlinks=True)
 
     return _rendered
