@@ -122,13 +122,21 @@ def test_flux_seeded_defects_each_fail_naming_the_object(seeded):
     fleet.edit("inventory", namespace="elsewhere")
     # Another object of the kind and name of one the registry writes: a name collision.
     assert ("Namespace", "", "shop") in fleet.graph.objects
-    fleet.add({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": {"team": "x"}}})
+    [(_, _, store)] = fleet.graph.of_kind("ClusterSecretStore")
+    fleet.add({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": {"team": "x"}}},
+              # Another app's secret, asked for in shop's namespace: the store's account there may not read it.
+              {"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret",
+               "metadata": {"name": "steal", "namespace": "shop"},
+               "spec": {"secretStoreRef": {"kind": "ClusterSecretStore", "name": store},
+                        "target": {"name": "steal"}, "dataFrom": [{"extract": {"key": "inventory"}}]}})
     assert fleet.findings() == [
         "staging: Namespace shop: two different objects of one kind and name, by Kustomization "
         "flux-system/flux-system and by HelmRelease flux-system/fleet-apps",
         *(f"staging: HelmRelease flux-system/inventory-{chart} (applied by Kustomization flux-system/inventory-{chart}): "
           f"system:serviceaccount:flux-system:inventory-deploy cannot create secrets.core in stock, so none of the "
           f"{count} objects below it is applied" for chart, count in (("base", 5), ("platform", 2))),
+        f"staging: ExternalSecret shop/steal (applied by Kustomization flux-system/flux-system): through "
+        f"ClusterSecretStore {store}, system:serviceaccount:shop:default cannot get secrets.core inventory in secrets",
     ]
 
 

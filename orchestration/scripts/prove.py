@@ -9,8 +9,11 @@ environment's revision and their charts, walked as the controller walks it (flee
 
 A finding names the object and what applied it: a reference that does not resolve (repository,
 revision, path, chart, source, dependency), an object applied twice or two sharing a kind and
-name, a custom kind no infrastructure component installs, and what the controller refuses (Argo
-CD: an AppProject's denial; Flux: what an app's account may not apply).
+name, a custom kind no infrastructure component installs, what the controller refuses (Argo
+CD: an AppProject's denial; Flux: what an app's account may not apply) or would read for an app
+with its own rights (Flux: another app's source, a Secret of the Flux namespace), and a secret an
+ExternalSecret asks for that the store's account may not read (an in-cluster store: Vault keeps
+its rights to itself).
 
 This repository is proven as its working tree stands (or at REF): it is served to the walk under
 its own URLs from a clone of it. The apps are cloned by their URLs, as git's configuration says

@@ -66,6 +66,8 @@ def proof(graph: Graph, settings: dict, catalogue: dict) -> list[str]:
         found += impersonation_denials(graph, settings["flux_namespace"])
         found += list(controller_reads(graph).items())
         found += list(foreign_sources(graph, settings).items())
+    # Secrets only where the objects asking for them are applied; a Vault store's rights live in Vault.
+    found += list(secret_refusals(graph, not_applied(graph, settings)).items())
     return problems + [located(graph, key, problem) for key, problem in found]
 
 
@@ -365,16 +367,20 @@ def secret_refusals(graph: Graph, skip: set[Key] = frozenset(), vault=None) -> d
     return refusals
 
 
-def refused(graph: Graph, settings: dict, vault=None) -> set[Key]:
-    """The objects of the graph its controller does not apply, and the ExternalSecrets whose
-    secrets are not fetched (secret_refusals, with `vault`'s rights). Argo CD applies nothing of an
+def not_applied(graph: Graph, settings: dict) -> set[Key]:
+    """The objects of the graph its controller does not apply. Argo CD applies nothing of an
     Application its AppProject refuses any object of: the sync fails before applying (gitops-engine
     pkg/sync/sync_context.go, permission check of every task before the first wave)."""
     if settings["cluster_controller"] == "argocd":
-        rejected = set().union(set(), *(graph.descendants(key) for key, app in graph.of_kind("Application").items()
-                                        if _application_violations(graph, key, app)))
-    else:
-        rejected = set(impersonation_refusals(graph, settings["flux_namespace"]))
+        return set().union(set(), *(graph.descendants(key) for key, app in graph.of_kind("Application").items()
+                                    if _application_violations(graph, key, app)))
+    return set(impersonation_refusals(graph, settings["flux_namespace"]))
+
+
+def refused(graph: Graph, settings: dict, vault=None) -> set[Key]:
+    """The objects of the graph its controller does not apply, and the ExternalSecrets whose
+    secrets are not fetched (secret_refusals, with `vault`'s rights)."""
+    rejected = not_applied(graph, settings)
     return rejected | set(secret_refusals(graph, rejected, vault))
 
 
