@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from conftest import flux_repo_url
-from support.orchestration import Graph, describe, key_of
+from support.orchestration import Graph, key_of
 from fleet_graph.checks import proof
 from fleet_graph.diff import environment_diff
 from gitops_template.registry import parse_registry_entry, registry_entry_text
