@@ -38,6 +38,7 @@ from gitops_template.derive import derive  # noqa: E402
 from gitops_template.fleet import environment_names, platform_review_tag  # noqa: E402
 from gitops_template.names import PLATFORM_FEATURES, PLATFORM_REVIEW_TAG  # noqa: E402
 from gitops_template.vcs import flux_repo_url, revision_is_tag  # noqa: E402
+from prove import bootstrap_path  # noqa: E402
 
 
 def load_answers(name: str) -> dict:
@@ -276,8 +277,7 @@ class Fleet:
 
 def bootstrap(root: Path, controller: str, environment: str) -> list[dict]:
     """An environment's bootstrap objects, as a person applies them on its cluster."""
-    path = f"bootstrap/argocd/root-{environment}.yaml" if controller == "argocd" else \
-        f"bootstrap/flux/flux-instance-{environment}.yaml"
+    path = bootstrap_path(controller, environment)
     return [doc for doc in yaml.safe_load_all((root / path).read_text()) if doc]
 
 

@@ -85,10 +85,15 @@ def serve(root: Path, settings: dict, revision: str | None, scratch: Path) -> tu
     return server, server.tree(url, commit)
 
 
+def bootstrap_path(controller: str, environment: str) -> str:
+    """The file a person applies on the environment's cluster (README.md, "Bootstrap")."""
+    return (f"bootstrap/argocd/root-{environment}.yaml" if controller == "argocd"
+            else f"bootstrap/flux/flux-instance-{environment}.yaml")
+
+
 def roots(tree: Path, settings: dict, environment: str) -> list[dict]:
-    """What a person applies on the environment's cluster (README.md, "Bootstrap")."""
-    path = tree / (f"bootstrap/argocd/root-{environment}.yaml" if settings["cluster_controller"] == "argocd"
-                   else f"bootstrap/flux/flux-instance-{environment}.yaml")
+    """What a person applies on the environment's cluster; none where the environment is new."""
+    path = tree / bootstrap_path(settings["cluster_controller"], environment)
     if not path.is_file():
         return []
     return [obj for obj in yaml.safe_load_all(path.read_text(encoding="utf-8")) if obj]

@@ -168,7 +168,7 @@ AppProject, which the registry writes (registry.appProject), and no AppProject o
 applied, so the app cannot widen what it may deploy; no Application manages its namespace's
 labels (managedNamespaceMetadata, which Argo CD sets on the namespace, existing or not: argo-cd
 controller/sync_namespace.go), so the app cannot choose its Pod Security level; the registry
-writes the namespace (registry.namespace), which CreateNamespace=true then leaves as it is; each
+writes the namespace (registry.namespaces), which CreateNamespace=true then leaves as it is; each
 chart's Application deploys the
 environment's revision, with the environment's values (valuesObject, layered over the app's
 value files). The revision comes as JSON, so that the ApplicationSet can pass
@@ -294,18 +294,23 @@ annotationSelector, label selector syntax) and given <app>, and the annotation i
 {{- end }}
 
 {{/*
-registry.namespace: a registered app's namespace (dict settings namespace), written here, not by
-the app, so that its Pod Security Standard is the organisation's (the app's AppProject admits no
+registry.namespaces: the registered apps' namespaces (dict settings entries), each once, written
+here, not by the app, so that its Pod Security Standard is the organisation's (the app's AppProject admits no
 Namespace, and its Applications' managedNamespaceMetadata is dropped: registry.argocdPatches; its
 Flux objects apply none: registry.fluxPatches) and its rights (registry.fluxTenancy) exist before
 its objects. Removing the app from the registry keeps the namespace and the data in it.
 */}}
-{{- define "registry.namespace" }}
+{{- define "registry.namespaces" }}
+{{- $namespaces := list }}
+{{- range .entries }}
+{{- $namespaces = append $namespaces .namespace }}
+{{- end }}
+{{- range $namespaces | uniq | sortAlpha }}
 ---
 apiVersion: v1
 kind: Namespace
 metadata:
-  name: {{ .namespace | quote }}
+  name: {{ . | quote }}
   labels:
     {{- range $mode := list "enforce" "audit" "warn" }}
     {{ printf "pod-security.kubernetes.io/%s" $mode | quote }}: {{ $.settings.pod_security_level | quote }}
@@ -315,6 +320,7 @@ metadata:
     argocd.argoproj.io/sync-options: Prune=false,Delete=false
     # Before the Applications that deploy into it.
     argocd.argoproj.io/sync-wave: "-1"
+{{- end }}
 {{- end }}
 
 {{/*
@@ -331,7 +337,7 @@ act with their controller's rights.
 registry.appProject: the AppProject of a registered app (dict settings entry), written by the
 registry, never by the app: its Applications deploy from its repository only, into its
 namespace only, objects of registry.appGroups, and nothing cluster-wide, not even a Namespace
-(registry.namespace writes it).
+(registry.namespaces writes it).
 */}}
 {{- define "registry.appProject" -}}
 {{- $settings := .settings -}}

@@ -41,10 +41,6 @@ def changed_fields(before, after, path: str = "") -> list[str]:
     return [] if before == after else [path]
 
 
-def _objects(graph: Graph) -> list[dict]:
-    return list(graph.objects.values())
-
-
 def environment_diff(environment: str, before: Graph, after: Graph) -> str:
     """One environment's section: data first, then every object added, changed or removed."""
     added = sorted(key for key in after.objects if key not in before.objects)
@@ -70,7 +66,7 @@ def environment_diff(environment: str, before: Graph, after: Graph) -> str:
             + [line("changed", key, after) for key in changed
                if data_held(after.objects[key]) or data_held(before.objects[key])]
             + [line("added", key, after) for key in added if data_held(after.objects[key])])
-    losses = promotion.data_loss(_objects(before), _objects(after))
+    losses = promotion.data_loss(list(before.objects.values()), list(after.objects.values()))
     if data or losses:
         lines += ["**Data** (review first):", "", *data, *(f"- could lose data (`make promote` refuses it): {loss}" for loss in losses), ""]
     lines += ["<details><summary>Every object</summary>", "",
