@@ -38,6 +38,7 @@ from gitops_template.derive import derive  # noqa: E402
 from gitops_template.fleet import environment_names, platform_review_tag  # noqa: E402
 from gitops_template.names import PLATFORM_FEATURES, PLATFORM_REVIEW_TAG  # noqa: E402
 from gitops_template.vcs import flux_repo_url, revision_is_tag  # noqa: E402
+from fleet_graph import render  # noqa: E402
 from prove import bootstrap_path  # noqa: E402
 
 
@@ -124,14 +125,20 @@ def copy_template(dst: Path) -> Path:
     return dst
 
 
-def made_once(tmp_path_factory, name: str, make) -> Path:
-    """The folder `name` of this test run, made by make(path) for the first worker that asks; the
-    others wait for it (pytest-xdist's workers share their base folder's parent)."""
+def shared_folder(tmp_path_factory, name: str) -> Path:
+    """A folder of this test run that every worker sees (pytest-xdist's workers share their base
+    folder's parent)."""
     shared = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         shared = shared.parent
-    shared /= "made-once"
-    shared.mkdir(exist_ok=True)
+    (shared / name).mkdir(exist_ok=True)
+    return shared / name
+
+
+def made_once(tmp_path_factory, name: str, make) -> Path:
+    """The folder `name` of this test run, made by make(path) for the first worker that asks; the
+    others wait for it."""
+    shared = shared_folder(tmp_path_factory, "made-once")
     path = shared / name
     with (shared / f"{name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -141,6 +148,14 @@ def made_once(tmp_path_factory, name: str, make) -> Path:
             make(partial)
             partial.rename(path)
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_renders(tmp_path_factory):
+    """Helm's and kustomize's renders, made once for every worker of the run (fleet_graph/render.py)."""
+    render.CACHE = shared_folder(tmp_path_factory, "renders")
+    yield
+    render.CACHE = None
 
 
 @pytest.fixture(scope="session")

@@ -173,7 +173,7 @@ class Walker:
                 values.append(self._values_file(helm_spec["valuesObject"]))
             objects = self._render(graph, key, folder, helm_spec.get("releaseName", key[2]), namespace, values)
         elif (folder / "kustomization.yaml").is_file():
-            objects = self._patched(kustomize(folder), source.get("kustomize", {}).get("patches", []))
+            objects = self._patched(kustomize(folder, tree), source.get("kustomize", {}).get("patches", []))
         elif "kustomize" in source:
             # Argo CD builds such a source with kustomize, which needs the file (argo-cd#16352).
             raise GraphError(f"{describe(key)}: {source.get('path', '.')} has no kustomization.yaml, which "
@@ -252,7 +252,7 @@ class Walker:
         tree = self._source(graph, key, spec["sourceRef"])
         folder = _inside(tree, spec.get("path", "."), f"{describe(key)}: path")
         if (folder / "kustomization.yaml").is_file():
-            objects = kustomize(folder)
+            objects = kustomize(folder, tree)
         elif any(folder.rglob("kustomization.yaml")):
             raise GraphError(f"{describe(key)}: nested kustomizations are not emulated")
         else:
@@ -345,7 +345,7 @@ class Walker:
         (overlay / "kustomization.yaml").write_text(yaml.safe_dump(
             {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
              "resources": ["resources.yaml"], "patches": patches}))
-        return kustomize(overlay)
+        return kustomize(overlay, overlay)
 
     # --- Helm ------------------------------------------------------------------------------
 
