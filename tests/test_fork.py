@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from copier import run_copy
 from pytest_copier.plugin import CopierProject
 
 from conftest import ROOT, commit_all, copier_cli, copy_template, git, recorded_answers
@@ -34,8 +35,9 @@ def answers(app: Path) -> dict:
     return yaml.safe_load((app / ".copier-answers.yml").read_text())
 
 
-def new_app(template: Path, dst: Path, *data: str) -> Path:
-    cli("copy", "--trust", "--defaults", "--data", "app_name=shop", *data, str(template), str(dst), cwd=dst.parent)
+def new_app(template: Path, dst: Path, **data: str) -> Path:
+    """An app copied from the template's newest tag, committed."""
+    run_copy(str(template), dst, data={"app_name": "shop", **data}, defaults=True, unsafe=True, quiet=True)
     git(dst, "init", "--quiet")
     commit_all(dst, "generated")
     return dst
@@ -96,8 +98,8 @@ def test_fork_releases_sort_above_upstream_and_its_apps_update_cleanly(upstream_
 def test_an_upstream_app_repoints_at_the_fork(upstream_and_fork, copier, image_repository, tmp_path):
     upstream, fork = upstream_and_fork
     release_upstream_and_merge(upstream, fork)
-    chosen = ("--data", f"image_repository={image_repository}") if image_repository else ()
-    app = new_app(upstream, tmp_path / "app", *chosen)
+    chosen = {"image_repository": image_repository} if image_repository else {}
+    app = new_app(upstream, tmp_path / "app", **chosen)
     assert answers(app)["git_owner"] == "acme"
 
     result = subprocess.run([sys.executable, str(ROOT / "migrations/repoint.py"), "--template", str(fork)], cwd=app,

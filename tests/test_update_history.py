@@ -2,7 +2,7 @@
 
 A throwaway clone of this repository gets the working tree as its newest release. Apps are
 copied at every release tag and at a spread of earlier commits, with several answer sets, and
-committed; Copier's CLI then updates each in a separate process, as Renovate and people do
+committed; Copier's CLI then updates each in a process of its own, as Renovate and people do
 (Copier renders the old and the new version in one process: that is where version leaks hide).
 Each result must equal a fresh copy of the newest version, with nothing left to resolve.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -92,11 +93,19 @@ def fresh_newest(history_repo, tmp_path_factory):
     return _fresh
 
 
-def copy_at(repo: Path, ref: str, answers: dict, dst: Path) -> subprocess.CompletedProcess:
-    data = dst.parent / "answers.yml"
-    data.write_text(yaml.safe_dump(answers))
-    return copier_cli("copy", "--trust", "--defaults", "--vcs-ref", ref, "--data-file", str(data), str(repo), str(dst),
-                      cwd=dst.parent)
+def copy_at(repo: Path, ref: str, answers: dict, dst: Path) -> None:
+    """The app a team generated at `ref`, copied in this process (one version: nothing to leak
+    into). A module an old version registers in sys.modules (e5dd28b's naming module) is dropped
+    after, so no later copy here runs it; the updates, where leaks matter, run in processes of
+    their own."""
+    modules = set(sys.modules)
+    try:
+        run_copy(str(repo), dst, data=answers, vcs_ref=ref, defaults=True, unsafe=True, quiet=True)
+    finally:
+        for name in set(sys.modules) - modules:
+            # Loaded from the template's clone, which Copier removes when the copy ends.
+            if (path := getattr(sys.modules[name], "__file__", None)) and not Path(path).exists():
+                del sys.modules[name]
 
 
 def update_to(app: Path, tag: str, answers: dict) -> subprocess.CompletedProcess:
@@ -116,8 +125,7 @@ def update_to(app: Path, tag: str, answers: dict) -> subprocess.CompletedProcess
 def test_update_from_history_equals_a_fresh_copy(history_repo, fresh_newest, copier, ref, answers, tmp_path):
     repo, tag = history_repo
     app = tmp_path / "app"
-    copied = copy_at(repo, ref, ANSWER_SETS[answers], app)
-    assert copied.returncode == 0, copied.stderr
+    copy_at(repo, ref, ANSWER_SETS[answers], app)
     git(app, "init", "--quiet")
     git(app, "add", "--all")
     git(app, "commit", "--quiet", "--message", f"generated from {ref}")
@@ -145,7 +153,7 @@ def test_team_edits_survive_and_follow_moved_files(history_repo, fresh_newest, t
     repo, tag = history_repo
     answers = ANSWER_SETS["platform-manual"]
     app = tmp_path / "app"
-    assert copy_at(repo, BEFORE_FLUX_RELEASES_MOVED, answers, app).returncode == 0
+    copy_at(repo, BEFORE_FLUX_RELEASES_MOVED, answers, app)
     git(app, "init", "--quiet")
     git(app, "add", "--all")
     git(app, "commit", "--quiet", "--message", "generated")
@@ -195,8 +203,7 @@ def test_an_orchestration_of_one_cluster_keeps_its_apps_as_that_environment(hist
     """1.0.0 assembled one cluster (`cluster_name`, registry/apps/); it becomes the one environment."""
     repo, tag = history_repo
     old = tmp_path / "old"
-    copied = copy_at(repo, "v1.0.0", {"project_kind": "orchestration", "cluster_name": "prod-eu"}, old)
-    assert copied.returncode == 0, copied.stderr
+    copy_at(repo, "v1.0.0", {"project_kind": "orchestration", "cluster_name": "prod-eu"}, old)
     git(old, "init", "--quiet")
     entries = {}
     for app, *options in (["shop"], ["ledger", "--git-revision", "v2.1.0", "--namespace", "finance"]):
@@ -220,7 +227,7 @@ def test_an_orchestration_of_one_cluster_keeps_its_apps_as_that_environment(hist
     assert checked.returncode == 0, checked.stderr
     # The same repository as a fresh copy of the newest version with those apps registered.
     fresh = tmp_path / "fresh"
-    assert copy_at(repo, tag, {"project_kind": "orchestration", "environments": "prod-eu"}, fresh).returncode == 0
+    copy_at(repo, tag, {"project_kind": "orchestration", "environments": "prod-eu"}, fresh)
     for app, *options in (["shop"], ["ledger", "--git-revision", "v2.1.0", "--namespace", "finance"]):
         subprocess.run(["python3", "scripts/registry.py", "register", app, *options], cwd=fresh, check=True,
                        capture_output=True)
