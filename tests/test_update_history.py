@@ -22,9 +22,9 @@ from pytest_copier.plugin import CopierProject
 from conftest import COMBINATIONS, ROOT, TEMPLATE_PARTS, copier_cli, copy_template, git, load_answers, recorded_answers
 
 # Each release's commit on main, tagged in the throwaway clone when the checkout lacks the tag.
-RELEASES = {"v1.0.0": "d1f8106"}
-# How many earlier commits that changed the template to sample, besides every release tag.
-SAMPLED_COMMITS = 6
+RELEASES = {"v1.0.0": "d1f8106", "v1.1.0": "4eef43d"}
+# How many earlier commits that changed the template to sample, besides the releases.
+SAMPLED_COMMITS = 8
 # The first commit whose template generates an app at all (the skeleton before it has no gitops).
 FIRST_APP_COMMIT = "e5dd28b"
 ANSWER_SETS = {
@@ -37,16 +37,21 @@ CONFLICT_MARKERS = r"^(<<<<<<<|>>>>>>>)( |$)"
 
 
 def _history() -> list[tuple[str, str]]:
-    """(id, ref) for every release tag and a spread of earlier template-changing commits."""
+    """(ref, answer set): every release with every answer set, and a spread of the template-changing
+    commits between them, each with one answer set in turn (a commit is what few apps were made
+    from; more commits, each once, cover more of the history for the same time)."""
     if git(ROOT, "rev-parse", "--is-shallow-repository").strip() == "true":
         return []
-    tags = git(ROOT, "tag", "--list", "v*").split()
-    commits = git(ROOT, "rev-list", "--reverse", "--abbrev-commit", f"{FIRST_APP_COMMIT}^..HEAD", "--",
-                  "copier.yml", "extensions", "migrations", "template").split()
+    releases = sorted({*git(ROOT, "tag", "--list", "v*").split(), *RELEASES})
+    commits = [commit for commit in git(ROOT, "rev-list", "--reverse", "--abbrev-commit", f"{FIRST_APP_COMMIT}^..HEAD",
+                                        "--", "copier.yml", "extensions", "migrations", "template").split()
+               if commit not in RELEASES.values()]
     step = max(1, (len(commits) - 1) / max(1, SAMPLED_COMMITS - 1))
     sampled = sorted({commits[round(i * step)] for i in range(SAMPLED_COMMITS) if round(i * step) < len(commits)},
                      key=commits.index)
-    return [(tag, tag) for tag in tags] + [(commit, commit) for commit in sampled]
+    answers = list(ANSWER_SETS)
+    return ([(release, name) for release in releases for name in answers]
+            + [(commit, answers[i % len(answers)]) for i, commit in enumerate(sampled)])
 
 
 HISTORY = _history()
@@ -67,13 +72,15 @@ def history_repo(tmp_path_factory) -> tuple[Path, str]:
     copy_template(repo)
     git(repo, "add", "--all")
     git(repo, "commit", "--quiet", "--allow-empty", "--message", "working tree")
-    tag = f"v{newest_version()}"
-    if tag in git(repo, "tag", "--list").split():
-        tag += ".post1"  # the release is older than the working tree: both are tested
-    git(repo, "tag", tag)
     for release, commit in RELEASES.items():
         if release not in git(repo, "tag", "--list").split():
             git(repo, "tag", release, commit)  # a clone without the release tags
+    tag = f"v{newest_version()}"
+    if tag in git(repo, "tag", "--list").split():
+        # The release is older than the working tree, which is tested as a post-release above
+        # every commit since (Copier numbers those 1.1.0.postN.dev0 and refuses a downgrade).
+        tag += f".post{git(repo, 'rev-list', '--count', f'{tag}..HEAD').strip()}"
+    git(repo, "tag", tag)
     return repo, tag
 
 
@@ -120,8 +127,7 @@ def update_to(app: Path, tag: str, answers: dict) -> subprocess.CompletedProcess
 
 
 @pytest.mark.skipif(not HISTORY, reason="a shallow clone has no history to update from: clone with full history")
-@pytest.mark.parametrize("answers", list(ANSWER_SETS))
-@pytest.mark.parametrize("ref", [ref for _, ref in HISTORY], ids=[name for name, _ in HISTORY])
+@pytest.mark.parametrize(("ref", "answers"), HISTORY, ids=[f"{ref}-{answers}" for ref, answers in HISTORY])
 def test_update_from_history_equals_a_fresh_copy(history_repo, fresh_newest, copier, ref, answers, tmp_path):
     repo, tag = history_repo
     app = tmp_path / "app"
