@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from copier import run_copy
 from pytest_copier.plugin import CopierProject
 
-from conftest import ROOT, commit_all, copier_cli, copy_template, git, recorded_answers
+from conftest import ROOT, commit_all, copier_cli, copy_app, copy_template, git, recorded_answers
 from gitops_template.answers import DERIVED_ANSWERS, derived_defaults
 
 FORK_DEFAULTS = {"git_owner": "globex", "image_registry": "registry.globex.example"}
@@ -37,7 +36,7 @@ def answers(app: Path) -> dict:
 
 def new_app(template: Path, dst: Path, **data: str) -> Path:
     """An app copied from the template's newest tag, committed."""
-    run_copy(str(template), dst, data={"app_name": "shop", **data}, defaults=True, unsafe=True, quiet=True)
+    copy_app(template, dst, {"app_name": "shop", **data})
     git(dst, "init", "--quiet")
     commit_all(dst, "generated")
     return dst

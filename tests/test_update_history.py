@@ -1,9 +1,9 @@
 """`copier update` from this template's real history, as app teams run it.
 
 A throwaway clone of this repository gets the working tree as its newest release. Apps are
-copied at every release tag and at a spread of earlier commits, with several answer sets, and
-committed; Copier's CLI then updates each in a process of its own, as Renovate and people do
-(Copier renders the old and the new version in one process: that is where version leaks hide).
+copied at every release with every answer set, and at a spread of earlier commits with one answer
+set each, and committed; Copier's CLI then updates each in a process of its own, as Renovate and
+people do (Copier renders the old and the new version in one process: where version leaks hide).
 Each result must equal a fresh copy of the newest version, with nothing left to resolve.
 """
 
@@ -93,8 +93,7 @@ def fresh_newest(history_repo, tmp_path_factory):
     def _fresh(name: str) -> Path:
         if name not in copies:
             copies[name] = tmp_path_factory.mktemp(f"fresh-{name}") / "app"
-            run_copy(str(repo), copies[name], data=ANSWER_SETS[name], vcs_ref=tag, defaults=True, unsafe=True,
-                     quiet=True)
+            copy_at(repo, tag, ANSWER_SETS[name], copies[name])
         return copies[name]
 
     return _fresh
