@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,22 @@ ANSWERS_DIR = Path(__file__).parent / "answers"
 CRD_SCHEMAS = Path(os.environ.get("CRD_SCHEMAS", ROOT.parent / "shared" / "crd-schemas"))
 # What a template is made of; everything else in the repo is for developing it.
 TEMPLATE_PARTS = ("copier.yml", "extensions", "migrations", "template", "orchestration")
+
+
+def scratch_in_memory(shm: Path = Path("/dev/shm"), room: int = 4 * 2**30) -> None:
+    """Temporary files (pytest's, Copier's clones, the tools') in memory when the machine has the
+    room, unless TMPDIR says where: a run writes and deletes about 600 MB of small files, which
+    cost a quarter of its time on a disk (most on one that discards online)."""
+    if "TMPDIR" in os.environ or not shm.is_dir() or not os.access(shm, os.W_OK):
+        return
+    stats = os.statvfs(shm)
+    if stats.f_bavail * stats.f_frsize >= room:
+        os.environ["TMPDIR"] = str(shm)
+        tempfile.tempdir = None
+
+
+# Before pytest picks its base folder, and inherited by its workers and every process a test starts.
+scratch_in_memory()
 
 
 # The template's logic (extensions/gitops_template), the single source of every derived name, for

@@ -240,7 +240,7 @@ def test_a_platform_feature_turned_off_says_its_data_stays_and_how_to_delete_it(
     assert "monitoring is off" not in result.stderr
 
 
-def test_an_interrupted_update_is_refused_by_lint_until_undone(template_repo, tmp_path):
+def test_an_interrupted_update_is_refused_by_lint_until_undone(template_repo, tmp_path, monkeypatch):
     app = generate_at_v1(template_repo, tmp_path / "app")
     values = app / "gitops/values-base.yaml"
     values.write_text(values.read_text() + "# our tuning\n")
@@ -255,6 +255,8 @@ def test_an_interrupted_update_is_refused_by_lint_until_undone(template_repo, tm
         (template / "NOTICE").write_text("v2\n")
 
     release_v2(template_repo, interrupting)
+    # A killed Copier leaves its clones of the template behind: here, not in the machine's TMPDIR.
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
     result = cli_update(app)
     assert result.returncode != 0, result.stderr
 
