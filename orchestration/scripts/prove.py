@@ -31,10 +31,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-import yaml
-
 from fleet_graph.checks import proof
 from fleet_graph.diff import environment_diff
+from fleet_graph.objects import load_all
 from fleet_graph.sources import GitServer
 from fleet_graph.walk import Graph, Walker
 from gitops_template.catalogue import BOOTSTRAP, INFRASTRUCTURE_CATALOGUE
@@ -96,7 +95,7 @@ def roots(tree: Path, settings: dict, environment: str) -> list[dict]:
     path = tree / bootstrap_path(settings["cluster_controller"], environment)
     if not path.is_file():
         return []
-    return [obj for obj in yaml.safe_load_all(path.read_text(encoding="utf-8")) if obj]
+    return load_all(path.read_text(encoding="utf-8"))
 
 
 def walk(server: GitServer, tree: Path, settings: dict, environment: str, scratch: Path) -> Graph:

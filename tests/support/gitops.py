@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from fleet_graph import objects
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class Deployment:
 
 
 def load_all(path: Path) -> list[dict]:
-    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+    return objects.load_all(path.read_text())
 
 
 def gitops_objects(app: Path) -> list[dict]:

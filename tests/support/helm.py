@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-import yaml
+from fleet_graph.objects import load_all
 
 # The APIs of a cluster with every operator the charts can use (the charts' operator checks look
 # them up in .Capabilities.APIVersions), Helm run for real: the fleet's own graph code's.
@@ -14,7 +14,7 @@ from fleet_graph.render import CLUSTER_API_VERSIONS, HelmError, helm, template, 
 
 def render(*args, **kwargs) -> list[dict]:
     """The objects `template(...)` renders, parsed, in Helm's order."""
-    return [doc for doc in yaml.safe_load_all(template(*args, **kwargs)) if doc]
+    return load_all(template(*args, **kwargs))
 
 
 def lint(chart: Path, values: Sequence[Path] = ()) -> None:
