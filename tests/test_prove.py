@@ -22,6 +22,7 @@ from conftest import flux_repo_url
 from support.orchestration import Graph, key_of
 from fleet_graph.checks import proof
 from fleet_graph.diff import environment_diff
+from gitops_template.names import orchestration_names
 from gitops_template.registry import parse_registry_entry, registry_entry_text
 
 import prove
@@ -90,8 +91,9 @@ def seeded(fleet, graph, tmp_path, monkeypatch):
 
 
 def test_argocd_seeded_defects_each_fail_naming_the_object(seeded):
-    """Seeded in one fleet, to walk it once: each defect is one finding (or, for an object the
-    root's AppProject does not admit either, two), and nothing else is."""
+    """Seeded in one fleet, to walk it once: each defect is one finding, or two where it breaks two
+    rules (an object the root's AppProject does not admit either; an app the root applies, outside
+    the apps layer that waits for the infrastructure), and nothing else is."""
     fleet = seeded("argocd")
     # A revision that does not exist: an unresolved reference.
     fleet.edit("billing-api", git_revision="v9.9.9")
@@ -106,6 +108,7 @@ def test_argocd_seeded_defects_each_fail_naming_the_object(seeded):
         "https://gitlab.example.com/finance/backend/billing-api.git: no revision 'v9.9.9'",
         "staging: Application argocd/inventory-gitops: applied twice, by Application argocd/fleet and by "
         "Application argocd/fleet-apps",
+        "staging: Application argocd/inventory-gitops: not below the apps layer",
         "staging: KafkaTopic argocd/orders (applied by Application argocd/fleet): no infrastructure component "
         "installs KafkaTopic.kafka.strimzi.io",
         "staging: Application argocd/fleet (applied by hand): KafkaTopic argocd/orders not admitted by AppProject "
@@ -116,7 +119,8 @@ def test_argocd_seeded_defects_each_fail_naming_the_object(seeded):
 
 
 def test_flux_seeded_defects_each_fail_naming_the_object(seeded):
-    """Each defect one finding: a refused HelmRelease once, with how many objects it does not apply."""
+    """Each defect one finding, or two where it breaks two rules (a secret the root asks for past the
+    infrastructure layer): a refused HelmRelease once, with how many objects it does not apply."""
     fleet = seeded("fluxcd")
     # Registered in another namespace than the app deploys to: its account may act in that one only.
     fleet.edit("inventory", namespace="elsewhere")
@@ -132,6 +136,7 @@ def test_flux_seeded_defects_each_fail_naming_the_object(seeded):
     assert fleet.findings() == [
         "staging: Namespace shop: two different objects of one kind and name, by Kustomization "
         "flux-system/flux-system and by HelmRelease flux-system/fleet-apps",
+        "staging: ExternalSecret shop/steal: applied before the infrastructure is ready",
         *(f"staging: HelmRelease flux-system/inventory-{chart} (applied by Kustomization flux-system/inventory-{chart}): "
           f"system:serviceaccount:flux-system:inventory-deploy cannot create secrets.core in stock, so none of the "
           f"{count} objects below it is applied" for chart, count in (("base", 5), ("platform", 2))),
@@ -198,6 +203,29 @@ def test_the_diff_lists_data_first_and_says_what_the_controller_deletes():
     assert environment_diff("production", before, before) == "### production\n\nNo change.\n"
 
 
+# A Flux fleet's settings, and its infrastructure layer, which every app waits for: what a graph
+# built by hand needs to prove nothing but its own defect.
+FLUX_SETTINGS = {"cluster_controller": "fluxcd", "flux_namespace": "flux-system", "registered_suffix": "-gitops",
+                 "names": orchestration_names("fleet")}
+INFRASTRUCTURE = {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+                  "metadata": {"name": "fleet-infrastructure", "namespace": "flux-system"}, "spec": {"wait": True}}
+
+
+def by_hand(tree: dict[str | None, list[dict]], infrastructure: dict | None = INFRASTRUCTURE) -> Graph:
+    """The graph of these objects, each under the Kustomization named by its key (None: applied by hand),
+    beside the infrastructure layer."""
+    graph = Graph()
+    layers = [infrastructure] if infrastructure else []
+    for parent, children in {**tree, None: [*layers, *tree.get(None, [])]}.items():
+        for child in children:
+            key = key_of(child)
+            graph.objects[key], graph.children[key] = child, []
+            graph.parents[key] = ("Kustomization", "flux-system", parent) if parent else None
+            if parent:
+                graph.children[("Kustomization", "flux-system", parent)].append(key)
+    return graph
+
+
 def test_prove_names_what_a_flux_controller_would_read_for_an_app():
     """The registry strips what would have a Flux controller read the Flux namespace's Secrets with
     its own rights; one that slips through is a finding."""
@@ -205,10 +233,7 @@ def test_prove_names_what_a_flux_controller_would_read_for_an_app():
               "metadata": {"name": "shop-base", "namespace": "flux-system"},
               "spec": {"serviceAccountName": "shop-deploy",
                        "postBuild": {"substituteFrom": [{"kind": "Secret", "name": "flux-system"}]}}}
-    graph = Graph()
-    graph.objects[key_of(sneaky)], graph.parents[key_of(sneaky)], graph.children[key_of(sneaky)] = sneaky, None, []
-    settings = {"cluster_controller": "fluxcd", "flux_namespace": "flux-system", "registered_suffix": "-gitops"}
-    assert proof(graph, settings, prove.CATALOGUE) == [
+    assert proof(by_hand({None: [sneaky]}), FLUX_SETTINGS, prove.CATALOGUE) == [
         "Kustomization flux-system/shop-base (applied by hand): kustomize-controller reads Secret "
         "flux-system/flux-system with its own rights"]
 
@@ -219,20 +244,29 @@ def test_prove_names_an_app_reading_another_apps_source():
     def obj(kind, name, spec, group="kustomize.toolkit.fluxcd.io/v1"):
         return {"apiVersion": group, "kind": kind, "metadata": {"name": name, "namespace": "flux-system"}, "spec": spec}
 
-    graph = Graph()
-    tree = {None: [obj("Kustomization", "shop-gitops", {"sourceRef": {"kind": "GitRepository", "name": "shop-gitops"}}),
-                   obj("Kustomization", "ledger-gitops", {"sourceRef": {"kind": "GitRepository", "name": "ledger-gitops"}})],
-            "shop-gitops": [obj("GitRepository", "shop", {}, "source.toolkit.fluxcd.io/v1")],
-            "ledger-gitops": [obj("HelmRelease", "ledger-base", {"chart": {"spec": {
-                "chart": "./helm/base", "sourceRef": {"kind": "GitRepository", "name": "shop"}}}}, "helm.toolkit.fluxcd.io/v2")]}
-    for parent, children in tree.items():
-        for child in children:
-            key = key_of(child)
-            graph.objects[key], graph.children[key] = child, []
-            graph.parents[key] = ("Kustomization", "flux-system", parent) if parent else None
-            if parent:
-                graph.children[("Kustomization", "flux-system", parent)].append(key)
-    settings = {"cluster_controller": "fluxcd", "flux_namespace": "flux-system", "registered_suffix": "-gitops"}
-    assert proof(graph, settings, prove.CATALOGUE) == [
+    def registered(app):
+        return obj("Kustomization", f"{app}-gitops", {"sourceRef": {"kind": "GitRepository", "name": f"{app}-gitops"},
+                                                      "dependsOn": [{"name": "fleet-infrastructure"}]})
+
+    graph = by_hand({
+        None: [registered("shop"), registered("ledger")],
+        "shop-gitops": [obj("GitRepository", "shop", {}, "source.toolkit.fluxcd.io/v1")],
+        "ledger-gitops": [obj("HelmRelease", "ledger-base", {"chart": {"spec": {
+            "chart": "./helm/base", "sourceRef": {"kind": "GitRepository", "name": "shop"}}}}, "helm.toolkit.fluxcd.io/v2")]})
+    assert proof(graph, FLUX_SETTINGS, prove.CATALOGUE) == [
         "HelmRelease flux-system/ledger-base (applied by Kustomization flux-system/ledger-gitops): reads "
         "GitRepository flux-system/shop, the app shop's, with its controller's own rights"]
+
+
+def test_prove_names_what_would_start_before_the_infrastructure():
+    """Apps wait for the infrastructure layer, which waits for what it applies: each way round that
+    is a finding, and so is a fleet without the layer."""
+    app = {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+           "metadata": {"name": "shop-gitops", "namespace": "flux-system"}, "spec": {}}
+    impatient = {**INFRASTRUCTURE, "spec": {"wait": False}}
+    assert proof(by_hand({None: [app]}, impatient), FLUX_SETTINGS, prove.CATALOGUE) == [
+        "Kustomization flux-system/fleet-infrastructure: does not wait for what it applies",
+        "Kustomization flux-system/shop-gitops: does not depend on fleet-infrastructure"]
+    assert proof(by_hand({None: [app]}, infrastructure=None), FLUX_SETTINGS, prove.CATALOGUE) == [
+        "Kustomization flux-system/fleet-infrastructure: missing, so nothing holds the apps back until the "
+        "infrastructure is ready"]

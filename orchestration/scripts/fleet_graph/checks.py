@@ -53,10 +53,10 @@ def uninstalled_kinds(graph: Graph, installed: set[tuple[str, str]]) -> list[tup
 
 
 def proof(graph: Graph, settings: dict, catalogue: dict) -> list[str]:
-    """Every reason an environment's graph does not deploy as it stands, or deploys beyond an app's
-    rights (a Flux controller reading for it with its own), one line each, naming the object and
-    what applied it (`make prove`)."""
-    problems = [*graph.unresolved, *graph.duplicates]
+    """Every reason an environment's graph does not deploy as it stands, lets an app start before the
+    infrastructure is ready, or deploys beyond an app's rights (a Flux controller reading for it
+    with its own), one line each, naming the object and what applied it (`make prove`)."""
+    problems = [*graph.unresolved, *graph.duplicates, *ordering_violations(graph, settings)]
     found = _missing_dependencies(graph)
     found += uninstalled_kinds(graph, installed_kinds(graph, catalogue, settings["cluster_controller"]))
     if settings["cluster_controller"] == "argocd":
@@ -392,6 +392,11 @@ def deployed_kinds(graph: Graph, project: str) -> set[tuple[str, str]]:
 
 
 
+def _missing_layers(graph: Graph, keys) -> list[str]:
+    return [f"{describe(key)}: missing, so nothing holds the apps back until the infrastructure is ready"
+            for key in keys if key not in graph.objects]
+
+
 def ordering_violations(graph: Graph, settings: dict) -> list[str]:
     """Where an app could start before the infrastructure layer is ready: under Argo CD, a layer
     of the root synced no later than the apps layer, or a registered app outside the apps layer;
@@ -400,7 +405,10 @@ def ordering_violations(graph: Graph, settings: dict) -> list[str]:
     names, problems = settings["names"], []
     if settings["cluster_controller"] == "argocd":
         namespace = settings["argocd_namespace"]
-        layers = {name: graph.objects[("Application", namespace, names[name])] for name in ("infrastructure_layer", "apps_layer")}
+        keys = {name: ("Application", namespace, names[name]) for name in ("infrastructure_layer", "apps_layer")}
+        if missing := _missing_layers(graph, keys.values()):
+            return missing
+        layers = {name: graph.objects[key] for name, key in keys.items()}
         wave = {name: int(obj["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]) for name, obj in layers.items()}
         if not wave["infrastructure_layer"] < wave["apps_layer"]:
             problems.append(f"sync waves: infrastructure {wave['infrastructure_layer']}, apps {wave['apps_layer']}")
@@ -410,6 +418,8 @@ def ordering_violations(graph: Graph, settings: dict) -> list[str]:
         return problems
     namespace = settings["flux_namespace"]
     infrastructure = ("Kustomization", namespace, names["infrastructure_layer"])
+    if missing := _missing_layers(graph, [infrastructure]):
+        return missing
     if graph.objects[infrastructure]["spec"].get("wait") is not True:
         problems.append(f"{describe(infrastructure)}: does not wait for what it applies")
     gitops = [key for key in graph.of_kind("Kustomization") if key[2].endswith(settings["registered_suffix"])]
