@@ -55,16 +55,17 @@ def tracked_copy(dst: Path) -> Path:
     return dst
 
 
-def written_pins(repo: Path) -> set[tuple[str, str]]:
-    """(name, version) of every pin the template writes, found by its form."""
+def written_pins(repo: Path) -> set[tuple[str, str, str]]:
+    """(file, name, version) of every pin the template writes, found by its form."""
+    catalogue = str(CATALOGUE.relative_to(ROOT))
     pins = set()
     for component in json.loads(CATALOGUE.read_text())["components"]:
-        pins.add((component["repo"].removeprefix("oci://") if component["repo"].startswith("oci://")
+        pins.add((catalogue, component["repo"].removeprefix("oci://") if component["repo"].startswith("oci://")
                   else component["chart"], component["version"]))
         if "ceph_image" in component:
-            pins.add(tuple(component["ceph_image"].split(":")))
+            pins.add((catalogue, *component["ceph_image"].split(":")))
     for pin in json.loads(CATALOGUE.read_text())["bootstrap"].values():
-        pins.add((pin.get("release") or pin["chart"].removeprefix("oci://"), pin["version"]))
+        pins.add((catalogue, pin.get("release") or pin["chart"].removeprefix("oci://"), pin["version"]))
     for path in repo.rglob("*"):
         relative = str(path.relative_to(repo))
         if not relative.startswith(TEMPLATE_FILES) or not path.is_file() or path.is_symlink():
@@ -72,15 +73,16 @@ def written_pins(repo: Path) -> set[tuple[str, str]]:
         text = path.read_text(errors="ignore")
         for form, (where, pattern) in PIN_FORMS.items():
             if re.search(where, relative):
-                pins |= {(match.groupdict().get("name") or NAMES[form], match["version"])
+                pins |= {(relative, match.groupdict().get("name") or NAMES[form], match["version"])
                          for match in pattern.finditer(text)}
     return pins
 
 
 def test_renovate_extracts_every_pin_the_template_writes(tmp_path):
     repo = tracked_copy(tmp_path / "template")
-    extracted = {(dep.name.lower(), dep.version.removeprefix("==")) for dep in extract(repo, tmp_path)}
-    pins = {(name.lower(), version) for name, version in written_pins(repo)}
+    # Each pin in the file that writes it: the same pin elsewhere does not stand in for it.
+    extracted = {(dep.package_file, dep.name.lower(), dep.version.removeprefix("==")) for dep in extract(repo, tmp_path)}
+    pins = {(path, name.lower(), version) for path, name, version in written_pins(repo)}
     assert len(pins) >= 40
     assert pins - extracted == set()
 
