@@ -32,10 +32,12 @@ PIN_FORMS = {
     "raw manifests": (r"", re.compile(r"https://raw\.githubusercontent\.com/(?P<name>[^/\s]+/[^/\s]+)/"
                                       r"(?P<version>v[0-9][^/\s]*)/")),
     "Helm in CI": (r"workflows/", re.compile(r"azure/setup-helm@\S+\s+with:\s+version: (?P<version>\S+)")),
+    "kubectl in CI": (r"workflows/", re.compile(r"azure/setup-kubectl@[^\n]*\n\s+with:\s+version: (?P<version>\S+)")),
+    "Python in CI": (r"workflows/", re.compile(r"actions/setup-python@[^\n]*\n\s+with:\s+python-version: \"?(?P<version>[^\"\s]+)")),
     "Flux distribution": (r"flux", re.compile(r"distribution:\s+version: \"(?P<version>[^\"]+)\"")),
     "Python packages": (r"^(pyproject\.toml|constraints\.txt)$", re.compile(r"(?P<name>[A-Za-z0-9_.-]+)==(?P<version>[^\s\"]+)")),
 }
-NAMES = {"Helm in CI": "helm/helm", "Flux distribution": "fluxcd/flux2"}
+NAMES = {"Helm in CI": "helm", "kubectl in CI": "kubectl", "Python in CI": "python", "Flux distribution": "fluxcd/flux2"}
 # Where the template's pins are: what it generates, its logic, its own CI and Python packages.
 TEMPLATE_FILES = ("template/", "orchestration/", "extensions/", ".github/", "pyproject.toml", "constraints.txt")
 
@@ -70,12 +72,15 @@ def written_pins(repo: Path) -> set[tuple[str, str, str]]:
         relative = str(path.relative_to(repo))
         if not relative.startswith(TEMPLATE_FILES) or not path.is_file() or path.is_symlink():
             continue
-        text = path.read_text(errors="ignore")
-        for form, (where, pattern) in PIN_FORMS.items():
-            if re.search(where, relative):
-                pins |= {(relative, match.groupdict().get("name") or NAMES[form], match["version"])
-                         for match in pattern.finditer(text)}
+        pins |= {(relative, name, version) for name, version in pins_in(relative, path.read_text(errors="ignore"))}
     return pins
+
+
+def pins_in(relative: str, text: str) -> set[tuple[str, str]]:
+    """(name, version) of each pin of a known form in the file at `relative` holding `text`."""
+    return {(match.groupdict().get("name") or NAMES[form], match["version"])
+            for form, (where, pattern) in PIN_FORMS.items() if re.search(where, relative)
+            for match in pattern.finditer(text)}
 
 
 def test_renovate_extracts_every_pin_the_template_writes(tmp_path):
@@ -146,8 +151,9 @@ def test_a_fleet_whose_renovate_bumped_a_pin_updates_without_conflict(template_r
 
 @pytest.mark.parametrize("name", ["argocd", "fluxcd"])
 def test_renovate_extracts_every_pin_a_fleet_holds(fleet, fleet_dependencies, name):
-    """Every chart of the infrastructure, what the bootstrap installs, the Ceph image and the Python
-    packages `make prove` installs: what the fleet's own Renovate bumps between template releases."""
+    """Every chart of the infrastructure, what the bootstrap installs, the Ceph image, the Python
+    packages `make prove` installs and what its CI sets up: what the fleet's own Renovate bumps
+    between template releases."""
     root = fleet(name).root
     extracted = {(dep.name, dep.version) for dep in fleet_dependencies(name)}
     catalogue = json.loads(CATALOGUE.read_text())
@@ -164,4 +170,8 @@ def test_renovate_extracts_every_pin_a_fleet_holds(fleet, fleet_dependencies, na
     expected |= {(line.partition("==")[0], line[line.index("=="):])
                  for line in (root / "scripts/requirements.txt").read_text().splitlines()
                  if line and not line.startswith("#")}
+    workflows = sorted((root / ".github/workflows").glob("*.yaml"))
+    assert workflows
+    for workflow in workflows:
+        expected |= pins_in(str(workflow.relative_to(root)), workflow.read_text())
     assert expected - extracted == set()
