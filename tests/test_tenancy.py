@@ -134,6 +134,13 @@ def raider_app(rendered, scratch):
     source["spec"]["include"] = [{"repository": {"name": VICTIM}}]
     (flux / "git-repository.yaml").write_text(yaml.safe_dump_all([source, platform]))
     edit_yaml(flux / "platform-kustomization.yaml", lambda k: k["spec"]["sourceRef"].update(name=f"{RAIDER}-platform"))
+    # An Alert told of every app's Kustomizations (all in Flux's namespace) and another app's HelmRelease.
+    alert = {"apiVersion": "notification.toolkit.fluxcd.io/v1beta3", "kind": "Alert",
+             "metadata": {"name": RAIDER, "namespace": source["metadata"]["namespace"]},
+             "spec": {"providerRef": {"name": "team-chat"}, "eventSeverity": "info",
+                      "eventSources": [{"kind": "Kustomization", "name": "*"},
+                                       {"kind": "HelmRelease", "name": f"{VICTIM}-base"}]}}
+    (flux / "alert.yaml").write_text(yaml.safe_dump(alert))
     return repo
 
 
@@ -234,6 +241,11 @@ def test_hostile_apps_get_nothing_outside_their_namespace(fleet, hostile_graph, 
         namespace = settings["flux_namespace"]
         assert walked.objects[("Kustomization", namespace, f"{RAIDER}-base")]["spec"]["sourceRef"] == {
             "kind": "GitRepository", "name": RAIDER}
+        # Its Alert is told of its own objects only.
+        told = walked.objects[("Alert", namespace, RAIDER)]["spec"]["eventSources"]
+        assert {(source["kind"], source["name"]) for source in told} == {
+            ("GitRepository", RAIDER), ("GitRepository", f"{RAIDER}-platform"),
+            *((kind, f"{RAIDER}-{chart}") for kind in ("Kustomization", "HelmRelease") for chart in ("base", "platform"))}
     assert HOSTILE_OBJECTS[controller] <= set(walked.objects)
     assert HOSTILE_OBJECTS[controller] - rejected == set()
     # Nothing of another app is refused, and the secret by External Secrets' own rules.

@@ -233,6 +233,11 @@ other is set to <app>, kind GitRepository, no namespace, and a HelmRelease's cha
 or OCIRepository by name) is dropped. Kustomize selects an object by its annotations, never by
 a field, so the name is copied into the annotation registry/source, selected on
 (registry.fluxSourcePatches), and the annotation removed.
+An app's Alert hears of the app's own Flux objects only: its eventSources become the app's
+GitRepositories, Kustomizations and HelmReleases, by name. Every app's live in the Flux
+namespace, where an event source of name "*" would select them all (notification-controller's
+Alert spec: "To target all resources of a particular kind in a namespace, you can use the *
+wildcard"), and another app's failure events say what failed and why.
 */}}
 {{- define "registry.fluxPatches" -}}
 {{- $settings := index . 0 }}
@@ -263,6 +268,14 @@ a field, so the name is copied into the annotation registry/source, selected on
 {{- $_ := set $kustomization "spec" (dict "serviceAccountName" $account "patches" $confined "kubeConfig" nil "postBuild" (dict "substituteFrom" nil) "decryption" nil "sourceRef" $ownSource) }}
 {{- $patches = append $patches (dict "target" $kustomizations "patch" (toJson $kustomization)) }}
 {{- $patches = concat $patches (include "registry.fluxSourcePatches" (list $app $kustomizations "/spec/sourceRef/name") | fromJsonArray) }}
+{{- $told := list (dict "kind" "GitRepository" "name" $app) (dict "kind" "GitRepository" "name" (printf "%s-platform" $app)) }}
+{{- range $kind := list "Kustomization" "HelmRelease" }}
+{{- range $chart := $settings.app_charts }}
+{{- $told = append $told (dict "kind" $kind "name" (printf "%s-%s" $app $chart)) }}
+{{- end }}
+{{- end }}
+{{- $alerts := dict "group" "notification.toolkit.fluxcd.io" "kind" "Alert" }}
+{{- $patches = append $patches (dict "target" $alerts "patch" (toJson (list (dict "op" "replace" "path" "/spec/eventSources" "value" $told)))) }}
 {{- range $chart := $settings.app_charts }}
 {{- with index $overrides $chart }}
 {{- $name := printf "%s-%s" $app $chart }}

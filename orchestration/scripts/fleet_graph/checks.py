@@ -175,6 +175,22 @@ def _source_refs(key: Key, obj: dict) -> list[tuple[str, str, str]]:
     return [(ref["kind"], ref.get("namespace", key[1]), ref["name"])]
 
 
+def _foreign_events(key: Key, spec: dict, app: str, owners: dict[Key, str], settings: dict) -> list[str]:
+    """The event sources of an app's Alert that select objects not the app's: every object of a
+    kind (name "*"), objects by label, of another namespace, of another app, or of a name the
+    registry does not give the app (notification-controller's Alert spec, eventSources)."""
+    own = {app, f"{app}-platform", *(f"{app}-{chart}" for chart in settings["app_charts"])}
+    foreign = []
+    for source in spec.get("eventSources") or []:
+        told = (source["kind"], source.get("namespace", key[1]), source["name"])
+        if "*" in told[2] or source.get("matchLabels"):
+            foreign.append(f"every {told[0]} of {told[1]}{' by label' if source.get('matchLabels') else ''}")
+        elif told[1] != key[1] or owners.get(told, app) != app or told[2] not in own:
+            whose = f"the app {owners[told]}'s" if told in owners else f"not the app {app}'s"
+            foreign.append(f"{describe(told)}, {whose}")
+    return foreign
+
+
 def foreign_sources(graph: Graph, settings: dict) -> dict[Key, str]:
     """Each Kustomization, HelmRelease or GitRepository of a registered app (below its
     `<app>-gitops` Kustomization) that reads what is not that app's, with what: a source of
@@ -185,7 +201,8 @@ def foreign_sources(graph: Graph, settings: dict) -> dict[Key, str]:
     NewImpersonator; helm-controller v1.6.3 helmrelease_controller.go, NewHelmChartTemplate with
     r.Client, loader.SecureLoadChartFromURL), as source-controller reads a GitRepository's
     secretRef and includes (fluxcd.io/flux/components/source/gitrepositories/), so an app naming
-    another's deploys, or reads, that app's repository."""
+    another's deploys, or reads, that app's repository. An app's Alert is told of events of other
+    objects than the app's (_foreign_events)."""
     namespace, suffix = settings["flux_namespace"], settings["registered_suffix"]
     owners: dict[Key, str] = {}
     for key in graph.of_kind("Kustomization"):
@@ -194,6 +211,10 @@ def foreign_sources(graph: Graph, settings: dict) -> dict[Key, str]:
             owners.update({owned: app for owned in graph.descendants(key) | {("GitRepository", namespace, key[2])}})
     reads = {}
     for key, app in owners.items():
+        if key[0] == "Alert" and key in graph.objects:
+            if told := _foreign_events(key, graph.objects[key]["spec"], app, owners, settings):
+                reads[key] = f"{describe(key)}: is told of {'; of '.join(told)}"
+            continue
         if key[0] not in (*FLUX_CONTROLLERS, "GitRepository") or key not in graph.objects:
             continue
         spec, problems = graph.objects[key]["spec"], []
