@@ -186,7 +186,7 @@ def _foreign_events(key: Key, spec: dict, app: str, owners: dict[Key, str], sett
         if "*" in told[2] or source.get("matchLabels"):
             foreign.append(f"every {told[0]} of {told[1]}{' by label' if source.get('matchLabels') else ''}")
         elif told[1] != key[1] or owners.get(told, app) != app or told[2] not in own:
-            whose = f"the app {owners[told]}'s" if told in owners else f"not the app {app}'s"
+            whose = f"the app {owners[told]}'s" if owners.get(told, app) != app else f"not the app {app}'s"
             foreign.append(f"{describe(told)}, {whose}")
     return foreign
 
@@ -410,7 +410,6 @@ def deployed_kinds(graph: Graph, project: str) -> set[tuple[str, str]]:
     return {(graph.objects[child]["apiVersion"].rpartition("/")[0], child[0])
             for key, app in graph.of_kind("Application").items() if app["spec"]["project"] == project
             for child in graph.children[key]}
-
 
 
 def _missing_layers(graph: Graph, keys) -> list[str]:
