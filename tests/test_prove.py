@@ -270,6 +270,8 @@ def test_prove_names_what_would_start_before_the_infrastructure():
     assert proof(by_hand({None: [app]}, infrastructure=None), FLUX_SETTINGS, prove.CATALOGUE) == [
         "Kustomization flux-system/fleet-infrastructure: missing, so nothing holds the apps back until the "
         "infrastructure is ready"]
+    # An environment with no root yet: nothing applied, nothing to order.
+    assert proof(by_hand({}, infrastructure=None), FLUX_SETTINGS, prove.CATALOGUE) == []
 
 
 def test_prove_names_an_alert_told_of_what_is_not_its_apps():

@@ -56,7 +56,8 @@ def proof(graph: Graph, settings: dict, catalogue: dict) -> list[str]:
     """Every reason an environment's graph does not deploy as it stands, lets an app start before the
     infrastructure is ready, or deploys beyond an app's rights (a Flux controller reading for it
     with its own), one line each, naming the object and what applied it (`make prove`)."""
-    problems = [*graph.unresolved, *graph.duplicates, *ordering_violations(graph, settings)]
+    # An environment with nothing bootstrapped yet (no root) has nothing to order.
+    problems = [*graph.unresolved, *graph.duplicates, *(ordering_violations(graph, settings) if graph.objects else [])]
     found = _missing_dependencies(graph)
     found += uninstalled_kinds(graph, installed_kinds(graph, catalogue, settings["cluster_controller"]))
     if settings["cluster_controller"] == "argocd":
