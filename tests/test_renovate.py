@@ -32,12 +32,15 @@ PIN_FORMS = {
     "raw manifests": (r"", re.compile(r"https://raw\.githubusercontent\.com/(?P<name>[^/\s]+/[^/\s]+)/"
                                       r"(?P<version>v[0-9][^/\s]*)/")),
     "Helm in CI": (r"workflows/", re.compile(r"azure/setup-helm@\S+\s+with:\s+version: (?P<version>\S+)")),
-    "kubectl in CI": (r"workflows/", re.compile(r"azure/setup-kubectl@[^\n]*\n\s+with:\s+version: (?P<version>\S+)")),
-    "Python in CI": (r"workflows/", re.compile(r"actions/setup-python@[^\n]*\n\s+with:\s+python-version: \"?(?P<version>[^\"\s]+)")),
+    "kubectl in CI": (r"workflows/", re.compile(r"azure/setup-kubectl@[^\n]*\n\s+with:\s+"
+                                                r"version: (?P<version>\S+)")),
+    "Python in CI": (r"workflows/", re.compile(r"actions/setup-python@[^\n]*\n\s+with:\s+"
+                                               r"python-version: \"?(?P<version>[^\"\s]+)")),
     "Flux distribution": (r"flux", re.compile(r"distribution:\s+version: \"(?P<version>[^\"]+)\"")),
     "Python packages": (r"^(pyproject\.toml|constraints\.txt)$", re.compile(r"(?P<name>[A-Za-z0-9_.-]+)==(?P<version>[^\s\"]+)")),
 }
-NAMES = {"Helm in CI": "helm", "kubectl in CI": "kubectl", "Python in CI": "python", "Flux distribution": "fluxcd/flux2"}
+NAMES = {"Helm in CI": "helm", "kubectl in CI": "kubectl", "Python in CI": "python",
+         "Flux distribution": "fluxcd/flux2"}
 # Where the template's pins are: what it generates, its logic, its own CI and Python packages.
 TEMPLATE_FILES = ("template/", "orchestration/", "extensions/", ".github/", "pyproject.toml", "constraints.txt")
 
