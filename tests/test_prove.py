@@ -206,9 +206,17 @@ def test_the_diff_lists_data_first_and_says_what_the_controller_deletes():
 # A Flux fleet's settings, and its infrastructure layer, which every app waits for: what a graph
 # built by hand needs to prove nothing but its own defect.
 FLUX_SETTINGS = {"cluster_controller": "fluxcd", "flux_namespace": "flux-system", "registered_suffix": "-gitops",
-                 "names": orchestration_names("fleet"), "app_charts": ["base", "platform"]}
+                 "names": orchestration_names("fleet")}
 INFRASTRUCTURE = {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
                   "metadata": {"name": "fleet-infrastructure", "namespace": "flux-system"}, "spec": {"wait": True}}
+
+
+def registered(app: str) -> dict:
+    """The app's registered Kustomization, waiting for the infrastructure layer as the registry's do."""
+    return {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+            "metadata": {"name": f"{app}-gitops", "namespace": "flux-system"},
+            "spec": {"sourceRef": {"kind": "GitRepository", "name": f"{app}-gitops"},
+                     "dependsOn": [{"name": "fleet-infrastructure"}]}}
 
 
 def by_hand(tree: dict[str | None, list[dict]], infrastructure: dict | None = INFRASTRUCTURE) -> Graph:
@@ -244,10 +252,6 @@ def test_prove_names_an_app_reading_another_apps_source():
     def obj(kind, name, spec, group="kustomize.toolkit.fluxcd.io/v1"):
         return {"apiVersion": group, "kind": kind, "metadata": {"name": name, "namespace": "flux-system"}, "spec": spec}
 
-    def registered(app):
-        return obj("Kustomization", f"{app}-gitops", {"sourceRef": {"kind": "GitRepository", "name": f"{app}-gitops"},
-                                                      "dependsOn": [{"name": "fleet-infrastructure"}]})
-
     graph = by_hand({
         None: [registered("shop"), registered("ledger")],
         "shop-gitops": [obj("GitRepository", "shop", {}, "source.toolkit.fluxcd.io/v1")],
@@ -276,17 +280,13 @@ def test_prove_names_what_would_start_before_the_infrastructure():
 
 def test_prove_names_an_alert_told_of_what_is_not_its_apps():
     """The registry sets each app's Alert to the app's own objects; one told of others is a finding."""
-    registered = {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
-                  "metadata": {"name": "shop-gitops", "namespace": "flux-system"},
-                  "spec": {"sourceRef": {"kind": "GitRepository", "name": "shop-gitops"},
-                           "dependsOn": [{"name": "fleet-infrastructure"}]}}
     alert = {"apiVersion": "notification.toolkit.fluxcd.io/v1beta3", "kind": "Alert",
              "metadata": {"name": "shop", "namespace": "flux-system"},
              "spec": {"providerRef": {"name": "chat"}, "eventSources": [
                  {"kind": "Kustomization", "name": "shop-base"}, {"kind": "Kustomization", "name": "*"},
                  {"kind": "HelmRelease", "name": "ledger-base"},
                  {"kind": "HelmRelease", "name": "shop-base", "namespace": "elsewhere"}]}}
-    assert proof(by_hand({None: [registered], "shop-gitops": [alert]}), FLUX_SETTINGS, prove.CATALOGUE) == [
+    assert proof(by_hand({None: [registered("shop")], "shop-gitops": [alert]}), FLUX_SETTINGS, prove.CATALOGUE) == [
         "Alert flux-system/shop (applied by Kustomization flux-system/shop-gitops): is told of every Kustomization "
         "of flux-system; of HelmRelease flux-system/ledger-base, not the app shop's; of HelmRelease "
         "elsewhere/shop-base, not the app shop's"]

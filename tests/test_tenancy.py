@@ -17,7 +17,7 @@ from conftest import (FLEETS, PRODUCTION_FLEETS, REVIEWED_ENVIRONMENTS, answers_
 from support.orchestration import Walker, controller_reads, foreign_sources, refused, secret_refusals
 from support.vault import Vault
 from gitops_template.fleet import platform_review_tag
-from gitops_template.names import registered_name
+from gitops_template.names import derived_names, registered_name
 from gitops_template.vcs import flux_repo_url
 
 INTRUDER, RAIDER = "intruder", "raider"
@@ -243,9 +243,10 @@ def test_hostile_apps_get_nothing_outside_their_namespace(fleet, hostile_graph, 
             "kind": "GitRepository", "name": RAIDER}
         # Its Alert is told of its own objects only.
         told = walked.objects[("Alert", namespace, RAIDER)]["spec"]["eventSources"]
+        names = derived_names(RAIDER)
         assert {(source["kind"], source["name"]) for source in told} == {
-            ("GitRepository", RAIDER), ("GitRepository", f"{RAIDER}-platform"),
-            *((kind, f"{RAIDER}-{chart}") for kind in ("Kustomization", "HelmRelease") for chart in ("base", "platform"))}
+            ("GitRepository", names["flux_source"]), ("GitRepository", names["flux_platform_source"]),
+            *((kind, names[name]) for kind in ("Kustomization", "HelmRelease") for name in ("flux_base", "flux_platform"))}
     assert HOSTILE_OBJECTS[controller] <= set(walked.objects)
     assert HOSTILE_OBJECTS[controller] - rejected == set()
     # Nothing of another app is refused, and the secret by External Secrets' own rules.

@@ -8,6 +8,8 @@ from __future__ import annotations
 import fnmatch
 import re
 
+from gitops_template.names import derived_names
+
 from . import rbac
 from .objects import BUILTIN_GROUPS, CLUSTER_SCOPED, GraphError, Key, describe
 from .walk import Graph, located
@@ -176,11 +178,13 @@ def _source_refs(key: Key, obj: dict) -> list[tuple[str, str, str]]:
     return [(ref["kind"], ref.get("namespace", key[1]), ref["name"])]
 
 
-def _foreign_events(key: Key, spec: dict, app: str, owners: dict[Key, str], settings: dict) -> list[str]:
+def _foreign_events(key: Key, spec: dict, app: str, owners: dict[Key, str]) -> list[str]:
     """The event sources of an app's Alert that select objects not the app's: every object of a
     kind (name "*"), objects by label, of another namespace, of another app, or of a name the
-    registry does not give the app (notification-controller's Alert spec, eventSources)."""
-    own = {app, f"{app}-platform", *(f"{app}-{chart}" for chart in settings["app_charts"])}
+    naming contract does not give the app's Flux objects (notification-controller's Alert spec,
+    eventSources)."""
+    names = derived_names(app)
+    own = {names[name] for name in ("flux_source", "flux_platform_source", "flux_base", "flux_platform")}
     foreign = []
     for source in spec.get("eventSources") or []:
         told = (source["kind"], source.get("namespace", key[1]), source["name"])
@@ -213,7 +217,7 @@ def foreign_sources(graph: Graph, settings: dict) -> dict[Key, str]:
     reads = {}
     for key, app in owners.items():
         if key[0] == "Alert" and key in graph.objects:
-            if told := _foreign_events(key, graph.objects[key]["spec"], app, owners, settings):
+            if told := _foreign_events(key, graph.objects[key]["spec"], app, owners):
                 reads[key] = f"{describe(key)}: is told of {'; of '.join(told)}"
             continue
         if key[0] not in (*FLUX_CONTROLLERS, "GitRepository") or key not in graph.objects:
